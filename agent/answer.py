@@ -1,0 +1,135 @@
+"""Separating a short final answer from a model's reasoning, and normalising answers for voting.
+
+Python-like values compare as values (`''` equals `""`, `(1,)` equals `(1, )`, dict order does not
+matter, `2` equals `2.0`); anything else compares as text with case, whitespace, punctuation and code
+fences normalised away.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from dataclasses import dataclass
+
+_TAG = re.compile(r"(?:^|\n)[ \t>*#_-]*(?:final\s+)?answer\s*[*_]*\s*[:：]\s*[*_]*", re.I)
+_ASSERT = re.compile(r"^\s*assert\s+.+?==\s*(.+?)\s*$", re.S)
+_CALL_EQ = re.compile(r"^\s*[A-Za-z_][\w.]*\(.*\)\s*(?:==|=|->|returns?|is)\s*(.+?)\s*$", re.S)
+_RETURNS = re.compile(r"\b(?:returns?|output(?: is)?|result(?: is)?|evaluates to)\s*:?\s*(.+)$", re.I)
+_FENCE = re.compile(r"^```[\w+-]*\n?|\n?```$")
+
+
+@dataclass(frozen=True)
+class Extracted:
+    answer: str
+    rationale: str
+    start: int  # where the answer lies in the original text (for its tokens' confidence)
+    end: int
+
+
+def extract(text: str) -> Extracted:
+    """The final answer and the reasoning before it."""
+    matches = list(_TAG.finditer(text))
+    if matches:
+        tag = matches[-1]
+        start = tag.end()
+        body = text[start:]
+        # The answer is the rest of the line, or the next paragraph / code block when that is empty.
+        line = body.split("\n", 1)[0]
+        if line.strip():
+            answer_text = line
+        else:
+            answer_text = _first_block(body)
+        answer_text = answer_text.strip()
+        begin = start + max(body.find(answer_text), 0)
+        rationale = text[: tag.start()].strip()
+        return Extracted(clean(answer_text), rationale, begin, begin + len(answer_text))
+    # No tag: the last code block, else the last non-empty line.
+    stripped = text.rstrip()
+    fences = [m.start() for m in re.finditer(r"```", stripped)]
+    if len(fences) >= 2 and stripped.endswith("```"):
+        begin = fences[-2]
+        return Extracted(clean(stripped[begin:]), stripped[:begin].strip(), begin, len(stripped))
+    begin = stripped.rfind("\n") + 1
+    last = stripped[begin:]
+    return Extracted(clean(last), stripped[:begin].strip() or stripped, begin, len(stripped))
+
+
+def _first_block(body: str) -> str:
+    body = body.lstrip("\n")
+    if body.startswith("```"):
+        end = body.find("```", 3)
+        return body[: end + 3] if end >= 0 else body
+    return body.split("\n\n", 1)[0]
+
+
+def clean(answer: str) -> str:
+    """The answer without fences, markup, `assert f(x) ==` or `f(x) returns` wrappers."""
+    s = answer.strip()
+    s = _FENCE.sub("", s).strip()
+    s = s.strip("*_").strip()
+    if s.startswith("`") and s.endswith("`") and len(s) > 1:
+        s = s.strip("`").strip()
+    for pattern in (_ASSERT, _CALL_EQ):
+        m = pattern.match(s)
+        if m and _literal(m.group(1).rstrip(".")) is not _MISSING:
+            return m.group(1).rstrip(".").strip("`").strip()
+    if _literal(s) is _MISSING:
+        m = _RETURNS.search(s)
+        if m:
+            tail = m.group(1).strip().rstrip(".").strip("`").strip()
+            if _literal(tail) is not _MISSING:
+                return tail
+        trimmed = s.rstrip(".").strip("`").strip()
+        if _literal(trimmed) is not _MISSING:
+            return trimmed
+    return s
+
+
+_MISSING = object()
+
+
+def _literal(s: str):
+    try:
+        return ast.literal_eval(s.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _MISSING
+
+
+def _canonical(value) -> object:
+    """A hashable form under which equal Python values are equal."""
+    if isinstance(value, bool) or value is None:
+        return ("const", value)
+    if isinstance(value, int | float):
+        return ("num", float(value))
+    if isinstance(value, complex):
+        return ("complex", value)
+    if isinstance(value, str | bytes):
+        return ("str", value)
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_canonical(v) for v in value))
+    if isinstance(value, set | frozenset):
+        return ("set", frozenset(_canonical(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", frozenset((_canonical(k), _canonical(v)) for k, v in value.items()))
+    return ("repr", repr(value))
+
+
+_PUNCT = str.maketrans("", "", string.punctuation.replace("_", ""))
+
+
+def normalise(answer: str) -> object:
+    """The key answers are grouped by: a canonical value, or normalised text."""
+    s = clean(answer)
+    value = _literal(s)
+    if value is not _MISSING:
+        try:
+            return ("value", _canonical(value))
+        except TypeError:
+            pass
+    text = " ".join(s.lower().translate(_PUNCT).split())
+    return ("text", text)
+
+
+def is_value(answer: str) -> bool:
+    return normalise(answer)[0] == "value"

@@ -1,0 +1,468 @@
+"""The model engine: one object per process around llama.cpp, through llama-cpp-python.
+
+Every generation, one path or k, goes through one batched decode loop (`_decode`):
+
+- the prompt is evaluated once, in sequence 0, reusing whatever prefix the previous request left in
+  the KV cache (same file, same context → only the new tail is evaluated);
+- for k paths, sequence 0's cache is copied to sequences 1..k-1 (`llama_memory_seq_cp`; with a
+  unified KV cache that shares cells, it copies nothing), then each step decodes one token for every
+  unfinished sequence in a single `llama_decode`; finished sequences drop out of the batch;
+- tokens are picked in numpy from the logits of all live sequences at once; for each picked token
+  we keep its probability and the top-1 minus top-2 probability margin (for CoT-decoding confidence).
+
+The high-level `Llama` never sets `n_seq_max`, so the model and context are built through
+llama-cpp-python's lower-level wrappers. Cancellation is a `threading.Event` checked before every
+decode (prompt chunks included), so a cancel stops generation within one step.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from agent.errors import Cancelled, PonderError
+
+Messages = list[dict[str, str]]
+# on_token(sequence index, text so far, tokens generated so far over all sequences)
+TokenCallback = Callable[[int, str, int], None]
+
+MAX_SEQUENCES = 32
+PROMPT_CHUNK = 128  # tokens per prompt decode: bounds how long a cancel waits
+TOP_K = 40  # candidates kept before temperature / top-p sampling (llama.cpp's default)
+
+
+@dataclass
+class Completion:
+    text: str
+    tokens: list[int] = field(default_factory=list)
+    probs: list[float] = field(default_factory=list)  # probability of each chosen token
+    margins: list[float] = field(default_factory=list)  # top-1 minus top-2 probability, per token
+    offsets: list[int] = field(default_factory=list)  # character offset in `text` of each token
+    finish_reason: str = "stop"  # stop | length
+    prompt_tokens: int = 0
+
+    @property
+    def completion_tokens(self) -> int:
+        return len(self.tokens)
+
+    def span_confidence(self, start: int, end: int) -> float:
+        """Mean top-1 minus top-2 margin of the tokens that overlap text[start:end]."""
+        picked = [
+            m
+            for m, off, tok_end in zip(self.margins, self.offsets, self.offsets[1:] + [len(self.text)])
+            if off < end and tok_end > start
+        ]
+        return float(np.mean(picked)) if picked else 0.0
+
+
+class Engine(Protocol):
+    """What the pipeline needs from a model. `LlamaEngine` is the real one, `ScriptedEngine` the fake."""
+
+    name: str
+
+    def sample(
+        self,
+        messages: Messages,
+        *,
+        k: int = 1,
+        temperature: float = 0.0,
+        top_p: float = 0.95,
+        max_tokens: int = 512,
+        stop: tuple[str, ...] = (),
+        seed: int = 0,
+        cancel: threading.Event | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> list[Completion]: ...
+
+    def branch(
+        self,
+        messages: Messages,
+        *,
+        k: int = 5,
+        max_tokens: int = 512,
+        stop: tuple[str, ...] = (),
+        cancel: threading.Event | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> list[Completion]: ...
+
+
+def build_info() -> dict:
+    """What this llama.cpp build can do (for `ponder doctor`)."""
+    import llama_cpp
+
+    return {
+        "llama_cpp_python": llama_cpp.__version__,
+        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
+        "system_info": llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
+    }
+
+
+def _silence_llama_logs() -> None:
+    """llama.cpp logs to stderr; keep it quiet unless PONDER_DEBUG is set."""
+    import llama_cpp
+
+    if os.environ.get("PONDER_DEBUG"):
+        return
+
+    @llama_cpp.llama_log_callback
+    def _quiet(level, text, user_data):  # noqa: ARG001
+        return None
+
+    llama_cpp.llama_log_set(_quiet, ctypes.c_void_p(0))
+    _silence_llama_logs.callback = _quiet  # type: ignore[attr-defined]  # keep it alive
+
+
+class LlamaEngine:
+    """The real engine. Load is lazy (first use or `load()`); every public call holds one lock."""
+
+    def __init__(
+        self,
+        model_path: str,
+        name: str,
+        *,
+        context_size: int = 8192,
+        gpu_layers: int = -1,
+        threads: int = 0,
+    ):
+        self.model_path = model_path
+        self.name = name
+        self.context_size = context_size
+        self.gpu_layers = gpu_layers
+        self.threads = threads or max(1, os.cpu_count() or 1)
+        self.lock = threading.RLock()
+        self._model = None
+        self._ctx = None
+        self._cached: list[int] = []  # the tokens sequence 0 holds in the KV cache
+        self.offloaded_layers = 0
+
+    # ---- loading ------------------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._ctx is not None
+
+    def load(self) -> None:
+        with self.lock:
+            if self._ctx is not None:
+                return
+            import llama_cpp
+            from llama_cpp import _internals
+
+            _silence_llama_logs()
+            model_params = llama_cpp.llama_model_default_params()
+            offload = llama_cpp.llama_supports_gpu_offload()
+            layers = self.gpu_layers if self.gpu_layers >= 0 else 0x7FFFFFFF
+            model_params.n_gpu_layers = layers if offload else 0
+            model_params.use_extra_bufts = bool(os.environ.get("PONDER_EXTRA_BUFTS", "1") == "1")
+            try:
+                model = _internals.LlamaModel(
+                    path_model=self.model_path, params=model_params, verbose=False
+                )
+            except ValueError as e:
+                raise PonderError(
+                    f"cannot load model {self.model_path}: {e} (is the file a complete GGUF?)"
+                ) from e
+            self.offloaded_layers = (
+                min(layers, llama_cpp.llama_model_n_layer(model.model)) if offload else 0
+            )
+            params = llama_cpp.llama_context_default_params()
+            params.n_ctx = self.context_size
+            params.n_batch = PROMPT_CHUNK * 4
+            params.n_ubatch = PROMPT_CHUNK * 4
+            params.n_seq_max = MAX_SEQUENCES
+            params.kv_unified = True  # copied prompts share cells instead of duplicating them
+            params.n_threads = self.threads
+            params.n_threads_batch = self.threads
+            try:
+                ctx = _internals.LlamaContext(model=model, params=params, verbose=False)
+            except ValueError as e:
+                raise PonderError(
+                    f"cannot create a context of {self.context_size} tokens for "
+                    f"{self.model_path}: {e} (try a smaller contextSize)"
+                ) from e
+            self._model, self._ctx = model, ctx
+            self._vocab = model.vocab
+            self._n_vocab = model.n_vocab()
+            self._template = self._chat_template(model)
+            self._batch = llama_cpp.llama_batch_init(max(params.n_batch, MAX_SEQUENCES), 0, 1)
+            self._cached = []
+
+    def _chat_template(self, model):
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = model.metadata().get("tokenizer.chat_template")
+        if not template:
+            return None
+        bos, eos = model.token_bos(), model.token_eos()
+        return Jinja2ChatFormatter(
+            template=template,
+            eos_token=model.token_get_text(eos) if eos != -1 else "",
+            bos_token=model.token_get_text(bos) if bos != -1 else "",
+        )
+
+    # ---- prompts ------------------------------------------------------------------------------
+
+    def format(self, messages: Messages) -> str:
+        self.load()
+        if self._template is None:  # a base model: plain text turns
+            turns = [f"{m['role']}: {m['content']}" for m in messages]
+            return "\n\n".join(turns) + "\n\nassistant:"
+        return self._template(messages=messages).prompt
+
+    def tokenize(self, text: str) -> list[int]:
+        self.load()
+        assert self._model is not None
+        bos = self._model.token_bos()
+        add_bos = self._model.add_bos_token()
+        tokens = self._model.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+        if add_bos and len(tokens) > 1 and tokens[0] == bos and tokens[1] == bos:
+            tokens = tokens[1:]  # the template already wrote BOS
+        return tokens
+
+    def piece(self, token: int) -> bytes:
+        import llama_cpp
+
+        buf = ctypes.create_string_buffer(64)
+        n = llama_cpp.llama_token_to_piece(self._vocab, token, buf, 64, 0, False)
+        return buf.raw[: max(n, 0)]
+
+    def count_tokens(self, messages: Messages) -> int:
+        with self.lock:
+            return len(self.tokenize(self.format(messages)))
+
+    # ---- generation ---------------------------------------------------------------------------
+
+    def sample(
+        self,
+        messages: Messages,
+        *,
+        k: int = 1,
+        temperature: float = 0.0,
+        top_p: float = 0.95,
+        max_tokens: int = 512,
+        stop: tuple[str, ...] = (),
+        seed: int = 0,
+        cancel: threading.Event | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> list[Completion]:
+        """k completions of the chat `messages`, decoded together. temperature 0 is greedy."""
+        rngs = [np.random.default_rng([seed, i]) for i in range(k)]
+
+        def pick(logits: np.ndarray, rows: list[int], first: bool) -> np.ndarray:  # noqa: ARG001
+            if temperature <= 0:
+                return logits.argmax(axis=1)
+            return _sample_rows(logits, [rngs[r] for r in rows], temperature, top_p)
+
+        with self.lock:
+            return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token)
+
+    def branch(
+        self,
+        messages: Messages,
+        *,
+        k: int = 5,
+        max_tokens: int = 512,
+        stop: tuple[str, ...] = (),
+        cancel: threading.Event | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> list[Completion]:
+        """CoT-decoding: the top-k first tokens, each continued greedily, all in one batch."""
+
+        def pick(logits: np.ndarray, rows: list[int], first: bool) -> np.ndarray:
+            if first:  # every row holds the same prompt logits; row r takes the r-th best token
+                order = np.argsort(-logits[0])[: len(rows)]
+                return order[np.asarray(rows)]
+            return logits.argmax(axis=1)
+
+        with self.lock:
+            return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token)
+
+    def _decode(self, messages, k, pick, max_tokens, stop, cancel, on_token) -> list[Completion]:
+        import llama_cpp
+
+        if not 1 <= k <= MAX_SEQUENCES:
+            raise PonderError(f"k must be between 1 and {MAX_SEQUENCES}, got {k}")
+        self.load()
+        prompt = self.tokenize(self.format(messages))
+        n_prompt = len(prompt)
+        room = self.context_size - n_prompt
+        if room < 16:
+            raise PonderError(
+                f"the prompt is {n_prompt} tokens, too long for a context of {self.context_size} "
+                "(select less code, or raise contextSize)"
+            )
+        # All sequences share the context's cells: k paths of max_tokens must fit beside the prompt.
+        max_tokens = max(1, min(max_tokens, room // k))
+        self._eval_prompt(prompt, cancel)
+
+        mem = llama_cpp.llama_get_memory(self._ctx.ctx)
+        results = [Completion(text="", prompt_tokens=n_prompt) for _ in range(k)]
+        raw = [b""] * k
+        live = list(range(k))
+        logits = self._logits(1)
+        try:
+            chosen = pick(np.repeat(logits, k, axis=0), live, True)
+            logits = np.repeat(logits, k, axis=0)
+            for s in range(1, k):
+                llama_cpp.llama_memory_seq_cp(mem, 0, s, -1, -1)
+            step = 0
+            generated = 0
+            while True:
+                probs, margins = _prob_and_margin(logits, chosen)
+                still = []
+                for row, seq in enumerate(live):
+                    token = int(chosen[row])
+                    result = results[seq]
+                    if llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                        result.finish_reason = "stop"
+                        continue
+                    result.offsets.append(len(result.text))
+                    raw[seq] += self.piece(token)
+                    result.text = raw[seq].decode("utf-8", errors="ignore")
+                    result.tokens.append(token)
+                    result.probs.append(float(probs[row]))
+                    result.margins.append(float(margins[row]))
+                    generated += 1
+                    if on_token:
+                        on_token(seq, result.text, generated)
+                    if _cut_at_stop(result, stop):
+                        result.finish_reason = "stop"
+                    elif len(result.tokens) >= max_tokens:
+                        result.finish_reason = "length"
+                    else:
+                        still.append((seq, token))
+                if not still:
+                    break
+                _check(cancel)
+                live = [seq for seq, _ in still]
+                self._decode_step([(seq, token, n_prompt + step) for seq, token in still])
+                step += 1
+                logits = self._logits(len(live))
+                chosen = pick(logits, live, False)
+        finally:
+            # Keep only the prompt in sequence 0, for the next request's prefix reuse.
+            for s in range(1, k):
+                llama_cpp.llama_memory_seq_rm(mem, s, -1, -1)
+            llama_cpp.llama_memory_seq_rm(mem, 0, n_prompt, -1)
+        return results
+
+    def _eval_prompt(self, prompt: list[int], cancel: threading.Event | None) -> None:
+        """Bring sequence 0 to hold exactly `prompt`, evaluating only what is not cached."""
+        import llama_cpp
+
+        mem = llama_cpp.llama_get_memory(self._ctx.ctx)
+        common = 0
+        for a, b in zip(self._cached, prompt):
+            if a != b:
+                break
+            common += 1
+        common = min(common, len(prompt) - 1)  # the last token is always evaluated: we need logits
+        llama_cpp.llama_memory_seq_rm(mem, 0, common, -1)
+        self._cached = prompt[:common]
+        for start in range(common, len(prompt), PROMPT_CHUNK):
+            _check(cancel)
+            chunk = prompt[start : start + PROMPT_CHUNK]
+            last = start + len(chunk) == len(prompt)
+            b = self._batch
+            b.n_tokens = len(chunk)
+            for i, token in enumerate(chunk):
+                b.token[i] = token
+                b.pos[i] = start + i
+                b.n_seq_id[i] = 1
+                b.seq_id[i][0] = 0
+                b.logits[i] = last and i == len(chunk) - 1
+            self._run_batch()
+            self._cached = prompt[: start + len(chunk)]
+
+    def _decode_step(self, entries: list[tuple[int, int, int]]) -> None:
+        b = self._batch
+        b.n_tokens = len(entries)
+        for i, (seq, token, pos) in enumerate(entries):
+            b.token[i] = token
+            b.pos[i] = pos
+            b.n_seq_id[i] = 1
+            b.seq_id[i][0] = seq
+            b.logits[i] = True
+        self._run_batch()
+
+    def _run_batch(self) -> None:
+        import llama_cpp
+
+        rc = llama_cpp.llama_decode(self._ctx.ctx, self._batch)
+        if rc != 0:
+            self._cached = []
+            raise PonderError(
+                f"llama_decode failed ({rc}): the context ({self.context_size} tokens) is full; "
+                "ask for fewer samples or tokens, or raise contextSize"
+            )
+
+    def _logits(self, rows: int) -> np.ndarray:
+        import llama_cpp
+
+        ptr = llama_cpp.llama_get_logits(self._ctx.ctx)
+        return np.ctypeslib.as_array(ptr, shape=(rows, self._n_vocab)).copy()
+
+    def close(self) -> None:
+        import llama_cpp
+
+        with self.lock:
+            if self._ctx is not None:
+                llama_cpp.llama_batch_free(self._batch)
+                self._ctx.close()
+                self._model.close()
+                self._ctx = self._model = None
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled()
+
+
+def _cut_at_stop(result: Completion, stop: tuple[str, ...]) -> bool:
+    """If the text now contains a stop string, cut the text and the per-token lists before it."""
+    hits = [at for at in (result.text.find(s) for s in stop) if at >= 0]
+    if not hits:
+        return False
+    at = min(hits)
+    result.text = result.text[:at]
+    keep = sum(1 for off in result.offsets if off < at)
+    for name in ("tokens", "probs", "margins", "offsets"):
+        del getattr(result, name)[keep:]
+    return True
+
+
+def _prob_and_margin(logits: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the chosen token's probability and top-1 minus top-2 probability."""
+    top = logits.max(axis=1, keepdims=True)
+    weights = np.exp(logits - top)
+    total = weights.sum(axis=1)
+    rows = np.arange(len(chosen))
+    prob = weights[rows, chosen] / total
+    two = np.partition(weights, -2, axis=1)[:, -2:]
+    margin = (two[:, 1] - two[:, 0]) / total
+    return prob, margin
+
+
+def _sample_rows(
+    logits: np.ndarray, rngs: list[np.random.Generator], temperature: float, top_p: float
+) -> np.ndarray:
+    """Top-k (40), temperature and top-p sampling, one token per row, each row with its own RNG."""
+    k = min(TOP_K, logits.shape[1])
+    cand = np.argpartition(-logits, k - 1, axis=1)[:, :k]
+    picked = np.empty(len(logits), dtype=np.int64)
+    for row, rng in enumerate(rngs):
+        ids = cand[row][np.argsort(-logits[row, cand[row]])]
+        scaled = logits[row, ids] / temperature
+        p = np.exp(scaled - scaled[0])
+        p /= p.sum()
+        keep = int(np.searchsorted(np.cumsum(p), top_p) + 1)
+        p = p[:keep] / p[:keep].sum()
+        picked[row] = ids[rng.choice(keep, p=p)]
+    return picked

@@ -1,0 +1,66 @@
+"""A scripted engine for unit tests and UI work: no model, same interface as LlamaEngine.
+
+`ScriptedEngine(["reasoning...\\nANSWER: 4"])` answers each path from the script in turn (cycling).
+`delay` seconds per emitted word make it slow enough to cancel.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from agent.engine import Completion, Messages, TokenCallback, _check
+
+
+class ScriptedEngine:
+    def __init__(self, script: list[str] | None = None, delay: float = 0.0, name: str = "scripted"):
+        self.script = script or ["The code adds its two arguments.\nANSWER: it returns a + b"]
+        self.delay = delay
+        self.name = name
+        self.calls: list[dict] = []
+        self.lock = threading.RLock()
+        self._next = 0
+
+    @property
+    def loaded(self) -> bool:
+        return True
+
+    def load(self) -> None:
+        return None
+
+    def _complete(self, messages, k, cancel, on_token, max_tokens) -> list[Completion]:
+        prompt_tokens = sum(len(m["content"].split()) for m in messages)
+        out = []
+        generated = 0
+        for seq in range(k):
+            text = self.script[self._next % len(self.script)]
+            self._next += 1
+            words = text.split(" ")[:max_tokens]
+            c = Completion(text="", prompt_tokens=prompt_tokens)
+            for i, word in enumerate(words):
+                _check(cancel)
+                if self.delay:
+                    time.sleep(self.delay)
+                c.offsets.append(len(c.text))
+                c.text += ("" if i == 0 else " ") + word
+                c.tokens.append(i)
+                c.probs.append(0.9)
+                c.margins.append(0.8)
+                generated += 1
+                if on_token:
+                    on_token(seq, c.text, generated)
+            c.finish_reason = "stop" if len(words) < max_tokens else "length"
+            out.append(c)
+        return out
+
+    def sample(self, messages: Messages, *, k=1, temperature=0.0, top_p=0.95, max_tokens=512,
+               stop=(), seed=0, cancel=None, on_token: TokenCallback | None = None):  # fmt: skip
+        with self.lock:
+            self.calls.append({"kind": "sample", "messages": messages, "k": k, "temperature": temperature})
+            return self._complete(messages, k, cancel, on_token, max_tokens)
+
+    def branch(self, messages: Messages, *, k=5, max_tokens=512, stop=(), cancel=None,
+               on_token: TokenCallback | None = None):  # fmt: skip
+        with self.lock:
+            self.calls.append({"kind": "branch", "messages": messages, "k": k})
+            return self._complete(messages, k, cancel, on_token, max_tokens)

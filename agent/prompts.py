@@ -1,0 +1,105 @@
+"""Every prompt ponder sends, in one place. Pure functions: text in, chat messages out, no I/O."""
+
+from __future__ import annotations
+
+import re
+
+ANSWER_TAG = "ANSWER:"
+DEFAULT_QUESTION = "Explain what the selected code does and why."
+
+SYSTEM = (
+    "You are ponder, a careful reasoning assistant inside a code editor. You answer questions about "
+    "the user's code. Reason step by step before answering, and stay grounded in the code shown."
+)
+
+# "What does f(x) return?" questions: a small model follows a long computation when it writes
+# the program state after each step instead of jumping to the result.
+TRACE_HINT = (
+    "Trace the execution: after each executed line or loop iteration, write the values of the "
+    "variables that changed. Then give the exact return value as a Python literal."
+)
+
+FORMAT = (
+    f"Finish with one last line of the form `{ANSWER_TAG} <answer>`: a short, final answer "
+    "(for a value, only the value as a Python literal)."
+)
+
+_EXECUTION_QUESTION = re.compile(
+    r"\b(return|returns|output|outputs|print|prints|evaluate|evaluates|value of|result of)\b", re.I
+)
+
+
+def is_execution_question(question: str) -> bool:
+    return bool(_EXECUTION_QUESTION.search(question))
+
+
+def code_block(code: str, language: str) -> str:
+    fence = "```"
+    while fence in code:
+        fence += "`"
+    return f"{fence}{language}\n{code.rstrip()}\n{fence}"
+
+
+def _question_text(question: str, code: str, language: str, selection: str | None) -> str:
+    parts = [f"Code:\n{code_block(code, language)}"]
+    if selection and selection.strip() and selection.strip() != code.strip():
+        parts.append(f"The user selected:\n{code_block(selection, language)}")
+    parts.append(f"Question: {question}")
+    return "\n\n".join(parts)
+
+
+def examples_text(examples: list[dict]) -> str:
+    """Past accepted reasoning, shown as worked examples."""
+    blocks = []
+    for n, ex in enumerate(examples, start=1):
+        blocks.append(
+            f"Example {n}.\nQuestion: {ex['question']}\n"
+            + (f"Code:\n{code_block(ex['code'], ex.get('language', ''))}\n" if ex.get("code") else "")
+            + f"Reasoning: {ex.get('rationale', '').strip()}\n{ANSWER_TAG} {ex['answer']}"
+        )
+    return "Worked examples the user accepted before:\n\n" + "\n\n".join(blocks)
+
+
+def chain_of_thought(
+    question: str,
+    code: str,
+    language: str,
+    selection: str | None = None,
+    principle: str | None = None,
+    examples: list[dict] | None = None,
+) -> list[dict[str, str]]:
+    """The reasoning prompt: code, question, optional principle and examples, answer format."""
+    user = []
+    if examples:
+        user.append(examples_text(examples))
+    user.append(_question_text(question, code, language, selection))
+    if principle:
+        user.append(f"A principle that applies here: {principle.strip()}")
+    instructions = ["Think step by step."]
+    if is_execution_question(question):
+        instructions.append(TRACE_HINT)
+    instructions.append(FORMAT)
+    user.append(" ".join(instructions))
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n\n".join(user)}]
+
+
+def step_back(question: str, code: str, language: str, selection: str | None = None) -> list[dict]:
+    """Step-back prompting, first half: ask for the general principle behind the question."""
+    user = (
+        _question_text(question, code, language, selection)
+        + "\n\nBefore answering, take a step back: in one or two sentences, state the general "
+        "principle or language rule (for example how a built-in function or method behaves) that "
+        "decides the answer. Do not answer the question itself."
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def pick_most_consistent(question: str, answers: list[str]) -> list[dict[str, str]]:
+    """Universal self-consistency: the model picks the answer most consistent with the others."""
+    listed = "\n".join(f"Response {i}: {a}" for i, a in enumerate(answers))
+    user = (
+        f"Question: {question}\n\nSeveral answers were sampled:\n{listed}\n\n"
+        "Which response is most consistent with the majority of the responses? "
+        "Reply with only its number, like `Response 2`."
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

@@ -1,0 +1,69 @@
+"""The long-lived objects a server (or `ponder eval`) needs, built from settings by factories.
+
+The engine is created on first use, or in the background right after `initialized`; changing the
+model setting swaps it. Model work is serialised by the engine's own lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from agent import models
+from agent.engine import Engine, LlamaEngine
+from agent.fake_engine import ScriptedEngine
+from agent.settings import Settings
+
+Progress = Callable[[str, int | None], None]
+
+
+def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
+    """Engine for `settings.model`: `scripted` (the fake, `scripted:slow` to make it slow),
+    a bundled model alias, or a path to a .gguf file."""
+    if settings.model.startswith("scripted"):
+        return ScriptedEngine(delay=0.05 if settings.model == "scripted:slow" else 0.0)
+
+    def on_bytes(done: int, total: int) -> None:
+        if progress:
+            progress(f"checking model {done * 100 // total}%", done * 100 // total)
+
+    resolved = models.resolve(settings.model, progress=on_bytes)
+    return LlamaEngine(
+        str(resolved.path),
+        resolved.name,
+        context_size=settings.context_size,
+        gpu_layers=settings.gpu_layers,
+        threads=settings.threads,
+    )
+
+
+class Services:
+    def __init__(self, settings: Settings, engine_factory=make_engine):
+        self.settings = settings
+        self._engine_factory = engine_factory
+        self._engine: Engine | None = None
+        self._engine_key: tuple | None = None
+        self._lock = threading.Lock()
+
+    def _key(self) -> tuple:
+        s = self.settings
+        return (s.model, s.context_size, s.gpu_layers, s.threads)
+
+    def engine(self, progress: Progress | None = None) -> Engine:
+        """The engine for the current settings, created and loaded if needed (blocking)."""
+        with self._lock:
+            if self._engine is None or self._engine_key != self._key():
+                old = self._engine
+                self._engine = None
+                if old is not None and hasattr(old, "close"):
+                    old.close()
+                engine = self._engine_factory(self.settings, progress)
+                if progress:
+                    progress("loading model", None)
+                engine.load()  # type: ignore[attr-defined]
+                self._engine, self._engine_key = engine, self._key()
+            return self._engine
+
+    @property
+    def engine_loaded(self) -> bool:
+        return self._engine is not None

@@ -1,0 +1,141 @@
+"""ponder's settings: one tree of dataclasses with defaults, camelCase on the wire, parsed here only.
+
+Editor settings (initializationOptions, didChangeConfiguration) are parsed leniently: a bad value
+keeps its default and yields a message the server shows. Per-request `options` are parsed strictly:
+a bad option is an error for that request, since the user asked for it just now.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.errors import PonderError
+from agent.models import DEFAULT_MODEL
+
+STRATEGIES = ("greedy", "self_consistency", "cot_decoding")
+
+
+def _limits(lo: float | None = None, hi: float | None = None, choices: tuple = ()) -> dict:
+    return {"lo": lo, "hi": hi, "choices": choices}
+
+
+@dataclass
+class ReasonSettings:
+    strategy: str = field(default="greedy", metadata=_limits(choices=STRATEGIES))
+    samples: int = field(default=5, metadata=_limits(1, 32))
+    temperature: float = field(default=0.7, metadata=_limits(0.0, 2.0))
+    top_p: float = field(default=0.95, metadata=_limits(0.0, 1.0))
+    max_tokens: int = field(default=512, metadata=_limits(1, 8192))
+    step_back: bool = False
+    seed: int = field(default=0, metadata=_limits(0, 2**31 - 1))
+
+
+@dataclass
+class MemorySettings:
+    enabled: bool = True
+    path: str = ""  # empty: $PONDER_HOME/memory
+    top_k: int = field(default=3, metadata=_limits(0, 20))
+
+
+@dataclass
+class Settings:
+    model: str = DEFAULT_MODEL
+    gpu_layers: int = field(default=-1, metadata=_limits(-1, 10_000))  # -1: all, when supported
+    context_size: int = field(default=4096, metadata=_limits(256, 131_072))
+    threads: int = field(default=0, metadata=_limits(0, 1024))  # 0: one per core
+    preload: bool = True  # load the model in the background right after `initialized`
+    reason: ReasonSettings = field(default_factory=ReasonSettings)
+    memory: MemorySettings = field(default_factory=MemorySettings)
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def _check(value: Any, f: dataclasses.Field, where: str) -> Any:
+    """The value converted to the field's type, or ValueError with a readable reason."""
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"{where} must be true or false, got {value!r}")
+        return value
+    if kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{where} must be a number, got {value!r}")
+        if kind == "int" and value != int(value):
+            raise ValueError(f"{where} must be a whole number, got {value!r}")
+        value = int(value) if kind == "int" else float(value)
+        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ValueError(f"{where} must be between {lo} and {hi}, got {value!r}")
+        return value
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ValueError(f"{where} must be a string, got {value!r}")
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise ValueError(f"{where} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+    raise TypeError(f"unsupported settings type {kind}")
+
+
+def merge(base: Any, wire: Any, problems: list[str], prefix: str = "") -> Any:
+    """A copy of dataclass `base` with the camelCase dict `wire` applied; problems are appended."""
+    if wire is None:
+        return dataclasses.replace(base)
+    if not isinstance(wire, dict):
+        problems.append(f"{prefix or 'settings'} must be an object, got {wire!r}")
+        return dataclasses.replace(base)
+    fields = {camel(f.name): f for f in dataclasses.fields(base)}
+    changes = {}
+    for key, value in wire.items():
+        where = f"{prefix}{key}"
+        f = fields.get(key) or fields.get(camel(snake(key)))
+        if f is None:
+            problems.append(f"unknown setting '{where}' (known: {', '.join(fields)})")
+            continue
+        current = getattr(base, f.name)
+        if dataclasses.is_dataclass(current):
+            changes[f.name] = merge(current, value, problems, prefix=f"{where}.")
+            continue
+        try:
+            changes[f.name] = _check(value, f, where)
+        except ValueError as e:
+            problems.append(f"{e}; using {current!r}")
+    return dataclasses.replace(base, **changes)
+
+
+def from_wire(wire: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:
+    """Editor settings → (Settings, messages about values that were ignored)."""
+    problems: list[str] = []
+    settings = merge(base or defaults(), wire, problems)
+    return settings, problems
+
+
+def reason_options(base: ReasonSettings, options: Any) -> ReasonSettings:
+    """Per-request options over the configured ones; PonderError on any bad option."""
+    problems: list[str] = []
+    merged = merge(base, options, problems, prefix="options.")
+    if problems:
+        raise PonderError("bad option: " + "; ".join(p.split("; using")[0] for p in problems))
+    return merged
+
+
+def defaults() -> Settings:
+    """Defaults, with the model taken from $PONDER_MODEL when set."""
+    return Settings(model=os.environ.get("PONDER_MODEL") or DEFAULT_MODEL)
+
+
+def to_wire(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {camel(f.name): to_wire(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value

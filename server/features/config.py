@@ -1,0 +1,70 @@
+"""Settings from initializationOptions and workspace/didChangeConfiguration; model preload after
+`initialized`; `ponder/status`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from lsprotocol import types
+
+from agent.engine import build_info
+from agent.errors import PonderError
+from agent.settings import from_wire, to_wire
+from server import protocol
+from server.features.progress import WorkDone
+
+
+def _ponder_section(wire: Any) -> Any:
+    """Clients send either our settings or {"ponder": our settings}."""
+    if isinstance(wire, dict) and isinstance(wire.get("ponder"), dict):
+        return wire["ponder"]
+    return wire
+
+
+def register(server) -> None:
+    def apply(wire: Any) -> None:
+        settings, problems = from_wire(_ponder_section(wire), base=server.settings)
+        server.apply_settings(settings)
+        if problems:
+            server.tell("settings: " + "; ".join(problems), types.MessageType.Warning)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(params: types.InitializeParams) -> None:
+        # Cheap: parse settings only. The model loads after `initialized`, in the background.
+        if params.initialization_options is not None:
+            apply(params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(params: types.InitializedParams) -> None:
+        if server.settings.preload:
+            server.preload_task = asyncio.ensure_future(preload())
+
+    async def preload() -> None:
+        work = await WorkDone.start(server, "ponder: loading model", cancellable=False)
+        try:
+            await asyncio.to_thread(server.services.engine, work.report)
+            work.end(f"model {server.settings.model} ready")
+        except PonderError as e:
+            work.end("model not loaded")
+            server.tell(str(e))
+        except Exception as e:  # never let a background load take the server down
+            work.end("model not loaded")
+            server.tell(f"loading the model failed: {e!r}")
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
+        apply(params.settings)
+
+    @server.feature(protocol.STATUS)
+    def status(params: Any) -> dict:
+        from agent.models import status as model_status
+
+        info = build_info()
+        return {
+            "version": server.version,
+            "model": model_status(server.settings.model),
+            "modelLoaded": server.services.engine_loaded,
+            "gpuOffload": info["gpu_offload"],
+            "settings": to_wire(server.settings),
+        }
