@@ -1,0 +1,73 @@
+"""The real server over stdio with the real smollm2-135m model: what an editor would see."""
+
+import time
+
+import pytest_asyncio
+
+from tests.conftest import TEST_MODEL
+from tests.lsp_helpers import cancel_after, init_params, open_sample, reason_params, request, server_config
+
+LONG = {"maxTokens": 400}
+
+
+@pytest_asyncio.fixture
+async def client(tmp_path):
+    client = await server_config(TEST_MODEL, tmp_path / "home").start()
+    started = time.perf_counter()
+    await client.initialize_session(init_params())
+    client.initialize_seconds = time.perf_counter() - started
+    yield client
+    await client.shutdown_session()
+    await client.stop()
+
+
+async def test_answer_with_progress_from_the_real_model(client, tmp_path):
+    uri = open_sample(client, tmp_path)
+    client.progress_reports["t1"] = []
+    result = await request(
+        client,
+        "ponder/reason",
+        reason_params(uri, question="What does total([1, 2]) return?", workDoneToken="t1",
+                      options={"maxTokens": 96}),  # fmt: skip
+    )
+    assert result["model"] == TEST_MODEL
+    assert result["answer"].strip()
+    assert 0.0 <= result["confidence"] <= 1.0
+    assert result["usage"]["completionTokens"] > 0 and result["usage"]["promptTokens"] > 50
+    reports = client.progress_reports["t1"]
+    assert type(reports[0]).__name__ == "WorkDoneProgressBegin"
+    assert type(reports[-1]).__name__ == "WorkDoneProgressEnd"
+
+
+async def test_self_consistency_and_cot_decoding_on_the_real_model(client, tmp_path):
+    uri = open_sample(client, tmp_path)
+    for strategy in ("self_consistency", "cot_decoding"):
+        result = await request(
+            client,
+            "ponder/reason",
+            reason_params(uri, options={"strategy": strategy, "samples": 3, "maxTokens": 48}),
+        )
+        assert sum(c["count"] for c in result["candidates"]) == 3, strategy
+
+
+async def test_cancel_is_fast_with_the_real_model(client, tmp_path):
+    uri = open_sample(client, tmp_path)
+    # First request loads the model; then cancel a long generation mid-way.
+    await request(client, "ponder/reason", reason_params(uri, options={"maxTokens": 4}))
+    elapsed = await cancel_after(client, reason_params(uri, options=LONG), delay=1.0)
+    assert elapsed < 0.5
+    after = await request(client, "ponder/reason", reason_params(uri, options={"maxTokens": 8}))
+    assert after["usage"]["completionTokens"] > 0
+
+
+async def test_bad_position_then_good_request(client, tmp_path):
+    from pygls.exceptions import JsonRpcException
+
+    uri = open_sample(client, tmp_path)
+    try:
+        await request(client, "ponder/reason", {"textDocument": {"uri": uri}, "position": {"line": 500, "character": 0}})
+        raise AssertionError("expected an error")
+    except JsonRpcException as e:
+        assert "past the end" in str(e)
+    result = await request(client, "ponder/reason", reason_params(uri, options={"maxTokens": 16}))
+    assert result["usage"]["completionTokens"] > 0
