@@ -67,6 +67,8 @@ class Engine(Protocol):
 
     name: str
 
+    def load(self) -> None: ...
+
     def sample(
         self,
         messages: Messages,
@@ -79,6 +81,7 @@ class Engine(Protocol):
         seed: int = 0,
         cancel: threading.Event | None = None,
         on_token: TokenCallback | None = None,
+        prefix: str = "",
     ) -> list[Completion]: ...
 
     def branch(
@@ -250,8 +253,10 @@ class LlamaEngine:
         seed: int = 0,
         cancel: threading.Event | None = None,
         on_token: TokenCallback | None = None,
+        prefix: str = "",
     ) -> list[Completion]:
-        """k completions of the chat `messages`, decoded together. temperature 0 is greedy."""
+        """k completions of the chat `messages`, decoded together. temperature 0 is greedy.
+        `prefix` is text the assistant's turn already starts with (not part of the results)."""
         rngs = [np.random.default_rng([seed, i]) for i in range(k)]
 
         def pick(logits: np.ndarray, rows: list[int], first: bool) -> np.ndarray:  # noqa: ARG001
@@ -260,7 +265,7 @@ class LlamaEngine:
             return _sample_rows(logits, [rngs[r] for r in rows], temperature, top_p)
 
         with self.lock:
-            return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token)
+            return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token, prefix)
 
     def branch(
         self,
@@ -283,13 +288,15 @@ class LlamaEngine:
         with self.lock:
             return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token)
 
-    def _decode(self, messages, k, pick, max_tokens, stop, cancel, on_token) -> list[Completion]:
+    def _decode(
+        self, messages, k, pick, max_tokens, stop, cancel, on_token, prefix=""
+    ) -> list[Completion]:
         import llama_cpp
 
         if not 1 <= k <= MAX_SEQUENCES:
             raise PonderError(f"k must be between 1 and {MAX_SEQUENCES}, got {k}")
         self.load()
-        prompt = self.tokenize(self.format(messages))
+        prompt = self.tokenize(self.format(messages) + prefix)
         n_prompt = len(prompt)
         room = self.context_size - n_prompt
         if room < 16:

@@ -54,9 +54,11 @@ class ScriptedEngine:
         return out
 
     def sample(self, messages: Messages, *, k=1, temperature=0.0, top_p=0.95, max_tokens=512,
-               stop=(), seed=0, cancel=None, on_token: TokenCallback | None = None):  # fmt: skip
+               stop=(), seed=0, cancel=None, on_token: TokenCallback | None = None,
+               prefix=""):  # fmt: skip
         with self.lock:
-            self.calls.append({"kind": "sample", "messages": messages, "k": k, "temperature": temperature})
+            self.calls.append({"kind": "sample", "messages": messages, "k": k,
+                               "temperature": temperature, "prefix": prefix})  # fmt: skip
             return self._complete(messages, k, cancel, on_token, max_tokens)
 
     def branch(self, messages: Messages, *, k=5, max_tokens=512, stop=(), cancel=None,

@@ -23,6 +23,7 @@ from agent.vote import Path, vote
 Progress = Callable[[str, int | None], None]
 PROGRESS_INTERVAL_S = 0.25
 STEP_BACK_TOKENS = 96
+FORCED_ANSWER_TOKENS = 48
 
 
 @dataclass
@@ -93,6 +94,27 @@ def _token_reporter(progress: Progress, label: str) -> Callable[[int, str, int],
     return on_token
 
 
+def _force_answers(engine, messages, completions, usage, cancel, report) -> None:
+    """A path cut off by the token limit before its final line: ask for the answer line now,
+    continuing the path's own reasoning (a short greedy generation)."""
+    for c in completions:
+        if c.finish_reason != "length" or prompts.ANSWER_TAG in c.text:
+            continue
+        report("concluding", None)
+        tail = f"\n\n{prompts.ANSWER_TAG}"
+        forced = engine.sample(
+            messages, k=1, max_tokens=FORCED_ANSWER_TOKENS, stop=("\n",), cancel=cancel,
+            prefix=c.text + tail,
+        )[0]  # fmt: skip
+        usage.add([forced])
+        start = len(c.text) + len(tail)
+        c.text += tail + forced.text
+        c.tokens += forced.tokens
+        c.probs += forced.probs
+        c.margins += forced.margins
+        c.offsets += [start + off for off in forced.offsets]
+
+
 def run(
     task: Task,
     engine: Engine,
@@ -161,6 +183,8 @@ def run(
             on_token=_token_reporter(report, f"branching {opts.samples} paths"),
         )
     usage.add(completions)
+    if opts.strategy != "self_consistency":  # one path decides: make sure it has an answer
+        _force_answers(engine, messages, completions, usage, cancel, report)
 
     report("voting", None)
     paths = []

@@ -15,8 +15,8 @@ SYSTEM = (
 # "What does f(x) return?" questions: a small model follows a long computation when it writes
 # the program state after each step instead of jumping to the result.
 TRACE_HINT = (
-    "Trace the execution: after each executed line or loop iteration, write the values of the "
-    "variables that changed. Then give the exact return value as a Python literal."
+    "Trace the execution briefly: one short line per executed statement or loop iteration, with "
+    "the values of the variables that changed. Then give the exact return value as a Python literal."
 )
 
 FORMAT = (

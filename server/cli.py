@@ -217,11 +217,15 @@ def models_main(args) -> None:
     if args.prepare:
         started = time.perf_counter()
 
+        shown = [-1]
+
         def progress(done: int, total: int) -> None:
-            print(f"\r{args.prepare}: {done * 100 // total}%", end="", file=sys.stderr)
+            percent = done * 100 // total
+            if percent // 10 != shown[0] // 10:  # every 10%
+                shown[0] = percent
+                print(f"{args.prepare}: checking {percent}%", file=sys.stderr)
 
         resolved = models.resolve(args.prepare, progress=progress)
-        print(file=sys.stderr)
         print(f"{resolved.name}: {resolved.path} ({time.perf_counter() - started:.1f} s)")
         return
     for spec in models.MODELS.values():

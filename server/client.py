@@ -117,12 +117,14 @@ class Spinner:
         self.tty = stream.isatty()
         self.frame = 0
         self.last = ""
+        self.last_phase = ""
 
     def show(self, text: str) -> None:
         if self.tty:
             self.frame = (self.frame + 1) % len(self.FRAMES)
             self.stream.write(f"\r\x1b[K{self.FRAMES[self.frame]} {text[:100]}")
-        elif text != self.last:
+        elif text.split(":")[0] != self.last_phase:  # a log, not a terminal: one line a phase
+            self.last_phase = text.split(":")[0]
             self.stream.write(f"{text}\n")
         self.last = text
         self.stream.flush()
