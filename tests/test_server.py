@@ -10,7 +10,14 @@ import pytest_asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from tests.lsp_helpers import init_params, open_sample, reason_params, request, server_config, cancel_after
+from tests.lsp_helpers import (
+    cancel_after,
+    init_params,
+    open_sample,
+    reason_params,
+    request,
+    server_config,
+)
 
 
 @pytest_asyncio.fixture
@@ -37,8 +44,10 @@ async def test_initialize_is_fast_and_declares_code_actions(tmp_path):
 async def test_reason_returns_the_documented_shape(client, tmp_path):
     uri = open_sample(client, tmp_path)
     client.progress_reports["tok-1"] = []
-    result = await request(client, 
-        "ponder/reason", reason_params(uri, question="What does total([1]) return?", workDoneToken="tok-1")
+    result = await request(
+        client,
+        "ponder/reason",
+        reason_params(uri, question="What does total([1]) return?", workDoneToken="tok-1"),
     )
     for key in ("id", "answer", "confidence", "principle", "rationale", "candidates", "memories",
                 "usage", "model"):  # fmt: skip
@@ -54,8 +63,10 @@ async def test_reason_returns_the_documented_shape(client, tmp_path):
 
 async def test_self_consistency_candidates_sum_to_k(client, tmp_path):
     uri = open_sample(client, tmp_path)
-    result = await request(client, 
-        "ponder/reason", reason_params(uri, options={"strategy": "self_consistency", "samples": 3})
+    result = await request(
+        client,
+        "ponder/reason",
+        reason_params(uri, options={"strategy": "self_consistency", "samples": 3}),
     )
     assert sum(c["count"] for c in result["candidates"]) == 3
     assert result["confidence"] == 1.0
@@ -91,7 +102,9 @@ async def test_bad_input_gives_clear_errors_and_the_server_lives(client, tmp_pat
 
 async def test_code_action_and_command_show_the_answer(client, tmp_path):
     uri = open_sample(client, tmp_path)
-    rng = types.Range(start=types.Position(line=8, character=0), end=types.Position(line=12, character=0))
+    rng = types.Range(
+        start=types.Position(line=8, character=0), end=types.Position(line=12, character=0)
+    )
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
@@ -117,7 +130,9 @@ async def test_code_action_and_command_show_the_answer(client, tmp_path):
 
 async def test_bad_settings_fall_back_with_a_message(tmp_path):
     client = await server_config("scripted", tmp_path / "home").start()
-    await client.initialize_session(init_params(reason={"samples": -3, "strategy": "nope"}, bogus=1))
+    await client.initialize_session(
+        init_params(reason={"samples": -3, "strategy": "nope"}, bogus=1)
+    )
     await asyncio.sleep(0.2)
     text = " ".join(m.message for m in client.messages)
     assert "reason.samples" in text and "reason.strategy" in text and "bogus" in text

@@ -18,7 +18,10 @@ def register(server) -> None:
         argument = {
             "textDocument": {"uri": params.text_document.uri},
             "range": {
-                "start": {"line": params.range.start.line, "character": params.range.start.character},
+                "start": {
+                    "line": params.range.start.line,
+                    "character": params.range.start.character,
+                },
                 "end": {"line": params.range.end.line, "character": params.range.end.character},
             },
         }
@@ -27,6 +30,8 @@ def register(server) -> None:
         )
         return [
             types.CodeAction(
-                title=protocol.CODE_ACTION_TITLE, kind=types.CodeActionKind.Refactor, command=command
+                title=protocol.CODE_ACTION_TITLE,
+                kind=types.CodeActionKind.Refactor,
+                command=command,
             )
         ]

@@ -36,10 +36,11 @@ def as_dict(value: Any) -> Any:
 def _position(value: Any, name: str, lines: list[str]) -> tuple[int, int]:
     if not isinstance(value, dict):
         raise JsonRpcInvalidParams(f"{name} must be an object {{line, character}}, got {value!r}")
-    line, character = value.get("line"), value.get("character")
-    for field, v in (("line", line), ("character", character)):
+    for field in ("line", "character"):
+        v = value.get(field)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise JsonRpcInvalidParams(f"{name}.{field} must be a non-negative integer, got {v!r}")
+    line, character = int(value["line"]), int(value["character"])
     # LSP allows the position just past the last line's end (line == number of lines, char 0).
     if line > len(lines) or (line == len(lines) and character > 0):
         raise JsonRpcInvalidParams(
@@ -169,4 +170,3 @@ async def show(server, result: dict) -> None:
         server.tell(
             f"{result['answer']} (confidence {result['confidence']:.2f})", types.MessageType.Info
         )
-

@@ -85,7 +85,9 @@ def test_cancel_mid_batch_stops_every_sequence(engine):
             cancel.set()
 
     with pytest.raises(Cancelled):
-        engine.sample(PROMPT, k=4, temperature=0.8, max_tokens=200, cancel=cancel, on_token=on_token)
+        engine.sample(
+            PROMPT, k=4, temperature=0.8, max_tokens=200, cancel=cancel, on_token=on_token
+        )
     assert max(seen) < 12 + 4  # at most the one step in flight
     # The engine is still usable and its cache consistent.
     assert engine.sample(PROMPT, k=1, max_tokens=8)[0].tokens

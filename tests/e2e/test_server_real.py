@@ -5,7 +5,14 @@ import time
 import pytest_asyncio
 
 from tests.conftest import TEST_MODEL
-from tests.lsp_helpers import cancel_after, init_params, open_sample, reason_params, request, server_config
+from tests.lsp_helpers import (
+    cancel_after,
+    init_params,
+    open_sample,
+    reason_params,
+    request,
+    server_config,
+)
 
 LONG = {"maxTokens": 400}
 
@@ -27,8 +34,12 @@ async def test_answer_with_progress_from_the_real_model(client, tmp_path):
     result = await request(
         client,
         "ponder/reason",
-        reason_params(uri, question="What does total([1, 2]) return?", workDoneToken="t1",
-                      options={"maxTokens": 96}),  # fmt: skip
+        reason_params(
+            uri,
+            question="What does total([1, 2]) return?",
+            workDoneToken="t1",
+            options={"maxTokens": 96},
+        ),  # fmt: skip
     )
     assert result["model"] == TEST_MODEL
     assert result["answer"].strip()
@@ -65,7 +76,11 @@ async def test_bad_position_then_good_request(client, tmp_path):
 
     uri = open_sample(client, tmp_path)
     try:
-        await request(client, "ponder/reason", {"textDocument": {"uri": uri}, "position": {"line": 500, "character": 0}})
+        await request(
+            client,
+            "ponder/reason",
+            {"textDocument": {"uri": uri}, "position": {"line": 500, "character": 0}},
+        )
         raise AssertionError("expected an error")
     except JsonRpcException as e:
         assert "past the end" in str(e)

@@ -1,0 +1,49 @@
+from agent.answer import clean, extract, normalise
+
+
+def test_answer_tag_last_line():
+    text = "Step 1: x = 2\nStep 2: x = 4\nANSWER: 4"
+    found = extract(text)
+    assert found.answer == "4"
+    assert found.rationale == "Step 1: x = 2\nStep 2: x = 4"
+    assert text[found.start : found.end] == "4"
+
+
+def test_markdown_bold_final_answer_and_trailing_prose():
+    text = "We trace it.\n**Final Answer:** `[1, 2]`\n\nHope this helps!"
+    assert extract(text).answer == "[1, 2]"
+
+
+def test_fenced_answer_on_the_next_lines():
+    text = "Reasoning here.\nANSWER:\n```python\n{'a': 1}\n```\n"
+    assert extract(text).answer == "{'a': 1}"
+
+
+def test_assert_form_and_returns_form():
+    assert clean("assert f('ab') == 'ba'") == "'ba'"
+    assert clean("f([1, 2]) returns [2, 1].") == "[2, 1]"
+    assert clean("The function returns `True`.") == "True"
+
+
+def test_multiple_answer_lines_take_the_last():
+    text = "ANSWER: 3\nWait, I made a mistake.\nANSWER: 5"
+    assert extract(text).answer == "5"
+
+
+def test_no_tag_falls_back_to_last_line_or_block():
+    assert extract("thinking...\nso the result is 7").answer == "7"
+    assert extract("text\n```\n[1]\n```").answer == "[1]"
+
+
+def test_values_compare_as_values():
+    assert normalise("''") == normalise('""')
+    assert normalise("(1,)") == normalise("(1, )")
+    assert normalise("{'a': 1, 'b': 2}") == normalise("{'b': 2, 'a': 1}")
+    assert normalise("2") == normalise("2.0")
+    assert normalise("[1, 2]") != normalise("(1, 2)")
+    assert normalise("True") != normalise("1")
+
+
+def test_text_normalised():
+    assert normalise("It sorts the list.") == normalise("it  sorts the LIST")
+    assert normalise("`It sorts`") == normalise("it sorts")

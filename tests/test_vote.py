@@ -1,0 +1,32 @@
+from agent.vote import Path, vote
+
+
+def p(answer, score=0.5):
+    return Path(answer, "why", score)
+
+
+def test_majority_wins_and_confidence_is_share():
+    result = vote([p("[1, 2]"), p("[1,2]"), p("[2, 1]"), p("[1, 2 ]"), p("")])
+    assert result.winner.answer.replace(" ", "") == "[1,2]"
+    assert result.confidence == 3 / 5
+    assert sum(g.count for g in result.groups) == 5
+
+
+def test_tie_broken_by_path_confidence_then_order():
+    result = vote([p("1", 0.2), p("2", 0.9), p("1", 0.2), p("2", 0.9)])
+    assert result.winner.answer == "2"
+    result = vote([p("1", 0.5), p("2", 0.5)])
+    assert result.winner.answer == "1"
+
+
+def test_similar_text_answers_merge():
+    def similar(a, b):
+        return "sort" in a.lower() and "sort" in b.lower()
+
+    result = vote([p("It sorts the list"), p("Sorts items ascending"), p("It reverses")], similar)
+    assert result.winner.count == 2
+
+
+def test_no_answers_no_winner():
+    result = vote([p(""), p("  ")])
+    assert result.winner is None and result.confidence == 0.0
