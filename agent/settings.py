@@ -45,7 +45,7 @@ class MemorySettings:
 class Settings:
     model: str = DEFAULT_MODEL
     gpu_layers: int = field(default=-1, metadata=_limits(-1, 10_000))  # -1: all, when supported
-    context_size: int = field(default=4096, metadata=_limits(256, 131_072))
+    context_size: int = field(default=8192, metadata=_limits(256, 131_072))
     threads: int = field(default=0, metadata=_limits(0, 1024))  # 0: one per core
     preload: bool = True  # load the model in the background right after `initialized`
     reason: ReasonSettings = field(default_factory=ReasonSettings)

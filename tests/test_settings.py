@@ -6,7 +6,7 @@ from agent.settings import ReasonSettings, Settings, camel, from_wire, reason_op
 
 def test_defaults_and_camel_case_round_trip():
     wire = to_wire(Settings())
-    assert wire["reason"]["maxTokens"] == 512 and wire["contextSize"] == 4096
+    assert wire["reason"]["maxTokens"] == 512 and wire["contextSize"] == 8192
     settings, problems = from_wire(wire)
     assert problems == [] and settings == Settings()
     assert camel("max_tokens") == "maxTokens"
