@@ -18,6 +18,7 @@ _CALL_EQ = re.compile(r"^\s*[A-Za-z_][\w.]*\(.*\)\s*(?:==|=|->|returns?|is)\s*(.
 _RETURNS = re.compile(
     r"\b(?:returns?|output(?: is)?|result(?: is)?|evaluates to)\s*:?\s*(.+)$", re.I
 )
+_BACKTICKED = re.compile(r"`+([^`]+)`+")
 _FENCE = re.compile(r"^```[\w+-]*\n?|\n?```$")
 
 
@@ -85,6 +86,11 @@ def clean(answer: str) -> str:
         trimmed = s.rstrip(".").strip("`").strip()
         if _literal(trimmed) is not _MISSING:
             return trimmed
+        # Prose around a value: "so the output is `[1, 2]`." → the last backticked literal.
+        for span in reversed(_BACKTICKED.findall(s)):
+            value = clean(span) if span.strip() != s else span
+            if _literal(value) is not _MISSING:
+                return value
     return s
 
 

@@ -37,16 +37,29 @@ async def main(model: str) -> None:
     uri = EXAMPLE.as_uri()
     client.notify(
         "textDocument/didOpen",
-        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": EXAMPLE.read_text()}},
+        {
+            "textDocument": {
+                "uri": uri,
+                "languageId": "python",
+                "version": 1,
+                "text": EXAMPLE.read_text(),
+            }
+        },
     )
-    params = {"textDocument": {"uri": uri}, "position": {"line": 10, "character": 0}, "question": QUESTION}
+    params = {
+        "textDocument": {"uri": uri},
+        "position": {"line": 10, "character": 0},
+        "question": QUESTION,
+    }
     started = time.perf_counter()
     result = await client.request("ponder/reason", params)
     first_answer_s = time.perf_counter() - started
     usage = result["usage"]
     answer_tok_s = usage["completionTokens"] / usage["seconds"]
     print(f"initialize: {initialize_ms:.0f} ms")
-    print(f"first answer: {first_answer_s:.1f} s ({usage['completionTokens']} tokens): {result['answer']}")
+    print(
+        f"first answer: {first_answer_s:.1f} s ({usage['completionTokens']} tokens): {result['answer']}"
+    )
 
     long_params = dict(params, options={"maxTokens": 2000})
     request = asyncio.ensure_future(client.request("ponder/reason", long_params))
@@ -73,6 +86,8 @@ async def main(model: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default=DEFAULT_MODEL)
     asyncio.run(main(parser.parse_args().model))

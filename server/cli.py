@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   ponder serve                                   # the language server, over stdio
   ponder ask examples/inventory.py:12 "What does restock return for an empty list?"
   ponder ask app.py "reason about this" --model qwen2.5-coder-0.5b --json
+  ponder eval cruxeval --limit 50 --strategies greedy,sc --model qwen2.5-coder-0.5b
   ponder doctor
 """
 
@@ -52,6 +53,26 @@ def main(argv: list[str] | None = None) -> None:
     ask.add_argument("--step-back", action="store_true", help="ask for the principle first")
     ask.add_argument("--json", action="store_true", help="print the ponder/reason result as JSON")
 
+    ev = sub.add_parser(
+        "eval",
+        help="evaluate strategies on CRUXEval items (what does f(x) return?)",
+        description="Ask each item through the server's pipeline and score the answers by running "
+        "`assert <true output> == <answer>`. Prints a table per strategy and a RESULT line.",
+    )
+    ev.add_argument("benchmark", choices=["cruxeval"])
+    ev.add_argument("--data", default="../shared/data/cruxeval-dev.jsonl", help="JSONL items")
+    ev.add_argument("--limit", type=int, default=20, help="items to ask (default 20)")
+    ev.add_argument("--offset", type=int, default=0, help="skip this many items first")
+    ev.add_argument(
+        "--strategies",
+        default="greedy,sc",
+        help="comma-separated: greedy, sc, sc+stepback, greedy+stepback, cot_decoding",
+    )
+    ev.add_argument("--model", help="model alias or .gguf path")
+    ev.add_argument("--samples", type=int, default=5, help="k for sc / cot_decoding")
+    ev.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
+    ev.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
+
     sub.add_parser("doctor", help="show the llama.cpp build, GPU offload and the resolved model")
 
     models_cmd = sub.add_parser("models", help="list the bundled model aliases")
@@ -63,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
             serve_main(args)
         elif args.command == "ask":
             sys.exit(asyncio.run(ask_main(args)))
+        elif args.command == "eval":
+            eval_main(args)
         elif args.command == "doctor":
             doctor_main()
         elif args.command == "models":
@@ -192,6 +215,50 @@ def print_answer(result: dict, seconds: float) -> None:
         f"\n[{result['model']}: {usage['promptTokens']} prompt + {usage['completionTokens']} "
         f"generated tokens, {usage['seconds']:.1f} s model time, {seconds:.1f} s in all]"
     )
+
+
+def eval_main(args) -> None:
+    import dataclasses
+
+    from agent import evaluate
+    from agent.services import make_engine
+
+    names = [n.strip() for n in args.strategies.split(",") if n.strip()]
+    unknown = [n for n in names if n not in evaluate.STRATEGIES]
+    if unknown:
+        raise PonderError(
+            f"unknown strategy {', '.join(unknown)}: use {', '.join(evaluate.STRATEGIES)}"
+        )
+    data = Path(args.data)
+    if not data.is_file():
+        raise PonderError(f"no such data file: {data}")
+    items = evaluate.load_items(data, args.limit, args.offset)
+    settings = defaults()
+    if args.model:
+        settings.model = args.model
+    engine = make_engine(settings)
+    engine.load()
+    base = dataclasses.replace(settings.reason, samples=args.samples, max_tokens=args.max_tokens)
+    print(f"{len(items)} items from {data}, model {engine.name}", file=sys.stderr)
+    summaries, everything = {}, []
+    for name in names:
+
+        def on_item(n: int, r, name=name) -> None:
+            mark = "ok " if r.correct else "-- "
+            print(f"[{name} {n + 1}/{len(items)}] {mark}{r.id}: {r.prediction!r:.60} "
+                  f"(true {r.expected!r:.40}, conf {r.confidence:.2f}, {r.seconds:.1f} s)",
+                  file=sys.stderr)  # fmt: skip
+
+        results = evaluate.run_strategy(items, engine, name, base, on_item)
+        summaries[name] = evaluate.summarise(results)
+        everything += [dataclasses.asdict(r) for r in results]
+    print(evaluate.table(summaries))
+    if args.json:
+        out = {"model": engine.name, "data": str(data), "offset": args.offset, "samples": args.samples,
+               "max_tokens": args.max_tokens, "summaries": summaries, "items": everything}  # fmt: skip
+        Path(args.json).write_text(json.dumps(out, indent=1))
+    scores = " ".join(f"{name}={s['accuracy']:.3f}" for name, s in summaries.items())
+    print(f"RESULT n={len(items)} {scores}")
 
 
 def doctor_main() -> None:

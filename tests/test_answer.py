@@ -47,3 +47,8 @@ def test_values_compare_as_values():
 def test_text_normalised():
     assert normalise("It sorts the list.") == normalise("it  sorts the LIST")
     assert normalise("`It sorts`") == normalise("it sorts")
+
+
+def test_value_in_backticks_inside_prose():
+    assert clean("Therefore, the computed output for this input is `'bcksrutq'`.") == "'bcksrutq'"
+    assert clean("So `f(1)` gives `{1: None}` in the end") == "{1: None}"
