@@ -1,12 +1,9 @@
-"""The one exception type for errors a user can act on.
+"""Errors: PonderError (user-actionable, defined in memory.errors so every layer shares it) and
+Cancelled (model work stopped by the request's cancel event)."""
 
-The server turns it into `window/showMessage` plus a JSON-RPC error with the same text; the CLI prints
-it and exits non-zero. Anything else is a bug and is reported as such.
-"""
+from memory.errors import PonderError
 
-
-class PonderError(Exception):
-    """An error whose message tells the user what went wrong and what to do about it."""
+__all__ = ["PonderError", "Cancelled"]
 
 
 class Cancelled(Exception):

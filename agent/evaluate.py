@@ -74,12 +74,10 @@ class ItemResult:
     candidates: list[dict]
 
 
-def ask(
-    item: dict, engine: Engine, options: ReasonSettings, examples: list[dict] | None = None
-) -> pipeline.Answer:
+def ask(item: dict, engine: Engine, options: ReasonSettings, recall=None) -> pipeline.Answer:
     code = item["code"]
     task = pipeline.Task(question_for(item), code, "f.py", "python", 0, 0, options)
-    return pipeline.run(task, engine, examples=examples)
+    return pipeline.run(task, engine, recall=recall)
 
 
 def run_strategy(

@@ -53,11 +53,12 @@ class Answer:
     question: str = ""
     code: str = ""
     language: str = ""
+    path: str = ""
     symbol: str | None = None
 
     def to_wire(self) -> dict:
         wire = asdict(self)
-        for private in ("question", "code", "language", "symbol"):
+        for private in ("question", "code", "language", "path", "symbol"):
             wire.pop(private)
         return wire
 
@@ -121,10 +122,11 @@ def run(
     *,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
-    examples: list[dict] | None = None,
+    recall: Callable[[str, str], list[dict]] | None = None,
     similar: Callable[[str, str], bool] | None = None,
 ) -> Answer:
-    """Reason about `task`; `examples` are retrieved memories shown as worked examples."""
+    """Reason about `task`. `recall(question, code)` returns accepted traces similar to this
+    one (each with a `similarity`): they are shown to the model as worked examples."""
     report = progress or (lambda message, percentage: None)
     opts = task.options
     usage = _Usage()
@@ -132,6 +134,10 @@ def run(
     language = context.language_for(task.language_id, task.path)
     ctx = context.build(task.text, language, task.start, task.end)
     selection = ctx.selection if task.end > task.start else None
+    examples = []
+    if recall is not None:
+        report("remembering", None)
+        examples = recall(question, ctx.code)
 
     principle = None
     if opts.step_back:
@@ -211,12 +217,21 @@ def run(
         principle=principle,
         rationale=best.rationale or best.text,
         candidates=[{"answer": g.answer, "count": g.count} for g in result.groups],
-        memories=[],
+        memories=[
+            {
+                "id": m["id"],
+                "question": m["question"],
+                "answer": m["answer"],
+                "similarity": round(float(m["similarity"]), 4),
+            }
+            for m in examples
+        ],  # fmt: skip
         usage=usage.to_wire(),
         model=engine.name,
         strategy=opts.strategy,
         question=question,
         code=ctx.code,
         language=language,
+        path=task.path,
         symbol=ctx.symbol,
     )

@@ -107,3 +107,21 @@ def pick_most_consistent(question: str, answers: list[str]) -> list[dict[str, st
         "Reply with only its number, like `Response 2`."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def chat_example(trace: dict) -> dict:
+    """An accepted trace as a chat-format training example (question + code → principle,
+    reasoning, answer): a model's own accepted reasoning becomes its fine-tuning data."""
+    user = chain_of_thought(trace["question"], trace["code"], trace.get("language", ""))[-1]
+    parts = []
+    if trace.get("principle"):
+        parts.append(f"Principle: {trace['principle']}")
+    parts.append(trace.get("rationale") or "")
+    parts.append(f"{ANSWER_TAG} {trace['answer']}")
+    return {
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            user,
+            {"role": "assistant", "content": "\n\n".join(p for p in parts if p)},
+        ]
+    }

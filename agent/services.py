@@ -1,7 +1,9 @@
 """The long-lived objects a server (or `ponder eval`) needs, built from settings by factories.
 
 The engine is created on first use, or in the background right after `initialized`; changing the
-model setting swaps it. Model work is serialised by the engine's own lock.
+model setting swaps it. Model work is serialised by the engine's own lock. The memory store opens
+on first use; when it cannot be opened, `memory()` raises PonderError once and later calls return
+None, so reasoning goes on without memory.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from collections.abc import Callable
 
 from agent import models
 from agent.engine import Engine, LlamaEngine
+from agent.errors import PonderError
 from agent.fake_engine import ScriptedEngine
 from agent.settings import Settings
+from memory.embedder import Embedder, make_embedder
+from memory.store import TraceStore
 
 Progress = Callable[[str, int | None], None]
 
@@ -37,13 +42,22 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
     )
 
 
+def memory_uri(settings: Settings) -> str:
+    return settings.memory.path or str(models.ponder_home() / "memory")
+
+
 class Services:
-    def __init__(self, settings: Settings, engine_factory=make_engine):
+    def __init__(
+        self, settings: Settings, engine_factory=make_engine, embedder: Embedder | None = None
+    ):
         self.settings = settings
         self._engine_factory = engine_factory
         self._engine: Engine | None = None
         self._engine_key: tuple | None = None
         self._lock = threading.Lock()
+        self._embedder = embedder
+        self._store: TraceStore | None = None
+        self._store_failed: str | None = None  # the uri that failed to open
 
     def _key(self) -> tuple:
         s = self.settings
@@ -60,10 +74,38 @@ class Services:
                 engine = self._engine_factory(self.settings, progress)
                 if progress:
                     progress("loading model", None)
-                engine.load()  # type: ignore[attr-defined]
+                engine.load()
                 self._engine, self._engine_key = engine, self._key()
             return self._engine
 
     @property
     def engine_loaded(self) -> bool:
         return self._engine is not None
+
+    def memory(self) -> TraceStore | None:
+        """The trace store, or None when memory is off or the store is broken (said once)."""
+        if not self.settings.memory.enabled:
+            return None
+        uri = memory_uri(self.settings)
+        with self._lock:
+            if self._store is not None and self._store.uri == uri:
+                return self._store
+            if self._store_failed == uri:
+                return None
+            if self._embedder is None or self._embedder.name != self.settings.memory.embedder:
+                self._embedder = make_embedder(self.settings.memory.embedder)
+            store = TraceStore(uri, self._embedder)
+            try:
+                store.open()
+            except PonderError:
+                self._store_failed = uri
+                raise
+            self._store = store
+            return store
+
+    def recall(self, question: str, code: str) -> list[dict]:
+        """Accepted traces similar to this request; [] without memory."""
+        store = self.memory()
+        if store is None or self.settings.memory.top_k == 0:
+            return []
+        return store.search(question, code, k=self.settings.memory.top_k)

@@ -37,7 +37,8 @@ class ReasonSettings:
 @dataclass
 class MemorySettings:
     enabled: bool = True
-    path: str = ""  # empty: $PONDER_HOME/memory
+    path: str = ""  # empty: $PONDER_HOME/memory; a LanceDB URI (s3://…) also works
+    embedder: str = field(default="minilm", metadata=_limits(choices=("minilm", "hashing")))
     top_k: int = field(default=3, metadata=_limits(0, 20))
 
 

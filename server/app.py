@@ -49,9 +49,9 @@ class PonderServer(LanguageServer):
 
 
 def create_server(settings: Settings, services: Services | None = None) -> PonderServer:
-    from server.features import code_action, config, reason
+    from server.features import code_action, config, memory, reason
 
     server = PonderServer(settings, services or Services(settings))
-    for feature in (config, reason, code_action):
+    for feature in (config, reason, code_action, memory):
         feature.register(server)
     return server

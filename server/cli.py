@@ -73,6 +73,25 @@ def main(argv: list[str] | None = None) -> None:
     ev.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
     ev.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
 
+    mem = sub.add_parser(
+        "memory", help="the memory of accepted reasoning (list, search, export...)"
+    )
+    mem.add_argument("--path", help="store path or LanceDB URI (default $PONDER_HOME/memory)")
+    mem.add_argument("--embedder", choices=["minilm", "hashing"], default="minilm")
+    msub = mem.add_subparsers(dest="action", required=True, metavar="ACTION")
+    msub.add_parser("list", help="the most recent traces").add_argument(
+        "--limit", type=int, default=20
+    )
+    msub.add_parser("search", help="accepted traces similar to a query").add_argument("query")
+    msub.add_parser("show", help="one trace in full").add_argument("id")
+    msub.add_parser("forget", help="delete one trace").add_argument("id")
+    exp = msub.add_parser("export", help="write every trace as JSONL")
+    exp.add_argument("file")
+    exp.add_argument("--format", choices=["traces", "chat"], default="traces",
+                     help="chat: accepted traces as chat-format training examples")  # fmt: skip
+    msub.add_parser("import", help="read traces from an export").add_argument("file")
+    msub.add_parser("stats", help="counts, indices, embedder")
+
     sub.add_parser("doctor", help="show the llama.cpp build, GPU offload and the resolved model")
 
     models_cmd = sub.add_parser("models", help="list the bundled model aliases")
@@ -86,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(asyncio.run(ask_main(args)))
         elif args.command == "eval":
             eval_main(args)
+        elif args.command == "memory":
+            memory_main(args)
         elif args.command == "doctor":
             doctor_main()
         elif args.command == "models":
@@ -259,6 +280,47 @@ def eval_main(args) -> None:
         Path(args.json).write_text(json.dumps(out, indent=1))
     scores = " ".join(f"{name}={s['accuracy']:.3f}" for name, s in summaries.items())
     print(f"RESULT n={len(items)} {scores}")
+
+
+def memory_main(args) -> None:
+    from agent.prompts import chat_example
+    from agent.services import memory_uri
+    from memory.embedder import make_embedder
+    from memory.store import TraceStore
+
+    settings = defaults()
+    uri = args.path or memory_uri(settings)
+    store = TraceStore(uri, make_embedder(args.embedder)).open()
+    if args.action == "list":
+        for t in store.all(args.limit):
+            mark = "+" if t["accepted"] else "-"
+            print(
+                f"{t['id']} {mark} {t['created_at']}  {t['question'][:50]!r} → {t['answer'][:40]!r}"
+            )
+    elif args.action == "search":
+        for t in store.search(args.query, k=10, threshold=0.0):
+            print(f"{t['id']} {t['similarity']:.3f}  {t['question'][:50]!r} → {t['answer'][:40]!r}")
+    elif args.action == "show":
+        trace = store.get(args.id)
+        if trace is None:
+            raise PonderError(f"no trace {args.id} in {uri}")
+        print(json.dumps(trace, indent=2, ensure_ascii=False))
+    elif args.action == "forget":
+        if not store.forget(args.id):
+            raise PonderError(f"no trace {args.id} in {uri}")
+        print(f"forgot {args.id}")
+    elif args.action == "export":
+        count = store.export(
+            Path(args.file), as_chat=chat_example if args.format == "chat" else None
+        )
+        print(f"wrote {count} {'examples' if args.format == 'chat' else 'traces'} to {args.file}")
+    elif args.action == "import":
+        path = Path(args.file)
+        if not path.is_file():
+            raise PonderError(f"no such file: {path}")
+        print(f"imported {store.import_(path)} traces into {uri}")
+    elif args.action == "stats":
+        print(json.dumps(store.stats(), indent=2))
 
 
 def doctor_main() -> None:

@@ -101,11 +101,18 @@ async def reason(server, raw: Any) -> dict:
     work = await WorkDone.start(server, "ponder: reasoning", token=token)
     cancel = work.cancel
 
+    def recall(question: str, code: str) -> list[dict]:
+        try:
+            return server.services.recall(question, code)
+        except PonderError as e:  # a broken store: say so, answer without memory
+            work.loop.call_soon_threadsafe(server.tell, str(e))
+            return []
+
     def job() -> pipeline.Answer:
         engine = server.services.engine(work.report)
         if cancel.is_set():
             raise Cancelled()
-        return pipeline.run(task, engine, progress=work.report, cancel=cancel)
+        return pipeline.run(task, engine, progress=work.report, cancel=cancel, recall=recall)
 
     try:
         answer = await asyncio.to_thread(job)

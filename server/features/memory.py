@@ -1,0 +1,71 @@
+"""`ponder/accept` and `ponder/reject`: store what `ponder/reason` produced in the memory."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+from agent.errors import PonderError
+from server import protocol
+from server.features.reason import REQUEST_FAILED, as_dict
+
+
+def _trace(server, params: dict) -> dict:
+    answer_id = params.get("id")
+    if not isinstance(answer_id, str):
+        raise JsonRpcInvalidParams("id (a string: the id of a ponder/reason result) is required")
+    answer = server.recent.get(answer_id)
+    if answer is None:
+        raise JsonRpcInvalidParams(
+            f"unknown answer id {answer_id}: only this session's last {len(server.recent) or 100} "
+            "answers can be accepted or rejected"
+        )
+    edited = params.get("answer")
+    if edited is not None and not isinstance(edited, str):
+        raise JsonRpcInvalidParams(f"answer must be a string, got {edited!r}")
+    note = params.get("note")
+    if note is not None and not isinstance(note, str):
+        raise JsonRpcInvalidParams(f"note must be a string, got {note!r}")
+    return {
+        "question": answer.question,
+        "code": answer.code,
+        "language": answer.language,
+        "path": answer.path,
+        "symbol": answer.symbol or "",
+        "principle": answer.principle or "",
+        "rationale": answer.rationale,
+        "answer": edited if edited is not None else answer.answer,
+        "confidence": answer.confidence,
+        "strategy": answer.strategy,
+        "model": answer.model,
+        "note": note or "",
+    }
+
+
+async def _store(server, raw: Any, accepted: bool) -> dict:
+    trace = _trace(server, as_dict(raw) or {})
+
+    def write() -> tuple[str, bool]:
+        store = server.services.memory()
+        if store is None:
+            raise PonderError("memory is turned off (memory.enabled = false)")
+        return store.add(trace, accepted=accepted)
+
+    try:
+        memory_id, updated = await asyncio.to_thread(write)
+    except PonderError as e:
+        server.tell(str(e))
+        raise JsonRpcException(str(e), code=REQUEST_FAILED) from e
+    return {"memoryId": memory_id, "updated": updated}
+
+
+def register(server) -> None:
+    @server.feature(protocol.ACCEPT)
+    async def accept(params: Any) -> dict:
+        return await _store(server, params, accepted=True)
+
+    @server.feature(protocol.REJECT)
+    async def reject(params: Any) -> dict:
+        return await _store(server, params, accepted=False)
