@@ -57,7 +57,8 @@ class Services:
         self._lock = threading.Lock()
         self._embedder = embedder
         self._store: TraceStore | None = None
-        self._store_failed: str | None = None  # the uri that failed to open
+        self._store_error: tuple[str, PonderError] | None = None  # (uri, why it failed to open)
+        self._recall_told: str | None = None  # the broken uri recall has already reported
 
     def _key(self) -> tuple:
         s = self.settings
@@ -83,29 +84,38 @@ class Services:
         return self._engine is not None
 
     def memory(self) -> TraceStore | None:
-        """The trace store, or None when memory is off or the store is broken (said once)."""
+        """The trace store; None when memory is off; PonderError when the store is broken (the
+        failure is remembered, so a broken store is not reopened on every request)."""
         if not self.settings.memory.enabled:
             return None
         uri = memory_uri(self.settings)
         with self._lock:
             if self._store is not None and self._store.uri == uri:
                 return self._store
-            if self._store_failed == uri:
-                return None
+            if self._store_error is not None and self._store_error[0] == uri:
+                raise self._store_error[1]
             if self._embedder is None or self._embedder.name != self.settings.memory.embedder:
                 self._embedder = make_embedder(self.settings.memory.embedder)
             store = TraceStore(uri, self._embedder)
             try:
                 store.open()
-            except PonderError:
-                self._store_failed = uri
+            except PonderError as e:
+                self._store_error = (uri, e)
                 raise
             self._store = store
             return store
 
     def recall(self, question: str, code: str) -> list[dict]:
-        """Accepted traces similar to this request; [] without memory."""
-        store = self.memory()
+        """Accepted traces similar to this request; [] without memory. A broken store raises
+        PonderError the first time only (to be shown once); later requests just go without."""
+        try:
+            store = self.memory()
+        except PonderError:
+            uri = memory_uri(self.settings)
+            if self._recall_told == uri:
+                return []
+            self._recall_told = uri
+            raise
         if store is None or self.settings.memory.top_k == 0:
             return []
         return store.search(question, code, k=self.settings.memory.top_k)

@@ -60,6 +60,10 @@ def _schema(dim: int, version: int = SCHEMA_VERSION):
     return pa.schema(fields)
 
 
+def _tables(db) -> set[str]:
+    return set(db.list_tables().tables)
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -94,7 +98,7 @@ class TraceStore:
                     path = Path(self.uri.removeprefix("file://")).expanduser()
                     path.mkdir(parents=True, exist_ok=True, mode=0o700)
                 db = lancedb.connect(self.uri)
-                names = set(db.table_names())
+                names = _tables(db)
                 if "traces" not in names:
                     table = db.create_table(
                         "traces", schema=_schema(self.embedder.dim), exist_ok=True
@@ -116,7 +120,7 @@ class TraceStore:
             return self
 
     def _meta(self, db) -> dict:
-        if "meta" not in set(db.table_names()):
+        if "meta" not in _tables(db):
             return {}
         rows = db.open_table("meta").to_arrow().to_pylist()
         return {r["key"]: r["value"] for r in rows}
@@ -126,7 +130,7 @@ class TraceStore:
             {"key": "schema_version", "value": str(version)},
             {"key": "embedder", "value": f"{self.embedder.name}/{self.embedder.dim}"},
         ]
-        if "meta" in set(db.table_names()):
+        if "meta" in _tables(db):
             table = db.open_table("meta")
             (
                 table.merge_insert("key")

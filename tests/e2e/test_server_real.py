@@ -86,3 +86,27 @@ async def test_bad_position_then_good_request(client, tmp_path):
         assert "past the end" in str(e)
     result = await request(client, "ponder/reason", reason_params(uri, options={"maxTokens": 16}))
     assert result["usage"]["completionTokens"] > 0
+
+
+async def test_accepted_answer_comes_back_as_a_memory_after_restart(tmp_path):
+    """Real model, real MiniLM embedder, real LanceDB: accept, restart the server, ask again."""
+    home = tmp_path / "home"
+    client = await server_config(TEST_MODEL, home).start()
+    await client.initialize_session(init_params())
+    uri = open_sample(client, tmp_path)
+    question = "What does total([1, 2]) return?"
+    first = await request(client, "ponder/reason", reason_params(uri, question=question, options={"maxTokens": 32}))
+    stored = await request(client, "ponder/accept", {"id": first["id"], "answer": "15.71"})
+    await client.shutdown_session()
+    await client.stop()
+
+    client = await server_config(TEST_MODEL, home).start()
+    await client.initialize_session(init_params())
+    uri = open_sample(client, tmp_path)
+    again = await request(
+        client, "ponder/reason", reason_params(uri, question="What does total([1, 3]) return?", options={"maxTokens": 8})
+    )
+    assert [m["id"] for m in again["memories"]] == [stored["memoryId"]]
+    assert again["memories"][0]["answer"] == "15.71"
+    await client.shutdown_session()
+    await client.stop()

@@ -1,0 +1,153 @@
+"""The trace store on real LanceDB in tmp dirs (hashing embedder; MiniLM is in tests/e2e)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from agent.errors import PonderError
+from agent.prompts import chat_example
+from memory.embedder import HashingEmbedder
+from memory.store import TraceStore, _schema
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def trace(n, **extra):
+    return {
+        "question": f"What does f({n}) return?",
+        "code": f"def f(x):\n    return x * {n} + {n * 7 % 13}",
+        "answer": str(n),
+        "rationale": f"multiply by {n}",
+        "model": "m",
+        "strategy": "greedy",
+        **extra,
+    }
+
+
+def open_store(path):
+    return TraceStore(path, HashingEmbedder()).open()
+
+
+def test_accepted_trace_survives_reopen_and_is_retrieved(tmp_path):
+    store = open_store(tmp_path / "mem")
+    memory_id, updated = store.add(trace(3, tags=["math"]))
+    assert not updated
+    again = open_store(tmp_path / "mem")  # a restart
+    hits = again.search("What does f(3) return?", "def f(x):\n    return x * 3 + 8")
+    assert hits[0]["id"] == memory_id and hits[0]["similarity"] > 0.9
+    assert hits[0]["tags"] == ["math"]
+    assert oct(os.stat(tmp_path / "mem").st_mode & 0o777) == "0o700"
+
+
+def test_rejected_never_retrieved(tmp_path):
+    store = open_store(tmp_path / "mem")
+    store.add(trace(5), accepted=False)
+    assert store.search("What does f(5) return?", trace(5)["code"], threshold=0.0) == []
+    assert store.stats()["rejected"] == 1
+
+
+def test_near_duplicate_accept_updates(tmp_path):
+    store = open_store(tmp_path / "mem")
+    first, _ = store.add(trace(4))
+    second, updated = store.add(trace(4, answer="four", rationale="edited"))
+    assert updated and first == second
+    assert store.stats()["traces"] == 1 and store.get(first)["answer"] == "four"
+
+
+def test_forget_and_bad_ids(tmp_path):
+    store = open_store(tmp_path / "mem")
+    memory_id, _ = store.add(trace(1))
+    assert store.forget(memory_id) and store.get(memory_id) is None
+    with pytest.raises(PonderError, match="not a memory id"):
+        store.get("x' OR 1=1 --")
+
+
+def test_export_import_round_trips_every_field(tmp_path):
+    store = open_store(tmp_path / "a")
+    for n in range(5):
+        store.add(trace(n, tags=[f"t{n}"], note=f"n{n}"), accepted=n != 2)
+    out = tmp_path / "all.jsonl"
+    assert store.export(out) == 5
+    fresh = open_store(tmp_path / "b")
+    assert fresh.import_(out) == 5
+    by_id = lambda rows: {r["id"]: r for r in rows}  # noqa: E731
+    assert by_id(fresh.all()) == by_id(store.all())
+    assert fresh.import_(out) == 0  # ids already there are skipped
+    chat = tmp_path / "chat.jsonl"
+    assert store.export(chat, as_chat=chat_example) == 4
+    example = json.loads(chat.read_text().splitlines()[0])
+    assert [m["role"] for m in example["messages"]] == ["system", "user", "assistant"]
+    assert "ANSWER:" in example["messages"][2]["content"]
+
+
+def test_migrates_a_v1_store_without_losing_rows(tmp_path):
+    import lancedb
+
+    db = lancedb.connect(str(tmp_path / "old"))
+    embedder = HashingEmbedder()
+    row = {k: v for k, v in trace(9).items()}
+    row.update(id="a" * 32, language="python", path="f.py", symbol="f", principle="", created_at="2025-01-01",
+               confidence=0.5, vector=embedder.embed([row["question"]])[0].tolist())  # fmt: skip
+    db.create_table("traces", data=[row], schema=_schema(embedder.dim, version=1))
+    store = TraceStore(tmp_path / "old", embedder).open()
+    stats = store.stats()
+    assert stats["traces"] == 1 and stats["schema_version"] == 2
+    kept = store.get("a" * 32)
+    assert kept["answer"] == "9" and kept["accepted"] is True and kept["tags"] == []
+
+
+def test_corrupt_store_gives_a_clear_message_and_deletes_nothing(tmp_path):
+    store = open_store(tmp_path / "mem")
+    store.add(trace(1))
+    for manifest in (tmp_path / "mem" / "traces.lance" / "_versions").iterdir():
+        manifest.write_bytes(b"garbage")
+    files_before = sorted(p.name for p in (tmp_path / "mem").rglob("*"))
+    with pytest.raises(PonderError, match="cannot be opened.*without memory"):
+        TraceStore(tmp_path / "mem", HashingEmbedder()).open().stats()
+    assert sorted(p.name for p in (tmp_path / "mem").rglob("*")) == files_before
+
+
+WRITER = """
+import sys
+sys.path.insert(0, {root!r})
+from memory.embedder import HashingEmbedder
+from memory.store import TraceStore
+store = TraceStore({path!r}, HashingEmbedder()).open()
+for n in range({start}, {start} + {count}):
+    store.add({{"question": f"q{{n}} unique words {{n * 31}}", "code": f"code {{n}}", "answer": str(n)}})
+    print(n, flush=True)
+"""
+
+
+def writer(path, start, count):
+    code = WRITER.format(root=ROOT, path=str(path), start=start, count=count)
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+
+
+def test_two_processes_writing_lose_nothing(tmp_path):
+    open_store(tmp_path / "mem")
+    a, b = writer(tmp_path / "mem", 0, 15), writer(tmp_path / "mem", 1000, 15)
+    assert a.wait(120) == 0 and b.wait(120) == 0
+    answers = {t["answer"] for t in open_store(tmp_path / "mem").all()}
+    assert answers == {str(n) for n in range(15)} | {str(n) for n in range(1000, 1015)}
+
+
+def test_kill_9_mid_write_keeps_every_earlier_trace(tmp_path):
+    open_store(tmp_path / "mem")
+    proc = writer(tmp_path / "mem", 0, 500)
+    written = []
+    deadline = time.time() + 60
+    while len(written) < 8 and time.time() < deadline:
+        written.append(int(proc.stdout.readline()))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    answers = {t["answer"] for t in open_store(tmp_path / "mem").all()}
+    assert {str(n) for n in written} <= answers
+    store = open_store(tmp_path / "mem")
+    store.add(trace(77))  # and the store still takes writes
+    assert "77" in {t["answer"] for t in store.all()}
