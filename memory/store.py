@@ -32,6 +32,7 @@ from memory.errors import PonderError
 SCHEMA_VERSION = 2
 INDEX_THRESHOLD = 5000  # rows before an ANN index pays for itself
 REINDEX_AFTER = 1000  # unindexed rows that trigger folding them into the index
+INDEX_CHECK_EVERY = 100  # writes between looks at the index
 DUPLICATE_SIMILARITY = 0.97  # an accept this close to a stored one updates it instead
 DEFAULT_THRESHOLD = 0.5  # minimum similarity of a retrieved example
 
@@ -84,6 +85,7 @@ class TraceStore:
         self.embedder = embedder
         self._lock = threading.Lock()
         self._table: Any = None
+        self._writes = -1  # writes since open, for index upkeep
 
     # ---- opening ------------------------------------------------------------------------------
 
@@ -207,6 +209,10 @@ class TraceStore:
             return self.table.count_rows() < before
 
     def _maybe_index(self) -> None:
+        # Looking at the index costs a few ms: do it on the first write and every 100th after.
+        self._writes += 1
+        if self._writes % INDEX_CHECK_EVERY:
+            return
         table = self.table
         rows = table.count_rows()
         if rows < INDEX_THRESHOLD:

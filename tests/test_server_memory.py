@@ -22,17 +22,25 @@ async def close(client):
 async def test_accept_restart_retrieve_and_reject_is_never_retrieved(tmp_path):
     client = await session(tmp_path)
     uri = open_sample(client, tmp_path)
-    first = await request(client, "ponder/reason", reason_params(uri, question="What does total([1]) return?"))
+    first = await request(
+        client, "ponder/reason", reason_params(uri, question="What does total([1]) return?")
+    )
     assert first["memories"] == []
-    stored = await request(client, "ponder/accept", {"id": first["id"], "answer": "3.14", "note": "checked"})
+    stored = await request(
+        client, "ponder/accept", {"id": first["id"], "answer": "3.14", "note": "checked"}
+    )
     assert len(stored["memoryId"]) == 32 and stored["updated"] is False
-    other = await request(client, "ponder/reason", reason_params(uri, question="What does area(2) return?"))
+    other = await request(
+        client, "ponder/reason", reason_params(uri, question="What does area(2) return?")
+    )
     await request(client, "ponder/reject", {"id": other["id"]})
     await close(client)
 
     client = await session(tmp_path)  # a new server process, same store
     uri = open_sample(client, tmp_path)
-    result = await request(client, "ponder/reason", reason_params(uri, question="What does total([2]) return?"))
+    result = await request(
+        client, "ponder/reason", reason_params(uri, question="What does total([2]) return?")
+    )
     assert [m["id"] for m in result["memories"]] == [stored["memoryId"]]
     assert result["memories"][0]["answer"] == "3.14"
     assert 0.5 <= result["memories"][0]["similarity"] <= 1.0

@@ -95,7 +95,9 @@ async def test_accepted_answer_comes_back_as_a_memory_after_restart(tmp_path):
     await client.initialize_session(init_params())
     uri = open_sample(client, tmp_path)
     question = "What does total([1, 2]) return?"
-    first = await request(client, "ponder/reason", reason_params(uri, question=question, options={"maxTokens": 32}))
+    first = await request(
+        client, "ponder/reason", reason_params(uri, question=question, options={"maxTokens": 32})
+    )
     stored = await request(client, "ponder/accept", {"id": first["id"], "answer": "15.71"})
     await client.shutdown_session()
     await client.stop()
@@ -104,7 +106,9 @@ async def test_accepted_answer_comes_back_as_a_memory_after_restart(tmp_path):
     await client.initialize_session(init_params())
     uri = open_sample(client, tmp_path)
     again = await request(
-        client, "ponder/reason", reason_params(uri, question="What does total([1, 3]) return?", options={"maxTokens": 8})
+        client,
+        "ponder/reason",
+        reason_params(uri, question="What does total([1, 3]) return?", options={"maxTokens": 8}),
     )
     assert [m["id"] for m in again["memories"]] == [stored["memoryId"]]
     assert again["memories"][0]["answer"] == "15.71"
