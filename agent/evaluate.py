@@ -72,6 +72,7 @@ class ItemResult:
     tokens: int
     seconds: float
     candidates: list[dict]
+    memories: int = 0  # retrieved examples shown to the model
 
 
 def ask(item: dict, engine: Engine, options: ReasonSettings, recall=None) -> pipeline.Answer:
@@ -86,12 +87,16 @@ def run_strategy(
     name: str,
     base: ReasonSettings,
     on_item: Callable[[int, ItemResult], None] | None = None,
+    recall: Callable[[str, str], list[dict]] | None = None,
+    remember: Callable[[pipeline.Answer], None] | None = None,
 ) -> list[ItemResult]:
+    """Ask every item with one strategy. `recall` retrieves memories into the prompt;
+    `remember` is called with each correct answer (a user accepting it)."""
     options = dataclasses.replace(base, **STRATEGIES[name])
     results = []
     for n, item in enumerate(items):
         started = time.perf_counter()
-        answer = ask(item, engine, options)
+        answer = ask(item, engine, options, recall)
         result = ItemResult(
             id=item.get("id", str(n)),
             strategy=name,
@@ -102,7 +107,10 @@ def run_strategy(
             tokens=answer.usage["promptTokens"] + answer.usage["completionTokens"],
             seconds=time.perf_counter() - started,
             candidates=answer.candidates,
+            memories=len(answer.memories),
         )
+        if remember and result.correct:
+            remember(answer)
         results.append(result)
         if on_item:
             on_item(n, result)

@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> None:
     ev.add_argument("--samples", type=int, default=5, help="k for sc / cot_decoding")
     ev.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
     ev.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
+    ev.add_argument("--memory", metavar="PATH", help="retrieve worked examples from this store")
+    ev.add_argument("--remember", action="store_true",
+                    help="accept every correct answer into --memory (as a user would)")  # fmt: skip
 
     mem = sub.add_parser(
         "memory", help="the memory of accepted reasoning (list, search, export...)"
@@ -260,6 +263,22 @@ def eval_main(args) -> None:
     engine = make_engine(settings)
     engine.load()
     base = dataclasses.replace(settings.reason, samples=args.samples, max_tokens=args.max_tokens)
+    recall = remember = None
+    if args.memory:
+        from memory.embedder import make_embedder
+        from memory.store import TraceStore
+
+        store = TraceStore(args.memory, make_embedder("minilm")).open()
+
+        def recall(question: str, code: str) -> list[dict]:
+            return store.search(question, code, k=settings.memory.top_k)
+
+        if args.remember:
+
+            def remember(answer) -> None:
+                store.add({**dataclasses.asdict(answer), "tags": ["eval"]})
+    elif args.remember:
+        raise PonderError("--remember needs --memory PATH")
     print(f"{len(items)} items from {data}, model {engine.name}", file=sys.stderr)
     summaries, everything = {}, []
     for name in names:
@@ -270,7 +289,7 @@ def eval_main(args) -> None:
                   f"(true {r.expected!r:.40}, conf {r.confidence:.2f}, {r.seconds:.1f} s)",
                   file=sys.stderr)  # fmt: skip
 
-        results = evaluate.run_strategy(items, engine, name, base, on_item)
+        results = evaluate.run_strategy(items, engine, name, base, on_item, recall, remember)
         summaries[name] = evaluate.summarise(results)
         everything += [dataclasses.asdict(r) for r in results]
     print(evaluate.table(summaries))
