@@ -17,7 +17,9 @@ GPU    ?= cpu
 extra   = $(subst .,-,$(1))
 STAMP  := $(VENV)/.ponder-installed-$(GPU)
 
-.PHONY: setup setup-test demo test lint bench model clean
+VSCODE := editors/vscode
+
+.PHONY: setup setup-test demo test test-python test-vscode lint bench model clean
 
 setup: $(STAMP) model
 
@@ -49,8 +51,21 @@ demo: setup
 	  "What does restock({'Apple': 0, 'pear': 2}, ['apple', ' Pear', 'fig', 'FIG']) return?" \
 	  --model $(MODEL)
 
-test: setup-test
+test: test-python test-vscode
+
+# Unit tests, the server over stdio, the real model, and the Neovim spec in a real headless nvim.
+test-python: setup-test
 	PONDER_TEST_MODEL=$(TEST_MODEL) $(PY) -m pytest -q
+
+# The VS Code extension: install (npm ci, once per lockfile), typecheck, bundle, unit and
+# integration tests (the server started as the extension starts it), package the .vsix.
+$(VSCODE)/node_modules/.ponder-stamp: $(VSCODE)/package-lock.json
+	cd $(VSCODE) && npm ci --no-audit --no-fund
+	@touch $@
+
+test-vscode: setup-test $(VSCODE)/node_modules/.ponder-stamp
+	cd $(VSCODE) && npm run typecheck && npm run build && \
+	  PONDER_TEST_MODEL=$(TEST_MODEL) npm test && npm run package
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check agent memory server tests scripts
@@ -61,4 +76,4 @@ bench: setup
 	$(PY) scripts/bench_sampling.py --model $(MODEL) --k 5 --tokens 128
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info $(VSCODE)/node_modules $(VSCODE)/dist $(VSCODE)/out

@@ -1,0 +1,120 @@
+// The parts of the extension that do not need VS Code: settings → server command line and
+// initializationOptions, request params, and the answer panel's HTML. Unit-tested with node:test.
+import * as path from "path";
+
+export interface PonderConfig {
+  serverPath: string;
+  model: string;
+  strategy: string;
+  samples: number;
+  stepBack: boolean;
+  memoryPath: string;
+}
+
+export interface ServerCommand {
+  command: string;
+  args: string[];
+}
+
+export interface Position { line: number; character: number }
+export interface Range { start: Position; end: Position }
+
+export interface Candidate { answer: string; count: number }
+export interface Memory { id: string; question: string; answer: string; similarity: number }
+export interface ReasonResult {
+  id: string;
+  answer: string;
+  confidence: number;
+  principle: string | null;
+  rationale: string;
+  candidates: Candidate[];
+  memories: Memory[];
+  usage: { promptTokens: number; completionTokens: number; seconds: number };
+  model: string;
+  strategy?: string;
+}
+
+/** How the extension starts the server: the configured path, else `ponder` on PATH, else the
+ * workspace's .venv/bin/ponder. `exists` and `onPath` are injected so tests need no filesystem. */
+export function serverCommand(
+  config: PonderConfig,
+  workspaceRoots: string[],
+  exists: (p: string) => boolean,
+  onPath: (name: string) => boolean,
+): ServerCommand {
+  if (config.serverPath) {
+    return { command: config.serverPath, args: ["serve"] };
+  }
+  if (!onPath("ponder")) {
+    for (const root of workspaceRoots) {
+      const candidate = path.join(root, ".venv", "bin", "ponder");
+      if (exists(candidate)) {
+        return { command: candidate, args: ["serve"] };
+      }
+    }
+  }
+  return { command: "ponder", args: ["serve"] };
+}
+
+/** VS Code settings → the server's settings (camelCase, the shape of agent/settings.py). */
+export function initializationOptions(config: PonderConfig): Record<string, unknown> {
+  const options: Record<string, unknown> = {
+    model: config.model,
+    reason: { strategy: config.strategy, samples: config.samples, stepBack: config.stepBack },
+  };
+  if (config.memoryPath) {
+    options.memory = { path: config.memoryPath };
+  }
+  return options;
+}
+
+export function reasonParams(uri: string, range: Range | null, question: string | undefined): Record<string, unknown> {
+  const params: Record<string, unknown> = { textDocument: { uri } };
+  if (range && (range.start.line !== range.end.line || range.start.character !== range.end.character)) {
+    params.range = range;
+  } else if (range) {
+    params.position = range.start;
+  }
+  if (question && question.trim()) {
+    params.question = question.trim();
+  }
+  return params;
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+export function voteSummary(result: ReasonResult): string {
+  const total = result.candidates.reduce((sum, c) => sum + c.count, 0);
+  return total > 1 && result.candidates.length ? `${result.candidates[0].count}/${total} agree` : "";
+}
+
+/** The answer panel: answer, confidence and vote, principle, reasoning, memories, buttons. */
+export function answerHtml(result: ReasonResult, nonce: string): string {
+  const vote = voteSummary(result);
+  const principle = result.principle
+    ? `<h2>Principle</h2><p>${escapeHtml(result.principle)}</p>`
+    : "";
+  const memories = result.memories.length
+    ? `<h2>Memories used</h2><ul>${result.memories
+        .map((m) => `<li>${escapeHtml(m.question)} → <code>${escapeHtml(m.answer)}</code> (${m.similarity.toFixed(2)})</li>`)
+        .join("")}</ul>`
+    : "";
+  return `<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}';">
+</head><body>
+<h1><code>${escapeHtml(result.answer || "(no answer)")}</code></h1>
+<p>confidence ${result.confidence.toFixed(2)}${vote ? " · " + vote : ""} · ${escapeHtml(result.strategy ?? "")} · ${escapeHtml(result.model)}</p>
+<button id="accept">Accept</button> <button id="reject">Reject</button>
+${principle}
+<h2>Reasoning</h2><pre style="white-space: pre-wrap">${escapeHtml(result.rationale)}</pre>
+${memories}
+<script nonce="${nonce}">
+const vscode = acquireVsCodeApi();
+document.getElementById("accept").onclick = () => vscode.postMessage({ command: "accept", id: ${JSON.stringify(result.id)} });
+document.getElementById("reject").onclick = () => vscode.postMessage({ command: "reject", id: ${JSON.stringify(result.id)} });
+</script>
+</body></html>`;
+}

@@ -1,0 +1,47 @@
+import { strict as assert } from "node:assert";
+import { test } from "node:test";
+import { answerHtml, initializationOptions, PonderConfig, reasonParams, serverCommand, voteSummary } from "../src/core";
+
+const config: PonderConfig = {
+  serverPath: "", model: "qwen2.5-coder-0.5b", strategy: "self_consistency", samples: 7, stepBack: true, memoryPath: "",
+};
+
+test("server command: configured path first", () => {
+  const c = serverCommand({ ...config, serverPath: "/opt/ponder" }, ["/ws"], () => true, () => true);
+  assert.deepEqual(c, { command: "/opt/ponder", args: ["serve"] });
+});
+
+test("server command: the workspace .venv when ponder is not on PATH", () => {
+  const c = serverCommand(config, ["/a", "/ws"], (p) => p === "/ws/.venv/bin/ponder", () => false);
+  assert.deepEqual(c, { command: "/ws/.venv/bin/ponder", args: ["serve"] });
+  const d = serverCommand(config, ["/ws"], () => true, () => true);
+  assert.equal(d.command, "ponder");
+});
+
+test("settings become the server's camelCase options", () => {
+  assert.deepEqual(initializationOptions(config), {
+    model: "qwen2.5-coder-0.5b",
+    reason: { strategy: "self_consistency", samples: 7, stepBack: true },
+  });
+  assert.deepEqual(initializationOptions({ ...config, memoryPath: "/m" }).memory, { path: "/m" });
+});
+
+test("reason params: a selection is a range, an empty one a position", () => {
+  const sel = { start: { line: 1, character: 0 }, end: { line: 3, character: 4 } };
+  assert.deepEqual(reasonParams("file:///x.py", sel, " why? "), { textDocument: { uri: "file:///x.py" }, range: sel, question: "why?" });
+  const caret = { start: { line: 2, character: 1 }, end: { line: 2, character: 1 } };
+  assert.deepEqual(reasonParams("file:///x.py", caret, ""), { textDocument: { uri: "file:///x.py" }, position: caret.start });
+});
+
+test("answer panel escapes model text and shows the vote", () => {
+  const result = {
+    id: "abc", answer: "<b>1</b>", confidence: 0.8, principle: "p & q", rationale: "r", model: "m", strategy: "self_consistency",
+    candidates: [{ answer: "1", count: 4 }, { answer: "2", count: 1 }], memories: [],
+    usage: { promptTokens: 1, completionTokens: 1, seconds: 1 },
+  };
+  const html = answerHtml(result, "n0nce");
+  assert.ok(html.includes("&lt;b&gt;1&lt;/b&gt;") && !html.includes("<b>1</b>"));
+  assert.ok(html.includes("p &amp; q"));
+  assert.equal(voteSummary(result), "4/5 agree");
+  assert.ok(html.includes("4/5 agree") && html.includes("nonce-n0nce"));
+});

@@ -1,0 +1,61 @@
+// Starts the server exactly as the extension would (serverCommand + initializationOptions) and
+// drives it over stdio with vscode-jsonrpc: reason, accept, cancel.
+import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, CancellationTokenSource } from "vscode-jsonrpc/node";
+import { initializationOptions, reasonParams, ReasonResult, serverCommand } from "../src/core";
+
+const repo = path.resolve(__dirname, "..", "..", "..", "..");
+
+test("the extension's server command answers, remembers and cancels", { timeout: 240_000 }, async () => {
+  const config = {
+    serverPath: "", model: process.env.PONDER_TEST_MODEL ?? "smollm2-135m", strategy: "greedy", samples: 3, stepBack: false,
+    memoryPath: "",
+  };
+  const { command, args } = serverCommand(config, [repo], fs.existsSync, () => false);
+  assert.equal(command, path.join(repo, ".venv", "bin", "ponder"));
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "ponder-vscode-"));
+  const proc = spawn(command, args, { env: { ...process.env, PONDER_HOME: home }, stdio: ["pipe", "pipe", "inherit"] });
+  const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
+  conn.onRequest("window/workDoneProgress/create", () => null);
+  const progress: string[] = [];
+  conn.onNotification("$/progress", (p: { value: { kind: string } }) => progress.push(p.value.kind));
+  conn.listen();
+
+  const options = initializationOptions(config) as { reason: Record<string, unknown> };
+  options.reason.maxTokens = 32;
+  await conn.sendRequest("initialize", {
+    processId: process.pid, rootUri: null, initializationOptions: options,
+    capabilities: { window: { workDoneProgress: true } },
+  });
+  conn.sendNotification("initialized", {});
+  const file = path.join(home, "sample.py");
+  const text = "def double(xs):\n    return [x * 2 for x in xs]\n";
+  fs.writeFileSync(file, text);
+  const uri = "file://" + file;
+  conn.sendNotification("textDocument/didOpen", { textDocument: { uri, languageId: "python", version: 1, text } });
+
+  const range = { start: { line: 0, character: 0 }, end: { line: 1, character: 30 } };
+  const result = await conn.sendRequest<ReasonResult>("ponder/reason", reasonParams(uri, range, "What does double([1]) return?"));
+  assert.equal(result.model, config.model);
+  assert.ok(result.usage.completionTokens > 0);
+  assert.ok(progress.includes("begin") && progress.includes("end"));
+  const stored = await conn.sendRequest<{ memoryId: string }>("ponder/accept", { id: result.id });
+  assert.equal(stored.memoryId.length, 32);
+
+  // Cancel, as the status bar click does: the token cancels the request with -32800.
+  const source = new CancellationTokenSource();
+  const long = conn.sendRequest("ponder/reason", { ...reasonParams(uri, range, "Explain at length"), options: { maxTokens: 3000 } }, source.token);
+  setTimeout(() => source.cancel(), 1000);
+  await assert.rejects(long, (e: { code?: number }) => e.code === -32800);
+
+  await conn.sendRequest("shutdown");
+  conn.sendNotification("exit");
+  const code = await new Promise<number | null>((resolve) => proc.on("exit", resolve));
+  assert.equal(code, 0);
+  conn.dispose();
+});
