@@ -55,6 +55,7 @@ class Services:
         self._engine: Engine | None = None
         self._engine_key: tuple | None = None
         self._lock = threading.Lock()
+        self._memory_lock = threading.Lock()  # separate: opening memory never waits on a model load
         self._embedder = embedder
         self._store: TraceStore | None = None
         self._store_error: tuple[str, PonderError] | None = None  # (uri, why it failed to open)
@@ -89,7 +90,7 @@ class Services:
         if not self.settings.memory.enabled:
             return None
         uri = memory_uri(self.settings)
-        with self._lock:
+        with self._memory_lock:
             if self._store is not None and self._store.uri == uri:
                 return self._store
             if self._store_error is not None and self._store_error[0] == uri:
