@@ -20,6 +20,7 @@ from memory.embedder import Embedder, make_embedder
 from memory.store import TraceStore
 
 Progress = Callable[[str, int | None], None]
+SIMILAR_COSINE = 0.7  # free-form answers this close (MiniLM cosine) count as the same answer
 
 
 def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
@@ -105,6 +106,17 @@ class Services:
                 raise
             self._store = store
             return store
+
+    def _answer_embedder(self) -> Embedder:
+        with self._memory_lock:
+            if self._embedder is None or self._embedder.name != self.settings.memory.embedder:
+                self._embedder = make_embedder(self.settings.memory.embedder)
+            return self._embedder
+
+    def similar(self, a: str, b: str) -> bool:
+        """Whether two free-form answers say the same thing (embedding cosine), for voting."""
+        vectors = self._answer_embedder().embed([a, b])
+        return float(vectors[0] @ vectors[1]) >= SIMILAR_COSINE
 
     def recall(self, question: str, code: str) -> list[dict]:
         """Accepted traces similar to this request; [] without memory. A broken store raises

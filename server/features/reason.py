@@ -112,7 +112,14 @@ async def reason(server, raw: Any) -> dict:
         engine = server.services.engine(work.report)
         if cancel.is_set():
             raise Cancelled()
-        return pipeline.run(task, engine, progress=work.report, cancel=cancel, recall=recall)
+        return pipeline.run(
+            task,
+            engine,
+            progress=work.report,
+            cancel=cancel,
+            recall=recall,
+            similar=server.services.similar,
+        )
 
     try:
         answer = await asyncio.to_thread(job)
