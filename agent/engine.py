@@ -33,6 +33,7 @@ Messages = list[dict[str, str]]
 TokenCallback = Callable[[int, str, int], None]
 
 MAX_SEQUENCES = 32
+MIN_PATH_TOKENS = 16  # fewer tokens a path than this: refuse rather than cut every path short
 PROMPT_CHUNK = 128  # tokens per prompt decode: bounds how long a cancel waits
 MIN_P = 0.05  # sampling candidates: at least this fraction of the best token's probability
 
@@ -306,7 +307,12 @@ class LlamaEngine:
                 "(select less code, or raise contextSize)"
             )
         # All sequences share the context's cells: k paths of max_tokens must fit beside the prompt.
-        max_tokens = max(1, min(max_tokens, room // k))
+        if room // k < MIN_PATH_TOKENS:
+            raise PonderError(
+                f"{k} paths do not fit in the context: {room} tokens are left after the "
+                f"{n_prompt}-token prompt (ask for fewer samples, or raise contextSize)"
+            )
+        max_tokens = min(max_tokens, room // k)
         self._eval_prompt(prompt, cancel)
 
         mem = llama_cpp.llama_get_memory(self._ctx.ctx)

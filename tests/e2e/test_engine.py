@@ -105,3 +105,12 @@ def test_too_many_tokens_for_the_context_shrinks_them(engine):
     paths = engine.sample(PROMPT, k=8, temperature=0.8, max_tokens=5000)
     assert len(paths) == 8
     assert all(len(p.tokens) <= 2048 // 8 for p in paths)
+
+
+def test_more_paths_than_the_context_holds_is_a_clear_error(engine):
+    from agent.errors import PonderError
+
+    long_prompt = [{"role": "user", "content": "word " * 1900}]
+    with pytest.raises(PonderError, match="paths do not fit in the context"):
+        engine.sample(long_prompt, k=32, max_tokens=64)
+    assert engine.sample(PROMPT, k=1, max_tokens=4)[0].tokens  # and the engine goes on
