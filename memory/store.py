@@ -34,7 +34,9 @@ INDEX_THRESHOLD = 5000  # rows before an ANN index pays for itself
 REINDEX_AFTER = 1000  # unindexed rows that trigger folding them into the index
 INDEX_CHECK_EVERY = 100  # writes between looks at the index
 DUPLICATE_SIMILARITY = 0.97  # an accept this close to a stored one updates it instead
-DEFAULT_THRESHOLD = 0.75  # minimum similarity of a retrieved example (0.5 let in unrelated code: see README)
+DEFAULT_THRESHOLD = (
+    0.75  # minimum similarity of a retrieved example (0.5 let in unrelated code: see README)
+)
 
 TEXT_FIELDS = (
     "question", "code", "language", "path", "symbol", "principle", "rationale", "answer",
