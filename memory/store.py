@@ -34,9 +34,10 @@ INDEX_THRESHOLD = 5000  # rows before an ANN index pays for itself
 REINDEX_AFTER = 1000  # unindexed rows that trigger folding them into the index
 INDEX_CHECK_EVERY = 100  # writes between looks at the index
 DUPLICATE_SIMILARITY = 0.97  # an accept this close to a stored one updates it instead
-DEFAULT_THRESHOLD = (
-    0.75  # minimum similarity of a retrieved example (0.5 let in unrelated code: see README)
-)
+NPROBES = 64  # IVF partitions searched (of ~sqrt(n)); chosen with scripts/bench_memory.py
+REFINE_FACTOR = 10  # PQ candidates re-ranked with exact distances, per result
+# Minimum similarity of a retrieved example: 0.5 let unrelated functions in (see README).
+DEFAULT_THRESHOLD = 0.75
 
 TEXT_FIELDS = (
     "question", "code", "language", "path", "symbol", "principle", "rationale", "answer",
@@ -88,6 +89,7 @@ class TraceStore:
         self._lock = threading.Lock()
         self._table: Any = None
         self._writes = -1  # writes since open, for index upkeep
+        self.nprobes = NPROBES
 
     # ---- opening ------------------------------------------------------------------------------
 
@@ -247,7 +249,7 @@ class TraceStore:
 
     def _query(self, vector: np.ndarray, k: int, where: str | None) -> list[dict]:
         query = self.table.search(vector.tolist()).distance_type("cosine").limit(k)
-        query = query.nprobes(32).refine_factor(10)
+        query = query.nprobes(self.nprobes).refine_factor(REFINE_FACTOR)
         if where:
             query = query.where(where, prefilter=True)
         rows = query.to_list()

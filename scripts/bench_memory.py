@@ -90,16 +90,28 @@ def main() -> None:
             np.float32
         )
         queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+        exact = [{ids[i] for i in np.argsort(-(vectors @ q))[:5]} for q in queries]
         store.search_vector(queries[0], 5)  # warm the index cache
-        latencies, recalls = [], []
-        for q in queries:
-            started = time.perf_counter()
-            hits = store.search_vector(q, 5)
-            latencies.append((time.perf_counter() - started) * 1000)
-            exact = {ids[i] for i in np.argsort(-(vectors @ q))[:5]}
-            recalls.append(len(exact & {h["id"] for h in hits}) / 5)
-        p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-        print(f"vector search: p50 {p50:.1f} ms, p99 {p99:.1f} ms, recall@5 {np.mean(recalls):.3f}")
+        default = store.nprobes
+        result = (0.0, 0.0, 0.0)
+        for nprobes in sorted({16, 32, default, 128}):  # the trade-off, for choosing NPROBES
+            store.nprobes = nprobes
+            latencies, recalls = [], []
+            for q, truth in zip(queries, exact, strict=True):
+                started = time.perf_counter()
+                hits = store.search_vector(q, 5)
+                latencies.append((time.perf_counter() - started) * 1000)
+                recalls.append(len(truth & {h["id"] for h in hits}) / 5)
+            p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+            recall = float(np.mean(recalls))
+            mark = " (default)" if nprobes == default else ""
+            print(
+                f"vector search, nprobes {nprobes}{mark}: p50 {p50:.1f} ms, p99 {p99:.1f} ms, recall@5 {recall:.3f}"
+            )
+            if nprobes == default:
+                result = (p50, p99, recall)
+        store.nprobes = default
+        p50, p99, recall = result
 
         text_latencies = []
         for n in range(30):
@@ -123,7 +135,7 @@ def main() -> None:
         )
         print(
             f"RESULT traces={args.traces} search_p50_ms={p50:.1f} search_p99_ms={p99:.1f} "
-            f"recall_at_5={np.mean(recalls):.3f} accept_p50_ms={accept_p50:.1f}"
+            f"recall_at_5={recall:.3f} accept_p50_ms={accept_p50:.1f}"
         )
 
 
