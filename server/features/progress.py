@@ -37,18 +37,29 @@ class WorkDone:
                 future.add_done_callback(lambda f: work.cancel.set() if f.cancelled() else None)
         return work
 
+    def _send(self, send, *args) -> None:
+        """Run `send` on the event loop, unless the server has shut down by then (after `exit`
+        stdout is closed, and a worker thread still unwinding must not write to it)."""
+
+        def guarded() -> None:
+            if not getattr(self.server.protocol, "_shutdown", False):
+                send(*args)
+
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(guarded)
+
     def report(self, message: str, percentage: int | None = None) -> None:
         if self.token is None:
             return
         value = types.WorkDoneProgressReport(message=message, percentage=percentage)
-        self.loop.call_soon_threadsafe(self.server.work_done_progress.report, self.token, value)
+        self._send(self.server.work_done_progress.report, self.token, value)
 
     def end(self, message: str) -> None:
         if self.token is None:
             return
         value = types.WorkDoneProgressEnd(message=message)
-        self.loop.call_soon_threadsafe(self.server.work_done_progress.end, self.token, value)
-        self.loop.call_soon_threadsafe(self.server.work_done_progress.tokens.pop, self.token, None)
+        self._send(self.server.work_done_progress.end, self.token, value)
+        self._send(self.server.work_done_progress.tokens.pop, self.token, None)
 
 
 def _client_supports_progress(server) -> bool:
