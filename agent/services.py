@@ -96,9 +96,7 @@ class Services:
                 return self._store
             if self._store_error is not None and self._store_error[0] == uri:
                 raise self._store_error[1]
-            if self._embedder is None or self._embedder.name != self.settings.memory.embedder:
-                self._embedder = make_embedder(self.settings.memory.embedder)
-            store = TraceStore(uri, self._embedder)
+            store = TraceStore(uri, self._current_embedder())
             try:
                 store.open()
             except PonderError as e:
@@ -107,15 +105,17 @@ class Services:
             self._store = store
             return store
 
-    def _answer_embedder(self) -> Embedder:
-        with self._memory_lock:
-            if self._embedder is None or self._embedder.name != self.settings.memory.embedder:
-                self._embedder = make_embedder(self.settings.memory.embedder)
-            return self._embedder
+    def _current_embedder(self) -> Embedder:
+        """The embedder the settings name (created once; callers hold _memory_lock)."""
+        if self._embedder is None or self._embedder.name != self.settings.memory.embedder:
+            self._embedder = make_embedder(self.settings.memory.embedder)
+        return self._embedder
 
     def similar(self, a: str, b: str) -> bool:
         """Whether two free-form answers say the same thing (embedding cosine), for voting."""
-        vectors = self._answer_embedder().embed([a, b])
+        with self._memory_lock:
+            embedder = self._current_embedder()
+        vectors = embedder.embed([a, b])
         return float(vectors[0] @ vectors[1]) >= SIMILAR_COSINE
 
     def recall(self, question: str, code: str) -> list[dict]:

@@ -34,7 +34,9 @@ INDEX_THRESHOLD = 5000  # rows before an ANN index pays for itself
 REINDEX_AFTER = 1000  # unindexed rows that trigger folding them into the index
 INDEX_CHECK_EVERY = 100  # writes between looks at the index
 DUPLICATE_SIMILARITY = 0.97  # an accept this close to a stored one updates it instead
-NPROBES = 128  # IVF partitions searched (of ~sqrt(n)): recall@5 0.98 at 100k (scripts/bench_memory.py)
+NPROBES = (
+    128  # IVF partitions searched (of ~sqrt(n)): recall@5 0.98 at 100k (scripts/bench_memory.py)
+)
 REFINE_FACTOR = 10  # PQ candidates re-ranked with exact distances, per result
 # Minimum similarity of a retrieved example: 0.5 let unrelated functions in (see README).
 DEFAULT_THRESHOLD = 0.75
@@ -183,12 +185,7 @@ class TraceStore:
         """Store a trace; returns (id, updated). A near-duplicate of a stored trace with the same
         accepted flag updates that one instead of adding another."""
         vector = self._vector(trace.get("question", ""), trace.get("code", ""))
-        row: dict[str, Any] = {name: str(trace.get(name) or "") for name in TEXT_FIELDS}
-        row["tags"] = json.dumps(list(trace.get("tags") or []))
-        row["created_at"] = row["created_at"] or now()
-        row["confidence"] = float(trace.get("confidence") or 0.0)
-        row["accepted"] = bool(accepted)
-        row["vector"] = vector.tolist()
+        row = _row(trace, accepted, vector.tolist())
         with self._lock:
             table = self.table
             twin = self._nearest(vector, accepted)
@@ -223,13 +220,7 @@ class TraceStore:
             return
         indices = [i for i in table.list_indices() if "vector" in i.columns]
         if not indices:
-            table.create_index(
-                metric="cosine",
-                vector_column_name="vector",
-                num_partitions=max(16, int(rows**0.5)),
-                num_sub_vectors=self.embedder.dim // 8,
-                index_type="IVF_PQ",
-            )
+            self.build_index()
             return
         stats = table.index_stats(indices[0].name)
         if stats is not None and stats.num_unindexed_rows >= REINDEX_AFTER:
@@ -325,18 +316,16 @@ class TraceStore:
                     raise PonderError(f"{path}:{n}: not JSON ({e.msg})") from e
                 if record.get("id") in existing:
                     continue
-                row: dict[str, Any] = {name: str(record.get(name) or "") for name in TEXT_FIELDS}
-                row["id"] = _check_id(record.get("id") or uuid.uuid4().hex)
-                row["tags"] = json.dumps(record.get("tags") or [])
-                row["confidence"] = float(record.get("confidence") or 0.0)
-                row["accepted"] = bool(record.get("accepted", True))
                 vector = record.get("vector")
                 if (
                     record.get("embedder") != f"{self.embedder.name}/{self.embedder.dim}"
                     or not vector
                 ):
-                    vector = self._vector(row["question"], row["code"]).tolist()
-                row["vector"] = vector
+                    vector = self._vector(
+                        record.get("question", ""), record.get("code", "")
+                    ).tolist()
+                row = _row(record, bool(record.get("accepted", True)), vector)
+                row["id"] = _check_id(record.get("id") or uuid.uuid4().hex)
                 batch.append(row)
                 count += 1
         if batch:
@@ -344,6 +333,17 @@ class TraceStore:
                 self.table.add(batch)
             self._maybe_index()
         return count
+
+
+def _row(record: dict, accepted: bool, vector: list[float]) -> dict[str, Any]:
+    """A table row (without id) from a trace or an exported record."""
+    row: dict[str, Any] = {name: str(record.get(name) or "") for name in TEXT_FIELDS}
+    row["tags"] = json.dumps(list(record.get("tags") or []))
+    row["created_at"] = row["created_at"] or now()
+    row["confidence"] = float(record.get("confidence") or 0.0)
+    row["accepted"] = accepted
+    row["vector"] = vector
+    return row
 
 
 def _public(row: dict) -> dict:
