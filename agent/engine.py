@@ -32,6 +32,13 @@ Messages = list[dict[str, str]]
 # on_token(sequence index, text so far, tokens generated so far over all sequences)
 TokenCallback = Callable[[int, str, int], None]
 
+# llama.cpp's CPU backend runs on OpenMP, whose idle threads spin 300,000 times before sleeping.
+# Two ponder processes on one small machine (two editor windows) then starve each other: measured
+# on 2 cores, 27.5 tok/s alone fell to 1.0 tok/s each when two decoded at once. A spin count of
+# 2000 keeps the single-process speed (27.2) and gives 10.9 each for two (scripts/bench_contention.py).
+# It must be in the environment before libgomp loads, i.e. before `import llama_cpp`.
+os.environ.setdefault("GOMP_SPINCOUNT", "2000")
+
 MAX_SEQUENCES = 32
 MIN_PATH_TOKENS = 16  # fewer tokens a path than this: refuse rather than cut every path short
 PROMPT_CHUNK = 128  # tokens per prompt decode: bounds how long a cancel waits
