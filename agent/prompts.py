@@ -98,17 +98,6 @@ def step_back(question: str, code: str, language: str, selection: str | None = N
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-def pick_most_consistent(question: str, answers: list[str]) -> list[dict[str, str]]:
-    """Universal self-consistency: the model picks the answer most consistent with the others."""
-    listed = "\n".join(f"Response {i}: {a}" for i, a in enumerate(answers))
-    user = (
-        f"Question: {question}\n\nSeveral answers were sampled:\n{listed}\n\n"
-        "Which response is most consistent with the majority of the responses? "
-        "Reply with only its number, like `Response 2`."
-    )
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
-
-
 def chat_example(trace: dict) -> dict:
     """An accepted trace as a chat-format training example (question + code → principle,
     reasoning, answer): a model's own accepted reasoning becomes its fine-tuning data."""
