@@ -308,7 +308,7 @@ class LlamaEngine:
         prompt = self.tokenize(self.format(messages) + prefix)
         n_prompt = len(prompt)
         room = self.context_size - n_prompt
-        if room < 16:
+        if room < MIN_PATH_TOKENS:
             raise PonderError(
                 f"the prompt is {n_prompt} tokens, too long for a context of {self.context_size} "
                 "(select less code, or raise contextSize)"

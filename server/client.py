@@ -19,6 +19,7 @@ class StdioClient:
     def __init__(self, on_notification: Callable[[str, Any], None] | None = None):
         self.on_notification = on_notification or (lambda method, params: None)
         self._next_id = 0
+        self.last_request_id = 0  # the id of the most recent request, for cancel()
         self._pending: dict[int, asyncio.Future] = {}
         self.proc: asyncio.subprocess.Process | None = None
         self._reader_task: asyncio.Task | None = None

@@ -27,6 +27,19 @@ def server_config(model: str, home: Path) -> ClientServerConfig:
     return ClientServerConfig(server_command=[sys.executable, "-m", "server"], server_env=env)
 
 
+async def start(model: str, home: Path, **options):
+    """The real server over stdio, initialized with these initializationOptions."""
+    client = await server_config(model, home).start()
+    await client.initialize_session(init_params(**options))
+    return client
+
+
+async def close(client) -> None:
+    """shutdown, exit, and wait for the process."""
+    await client.shutdown_session()
+    await client.stop()
+
+
 def init_params(**options) -> types.InitializeParams:
     return types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"),

@@ -12,21 +12,21 @@ from pygls.exceptions import JsonRpcException
 
 from tests.lsp_helpers import (
     cancel_after,
+    close,
     init_params,
     open_sample,
     reason_params,
     request,
     server_config,
+    start,
 )
 
 
 @pytest_asyncio.fixture
 async def client(tmp_path):
-    client = await server_config("scripted:slow", tmp_path / "home").start()
-    await client.initialize_session(init_params(reason={"maxTokens": 200}))
+    client = await start("scripted:slow", tmp_path / "home", reason={"maxTokens": 200})
     yield client
-    await client.shutdown_session()
-    await client.stop()
+    await close(client)
 
 
 async def test_initialize_is_fast_and_declares_code_actions(tmp_path):
@@ -37,8 +37,7 @@ async def test_initialize_is_fast_and_declares_code_actions(tmp_path):
     assert elapsed < 5  # generous for a shared machine; the benchmark measures the real figure
     assert result.capabilities.code_action_provider
     assert "ponder.reason" in result.capabilities.execute_command_provider.commands
-    await client.shutdown_session()
-    await client.stop()
+    await close(client)
 
 
 async def test_reason_returns_the_documented_shape(client, tmp_path):
@@ -138,8 +137,7 @@ async def test_bad_settings_fall_back_with_a_message(tmp_path):
     assert "reason.samples" in text and "reason.strategy" in text and "bogus" in text
     status = await request(client, "ponder/status", {})
     assert status["settings"]["reason"]["samples"] == 5  # the default was kept
-    await client.shutdown_session()
-    await client.stop()
+    await close(client)
 
 
 async def test_malformed_json_does_not_kill_the_server(client, tmp_path):
@@ -152,15 +150,13 @@ async def test_malformed_json_does_not_kill_the_server(client, tmp_path):
 
 
 async def test_missing_model_is_a_clear_error_and_the_server_lives(tmp_path):
-    client = await server_config(str(tmp_path / "missing.gguf"), tmp_path / "home").start()
-    await client.initialize_session(init_params(preload=False))
+    client = await start(str(tmp_path / "missing.gguf"), tmp_path / "home", preload=False)
     uri = open_sample(client, tmp_path)
     with pytest.raises(JsonRpcException) as err:
         await request(client, "ponder/reason", reason_params(uri))
     assert "does not exist" in str(err.value)
     assert any("does not exist" in m.message for m in client.messages)
-    await client.shutdown_session()
-    await client.stop()
+    await close(client)
 
 
 async def test_shutdown_then_exit_exits_zero(tmp_path):

@@ -3,20 +3,13 @@
 import pytest
 from pygls.exceptions import JsonRpcException
 
-from tests.lsp_helpers import init_params, open_sample, reason_params, request, server_config
+from tests.lsp_helpers import close, open_sample, reason_params, request, start
 
 MEMORY = {"embedder": "hashing"}
 
 
 async def session(tmp_path, **options):
-    client = await server_config("scripted", tmp_path / "home").start()
-    await client.initialize_session(init_params(memory=dict(MEMORY, **options)))
-    return client
-
-
-async def close(client):
-    await client.shutdown_session()
-    await client.stop()
+    return await start("scripted", tmp_path / "home", memory=dict(MEMORY, **options))
 
 
 async def test_accept_restart_retrieve_and_reject_is_never_retrieved(tmp_path):

@@ -1,17 +1,15 @@
 """The real server over stdio with the real smollm2-135m model: what an editor would see."""
 
-import time
-
 import pytest_asyncio
 
 from tests.conftest import TEST_MODEL
 from tests.lsp_helpers import (
     cancel_after,
-    init_params,
+    close,
     open_sample,
     reason_params,
     request,
-    server_config,
+    start,
 )
 
 LONG = {"maxTokens": 400}
@@ -19,13 +17,9 @@ LONG = {"maxTokens": 400}
 
 @pytest_asyncio.fixture
 async def client(tmp_path):
-    client = await server_config(TEST_MODEL, tmp_path / "home").start()
-    started = time.perf_counter()
-    await client.initialize_session(init_params())
-    client.initialize_seconds = time.perf_counter() - started
+    client = await start(TEST_MODEL, tmp_path / "home")
     yield client
-    await client.shutdown_session()
-    await client.stop()
+    await close(client)
 
 
 async def test_answer_with_progress_from_the_real_model(client, tmp_path):
@@ -91,19 +85,16 @@ async def test_bad_position_then_good_request(client, tmp_path):
 async def test_accepted_answer_comes_back_as_a_memory_after_restart(tmp_path):
     """Real model, real MiniLM embedder, real LanceDB: accept, restart the server, ask again."""
     home = tmp_path / "home"
-    client = await server_config(TEST_MODEL, home).start()
-    await client.initialize_session(init_params())
+    client = await start(TEST_MODEL, home)
     uri = open_sample(client, tmp_path)
     question = "What does total([1, 2]) return?"
     first = await request(
         client, "ponder/reason", reason_params(uri, question=question, options={"maxTokens": 32})
     )
     stored = await request(client, "ponder/accept", {"id": first["id"], "answer": "15.71"})
-    await client.shutdown_session()
-    await client.stop()
+    await close(client)
 
-    client = await server_config(TEST_MODEL, home).start()
-    await client.initialize_session(init_params())
+    client = await start(TEST_MODEL, home)
     uri = open_sample(client, tmp_path)
     again = await request(
         client,
@@ -112,5 +103,4 @@ async def test_accepted_answer_comes_back_as_a_memory_after_restart(tmp_path):
     )
     assert [m["id"] for m in again["memories"]] == [stored["memoryId"]]
     assert again["memories"][0]["answer"] == "15.71"
-    await client.shutdown_session()
-    await client.stop()
+    await close(client)
