@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -43,6 +44,7 @@ MAX_SEQUENCES = 32
 MIN_PATH_TOKENS = 16  # fewer tokens a path than this: refuse rather than cut every path short
 PROMPT_CHUNK = 128  # tokens per prompt decode: bounds how long a cancel waits
 MIN_P = 0.05  # sampling candidates: at least this fraction of the best token's probability
+CONCLUDE_TOKENS = 48  # a path cut off at max_tokens may add this many for its answer line
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Completion:
     offsets: list[int] = field(default_factory=list)  # character offset in `text` of each token
     finish_reason: str = "stop"  # stop | length
     prompt_tokens: int = 0
+    concluded: bool = False  # cut off at max_tokens, then made to write its answer line
 
     @property
     def completion_tokens(self) -> int:
@@ -61,6 +64,8 @@ class Completion:
 
     def span_confidence(self, start: int, end: int) -> float:
         """Mean top-1 minus top-2 margin of the tokens that overlap text[start:end]."""
+        if not self.offsets:
+            return 0.0
         picked = [
             m
             for m, off, tok_end in zip(
@@ -69,6 +74,21 @@ class Completion:
             if off < end and tok_end > start
         ]
         return float(np.mean(picked)) if picked else 0.0
+
+
+@dataclass
+class DecodeStats:
+    """Where one batched decode spent its time: the prompt, and steps by number of live paths.
+    `ponder eval` saves these to estimate what a strategy using fewer paths would cost."""
+
+    prompt_tokens: int = 0
+    prompt_s: float = 0.0
+    steps: dict[int, list[float]] = field(default_factory=dict)  # live paths → [steps, seconds]
+
+    def add_step(self, rows: int, seconds: float) -> None:
+        entry = self.steps.setdefault(rows, [0, 0.0])
+        entry[0] += 1
+        entry[1] += seconds
 
 
 class Engine(Protocol):
@@ -90,7 +110,8 @@ class Engine(Protocol):
         seed: int = 0,
         cancel: threading.Event | None = None,
         on_token: TokenCallback | None = None,
-        prefix: str = "",
+        greedy_first: bool = False,
+        answer_tag: str | None = None,
     ) -> list[Completion]: ...
 
     def branch(
@@ -102,6 +123,7 @@ class Engine(Protocol):
         stop: tuple[str, ...] = (),
         cancel: threading.Event | None = None,
         on_token: TokenCallback | None = None,
+        answer_tag: str | None = None,
     ) -> list[Completion]: ...
 
 
@@ -152,6 +174,7 @@ class LlamaEngine:
         self._model: Any = None
         self._ctx: Any = None
         self._cached: list[int] = []  # the tokens sequence 0 holds in the KV cache
+        self.last_stats = DecodeStats()
         self.offloaded_layers = 0
 
     # ---- loading ------------------------------------------------------------------------------
@@ -262,19 +285,26 @@ class LlamaEngine:
         seed: int = 0,
         cancel: threading.Event | None = None,
         on_token: TokenCallback | None = None,
-        prefix: str = "",
+        greedy_first: bool = False,
+        answer_tag: str | None = None,
     ) -> list[Completion]:
-        """k completions of the chat `messages`, decoded together. temperature 0 is greedy.
-        `prefix` is text the assistant's turn already starts with (not part of the results)."""
+        """k completions of the chat `messages`, decoded together. temperature 0 is greedy;
+        `greedy_first` decodes path 0 greedily and samples the others (in the same batch).
+        `answer_tag`: see `_decode`."""
         rngs = [np.random.default_rng([seed, i]) for i in range(k)]
+        greedy_rows = set(range(k)) if temperature <= 0 else ({0} if greedy_first else set())
 
         def pick(logits: np.ndarray, rows: list[int], first: bool) -> np.ndarray:  # noqa: ARG001
-            if temperature <= 0:
-                return logits.argmax(axis=1)
-            return _sample_rows(logits, [rngs[r] for r in rows], temperature, top_p)
+            sampled = [i for i, r in enumerate(rows) if r not in greedy_rows]
+            chosen = logits.argmax(axis=1)
+            if sampled:
+                chosen[sampled] = _sample_rows(
+                    logits[sampled], [rngs[rows[i]] for i in sampled], temperature, top_p
+                )
+            return chosen
 
         with self.lock:
-            return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token, prefix)
+            return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag)
 
     def branch(
         self,
@@ -285,6 +315,7 @@ class LlamaEngine:
         stop: tuple[str, ...] = (),
         cancel: threading.Event | None = None,
         on_token: TokenCallback | None = None,
+        answer_tag: str | None = None,
     ) -> list[Completion]:
         """CoT-decoding: the top-k first tokens, each continued greedily, all in one batch."""
 
@@ -295,82 +326,124 @@ class LlamaEngine:
             return logits.argmax(axis=1)
 
         with self.lock:
-            return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token)
+            return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag)
 
     def _decode(
-        self, messages, k, pick, max_tokens, stop, cancel, on_token, prefix=""
+        self, messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag=None
     ) -> list[Completion]:
+        """The batched decode loop behind `sample` and `branch`.
+
+        With `answer_tag` (e.g. "ANSWER:"), a path stops at the end of the line that starts with
+        the tag and carries an answer, and a path that reaches `max_tokens` without one is made to
+        conclude in the same batch: the tag is appended to it and it continues greedily for up to
+        CONCLUDE_TOKENS tokens, to the end of that line (`Completion.concluded`)."""
         import llama_cpp
 
         if not 1 <= k <= MAX_SEQUENCES:
             raise PonderError(f"k must be between 1 and {MAX_SEQUENCES}, got {k}")
         self.load()
-        prompt = self.tokenize(self.format(messages) + prefix)
+        started = time.perf_counter()
+        prompt = self.tokenize(self.format(messages))
         n_prompt = len(prompt)
+        tag_tokens = self._plain_tokens("\n\n" + answer_tag) if answer_tag else []
+        extra = len(tag_tokens) + CONCLUDE_TOKENS if answer_tag else 0
         room = self.context_size - n_prompt
-        if room < MIN_PATH_TOKENS:
+        if room < MIN_PATH_TOKENS + extra:
             raise PonderError(
                 f"the prompt is {n_prompt} tokens, too long for a context of {self.context_size} "
                 "(select less code, or raise contextSize)"
             )
         # All sequences share the context's cells: k paths of max_tokens must fit beside the prompt.
-        if room // k < MIN_PATH_TOKENS:
+        if room // k - extra < MIN_PATH_TOKENS:
             raise PonderError(
                 f"{k} paths do not fit in the context: {room} tokens are left after the "
                 f"{n_prompt}-token prompt (ask for fewer samples, or raise contextSize)"
             )
-        max_tokens = min(max_tokens, room // k)
+        max_tokens = min(max_tokens, room // k - extra)
         self._eval_prompt(prompt, cancel)
+        stats = DecodeStats(prompt_tokens=n_prompt, prompt_s=time.perf_counter() - started)
+        self.last_stats = stats
 
         mem = llama_cpp.llama_get_memory(self._ctx.ctx)
         results = [Completion(text="", prompt_tokens=n_prompt) for _ in range(k)]
         raw = [b""] * k
+        pos = [n_prompt] * k  # the next KV position of each sequence
+        conclude_left: dict[int, int] = {}  # sequences concluding → tokens they may still add
         live = list(range(k))
         logits = np.repeat(self._logits(1), k, axis=0)
         try:
             chosen = pick(logits, live, True)
             for s in range(1, k):
                 llama_cpp.llama_memory_seq_cp(mem, 0, s, -1, -1)
-            step = 0
             generated = 0
             while True:
                 probs, margins = _prob_and_margin(logits, chosen)
-                still = []
+                feed: list[tuple[int, list[int]]] = []
                 for row, seq in enumerate(live):
                     token = int(chosen[row])
                     result = results[seq]
                     if llama_cpp.llama_vocab_is_eog(self._vocab, token):
-                        result.finish_reason = "stop"
+                        result.finish_reason = "stop" if seq not in conclude_left else "length"
                         continue
-                    result.offsets.append(len(result.text))
-                    raw[seq] += self.piece(token)
-                    result.text = raw[seq].decode("utf-8", errors="ignore")
-                    result.tokens.append(token)
-                    result.probs.append(float(probs[row]))
-                    result.margins.append(float(margins[row]))
+                    raw[seq] = self._append(result, raw[seq], token, probs[row], margins[row])
                     generated += 1
                     if on_token:
                         on_token(seq, result.text, generated)
-                    if _cut_at_stop(result, stop):
-                        result.finish_reason = "stop"
+                    if _cut_at_stop(result, stop) or (
+                        answer_tag
+                        and _cut_after_answer_line(result, answer_tag, seq in conclude_left)
+                    ):
+                        result.finish_reason = "stop" if seq not in conclude_left else "length"
+                        continue
+                    tokens = [token]
+                    if seq in conclude_left:
+                        conclude_left[seq] -= 1
+                        if conclude_left[seq] <= 0:
+                            result.finish_reason = "length"
+                            continue
                     elif len(result.tokens) >= max_tokens:
                         result.finish_reason = "length"
-                    else:
-                        still.append((seq, token))
-                if not still:
+                        if not answer_tag:
+                            continue
+                        # Conclude: finish the answer line, writing the tag first when missing.
+                        result.concluded = True
+                        conclude_left[seq] = CONCLUDE_TOKENS
+                        if answer_tag not in result.text:
+                            for t in tag_tokens:
+                                raw[seq] = self._append(result, raw[seq], t, 1.0, 1.0)
+                            tokens += tag_tokens
+                    feed.append((seq, tokens))
+                if not feed:
                     break
                 _check(cancel)
-                live = [seq for seq, _ in still]
-                self._decode_step([(seq, token, n_prompt + step) for seq, token in still])
-                step += 1
+                live = [seq for seq, _ in feed]
+                step_started = time.perf_counter()
+                self._decode_step(feed, pos)
                 logits = self._logits(len(live))
                 chosen = pick(logits, live, False)
+                for row, seq in enumerate(live):  # concluding paths continue greedily
+                    if seq in conclude_left:
+                        chosen[row] = int(logits[row].argmax())
+                stats.add_step(len(live), time.perf_counter() - step_started)
         finally:
             # Keep only the prompt in sequence 0, for the next request's prefix reuse.
             for s in range(1, k):
                 llama_cpp.llama_memory_seq_rm(mem, s, -1, -1)
             llama_cpp.llama_memory_seq_rm(mem, 0, n_prompt, -1)
         return results
+
+    def _append(self, result: Completion, raw: bytes, token: int, prob, margin) -> bytes:
+        """Add one token to a path; returns the path's raw bytes (text is their utf-8 prefix)."""
+        result.offsets.append(len(result.text))
+        raw += self.piece(token)
+        result.text = raw.decode("utf-8", errors="ignore")
+        result.tokens.append(token)
+        result.probs.append(float(prob))
+        result.margins.append(float(margin))
+        return raw
+
+    def _plain_tokens(self, text: str) -> list[int]:
+        return self._model.tokenize(text.encode("utf-8"), add_bos=False, special=False)
 
     def _eval_prompt(self, prompt: list[int], cancel: threading.Event | None) -> None:
         """Bring sequence 0 to hold exactly `prompt`, evaluating only what is not cached."""
@@ -400,15 +473,20 @@ class LlamaEngine:
             self._run_batch()
             self._cached = prompt[: start + len(chunk)]
 
-    def _decode_step(self, entries: list[tuple[int, int, int]]) -> None:
+    def _decode_step(self, feed: list[tuple[int, list[int]]], pos: list[int]) -> None:
+        """One decode: each sequence's new tokens at its next positions, logits for its last."""
         b = self._batch
-        b.n_tokens = len(entries)
-        for i, (seq, token, pos) in enumerate(entries):
-            b.token[i] = token
-            b.pos[i] = pos
-            b.n_seq_id[i] = 1
-            b.seq_id[i][0] = seq
-            b.logits[i] = True
+        i = 0
+        for seq, tokens in feed:
+            for j, token in enumerate(tokens):
+                b.token[i] = token
+                b.pos[i] = pos[seq]
+                b.n_seq_id[i] = 1
+                b.seq_id[i][0] = seq
+                b.logits[i] = j == len(tokens) - 1
+                pos[seq] += 1
+                i += 1
+        b.n_tokens = i
         self._run_batch()
 
     def _run_batch(self) -> None:
@@ -450,12 +528,35 @@ def _cut_at_stop(result: Completion, stop: tuple[str, ...]) -> bool:
     hits = [at for at in (result.text.find(s) for s in stop) if at >= 0]
     if not hits:
         return False
-    at = min(hits)
+    _cut(result, min(hits))
+    return True
+
+
+def _cut_after_answer_line(result: Completion, tag: str, concluding: bool = False) -> bool:
+    """Once the line that starts with `tag` holds an answer and ends, cut the text after it.
+    A path writing freely may put a longer answer on the lines below an empty tag line; a
+    concluding path ends at its first line of answer."""
+    at = result.text.rfind(tag)
+    if at < 0:
+        return False
+    begin = at + len(tag)
+    if concluding:
+        content = len(result.text) - len(result.text[begin:].lstrip())
+        newline = result.text.find("\n", content)
+    else:
+        newline = result.text.find("\n", begin)
+    if newline < 0 or not result.text[begin:newline].strip():
+        return False
+    _cut(result, newline)
+    return True
+
+
+def _cut(result: Completion, at: int) -> None:
+    """Cut the text and the per-token lists before character `at`."""
     result.text = result.text[:at]
     keep = sum(1 for off in result.offsets if off < at)
     for name in ("tokens", "probs", "margins", "offsets"):
         del getattr(result, name)[keep:]
-    return True
 
 
 def _prob_and_margin(logits: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-from agent import pipeline
+from agent import pipeline, prompts
 from agent.engine import Engine
+from agent.errors import PonderError
 from agent.settings import ReasonSettings
 
 # Strategy names on the command line → reason options.
@@ -144,3 +146,96 @@ def table(summaries: dict[str, dict]) -> str:
             f"{high_text:>11} {s['tokens_per_item']:8.0f} {s['seconds_per_item']:7.1f}"
         )
     return "\n".join(lines)
+
+
+# ---- saved paths: sample once, aggregate offline (agent/aggregate.py) ----------------------------
+
+PATHS_FORMAT = "ponder-paths"
+PATHS_VERSION = 1
+
+
+def paths_header(engine: Engine, data: Path, offset: int, samples: int, temperature: float,
+                 top_p: float, max_tokens: int, seed: int) -> dict:  # fmt: skip
+    return {
+        "format": PATHS_FORMAT, "version": PATHS_VERSION, "model": engine.name,
+        "data": str(data), "offset": offset, "samples": samples, "temperature": temperature,
+        "top_p": top_p, "max_tokens": max_tokens, "seed": seed,
+    }  # fmt: skip
+
+
+def sample_item(item: dict, engine: Engine, header: dict) -> dict:
+    """One item: the greedy path and `samples` sampled paths, in one batch, every path scored."""
+    task = pipeline.Task(question_for(item), item["code"], "f.py", "python", 0, 0)
+    started = time.perf_counter()
+    completions = engine.sample(
+        pipeline.messages_for(task), k=header["samples"] + 1, greedy_first=True,
+        temperature=header["temperature"], top_p=header["top_p"],
+        max_tokens=header["max_tokens"], seed=header["seed"], stop=pipeline.STOP,
+        answer_tag=prompts.ANSWER_TAG,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    stats = getattr(engine, "last_stats", None)
+    verdicts: dict[str, bool] = {}
+    paths = []
+    for n, c in enumerate(completions):
+        path = pipeline.path_of(c)
+        if path.answer not in verdicts:
+            verdicts[path.answer] = score(item["output"], path.answer)
+        paths.append({
+            "kind": "greedy" if n == 0 else "sample", "answer": path.answer,
+            "correct": verdicts[path.answer], "margin": round(path.score, 4),
+            "tokens": c.completion_tokens, "finish": c.finish_reason, "concluded": c.concluded,
+            "text": c.text,
+        })  # fmt: skip
+    return {
+        "id": item.get("id", ""), "question": task.question, "expected": item["output"],
+        "prompt_tokens": completions[0].prompt_tokens if completions else 0,
+        "seconds": round(seconds, 3),
+        "prompt_s": round(stats.prompt_s, 3) if stats else 0.0,
+        "steps": {str(r): v for r, v in stats.steps.items()} if stats else {},
+        "paths": paths,
+    }  # fmt: skip
+
+
+def open_paths_file(file: Path, header: dict) -> tuple[set[str], IO[str]]:
+    """Open a saved-paths file for appending: the ids already done (a run resumes where it
+    stopped), refusing a file written with other settings or by another model."""
+    done: set[str] = set()
+    if file.exists() and file.stat().st_size:
+        old, items = read_paths(file)
+        differs = [k for k in header if old.get(k) != header[k]]
+        if differs:
+            raise PonderError(
+                f"{file} holds paths sampled with other settings ({', '.join(differs)}): "
+                "use another file, or the same settings to resume"
+            )
+        done = {it["id"] for it in items}
+        return done, open(file, "a", encoding="utf-8")
+    out = open(file, "w", encoding="utf-8")
+    out.write(json.dumps(header) + "\n")
+    out.flush()
+    return done, out
+
+
+def read_paths(file: Path, model: str | None = None) -> tuple[dict, list[dict]]:
+    """A saved-paths file: (header, items). Refuses other formats, versions and models."""
+    try:
+        lines = [line for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        header = json.loads(lines[0]) if lines else {}
+        items = [json.loads(line) for line in lines[1:]]
+    except (OSError, UnicodeDecodeError) as e:
+        raise PonderError(f"cannot read {file}: {e}") from e
+    except json.JSONDecodeError as e:
+        raise PonderError(f"{file} is not a saved-paths file (bad JSON: {e})") from e
+    if not isinstance(header, dict) or header.get("format") != PATHS_FORMAT:
+        raise PonderError(
+            f"{file} is not a saved-paths file (written by `ponder eval --save-paths`)"
+        )
+    if header.get("version") != PATHS_VERSION:
+        raise PonderError(
+            f"{file} is saved-paths format version {header.get('version')}; this ponder reads "
+            f"version {PATHS_VERSION}: sample again"
+        )
+    if model and header.get("model") != model:
+        raise PonderError(f"{file} holds paths from model {header.get('model')}, not {model}")
+    return header, items

@@ -28,7 +28,7 @@ class ScriptedEngine:
     def load(self) -> None:
         return None
 
-    def _complete(self, messages, k, cancel, on_token, max_tokens) -> list[Completion]:
+    def _complete(self, messages, k, cancel, on_token, max_tokens, answer_tag) -> list[Completion]:
         prompt_tokens = sum(len(m["content"].split()) for m in messages)
         out = []
         generated = 0
@@ -50,19 +50,30 @@ class ScriptedEngine:
                 if on_token:
                     on_token(seq, c.text, generated)
             c.finish_reason = "stop" if len(words) < max_tokens else "length"
+            if c.finish_reason == "length" and answer_tag and answer_tag not in c.text:
+                # Like the real engine: a cut-off path is made to write its answer line, here
+                # taken from the next script entry.
+                tail = self.script[self._next % len(self.script)]
+                self._next += 1
+                c.offsets.append(len(c.text))
+                c.text += f"\n\n{answer_tag} {tail}"
+                c.tokens.append(0)
+                c.probs.append(0.9)
+                c.margins.append(0.8)
+                c.concluded = True
             out.append(c)
         return out
 
     def sample(self, messages: Messages, *, k=1, temperature=0.0, top_p=0.95, max_tokens=512,
                stop=(), seed=0, cancel=None, on_token: TokenCallback | None = None,
-               prefix=""):  # fmt: skip
+               greedy_first=False, answer_tag=None):  # fmt: skip
         with self.lock:
-            self.calls.append({"kind": "sample", "messages": messages, "k": k,
-                               "temperature": temperature, "prefix": prefix})  # fmt: skip
-            return self._complete(messages, k, cancel, on_token, max_tokens)
+            self.calls.append({"kind": "sample", "messages": messages, "k": k, "seed": seed,
+                               "temperature": temperature, "greedy_first": greedy_first})  # fmt: skip
+            return self._complete(messages, k, cancel, on_token, max_tokens, answer_tag)
 
     def branch(self, messages: Messages, *, k=5, max_tokens=512, stop=(), cancel=None,
-               on_token: TokenCallback | None = None):  # fmt: skip
+               on_token: TokenCallback | None = None, answer_tag=None):  # fmt: skip
         with self.lock:
             self.calls.append({"kind": "branch", "messages": messages, "k": k})
-            return self._complete(messages, k, cancel, on_token, max_tokens)
+            return self._complete(messages, k, cancel, on_token, max_tokens, answer_tag)

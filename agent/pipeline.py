@@ -13,17 +13,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from agent import context, prompts
+from agent import calibration, context, prompts
 from agent.answer import extract
 from agent.engine import Completion, Engine
 from agent.settings import ReasonSettings
-from agent.vote import Path, vote
+from agent.vote import NO_ANSWER, Path, key_of, vote
 
 # progress(message, percentage or None)
 Progress = Callable[[str, int | None], None]
 PROGRESS_INTERVAL_S = 0.25
+ADAPTIVE_FIRST = 3  # adaptive self-consistency: paths in the first batch
 STEP_BACK_TOKENS = 96
-FORCED_ANSWER_TOKENS = 48
+STOP = ("\n\n\n\n",)
+NO_FINAL_ANSWER = "no final answer"
 
 
 @dataclass
@@ -41,7 +43,9 @@ class Task:
 class Answer:
     id: str
     answer: str
-    confidence: float
+    confidence: float  # calibrated: the share of such answers that were right on the dev split
+    agreement: dict  # {"agree": paths that gave this answer, "paths": paths sampled}
+    verdict: str  # "confident" or "uncertain" (calibration.CONFIDENT_AT)
     principle: str | None
     rationale: str
     candidates: list[dict]
@@ -69,8 +73,8 @@ class _Usage:
         self.completion_tokens = 0
         self.started = time.perf_counter()
 
-    def add(self, completions: list[Completion]) -> None:
-        if completions:
+    def add(self, completions: list[Completion], prompt: bool = True) -> None:
+        if completions and prompt:
             self.prompt_tokens += completions[0].prompt_tokens
         self.completion_tokens += sum(c.completion_tokens for c in completions)
 
@@ -95,25 +99,79 @@ def _token_reporter(progress: Progress, label: str) -> Callable[[int, str, int],
     return on_token
 
 
-def _force_answers(engine, messages, completions, usage, cancel, report) -> None:
-    """A path cut off by the token limit before its final line: ask for the answer line now,
-    continuing the path's own reasoning (a short greedy generation)."""
-    for c in completions:
-        if c.finish_reason != "length" or prompts.ANSWER_TAG in c.text:
-            continue
-        report("concluding", None)
-        tail = f"\n\n{prompts.ANSWER_TAG}"
-        forced = engine.sample(
-            messages, k=1, max_tokens=FORCED_ANSWER_TOKENS, stop=("\n",), cancel=cancel,
-            prefix=c.text + tail,
-        )[0]  # fmt: skip
-        usage.add([forced])
-        start = len(c.text) + len(tail)
-        c.text += tail + forced.text
-        c.tokens += forced.tokens
-        c.probs += forced.probs
-        c.margins += forced.margins
-        c.offsets += [start + off for off in forced.offsets]
+def _generate(engine, messages, opts: ReasonSettings, usage, cancel, report) -> list[Completion]:
+    """The strategy's paths. Every path that reaches maxTokens is made to write its answer line."""
+    common = dict(
+        max_tokens=opts.max_tokens, stop=STOP, cancel=cancel, answer_tag=prompts.ANSWER_TAG
+    )
+    if opts.strategy == "greedy":
+        report("thinking", None)
+        paths = engine.sample(messages, k=1, on_token=_token_reporter(report, "thinking"), **common)
+    elif opts.strategy == "cot_decoding":
+        label = f"branching {opts.samples} paths"
+        report(label, None)
+        paths = engine.branch(
+            messages, k=opts.samples, on_token=_token_reporter(report, label), **common
+        )
+    else:  # self_consistency, adaptive: a first batch; the rest only when it disagrees
+        first = min(opts.samples, ADAPTIVE_FIRST) if opts.adaptive else opts.samples
+        label = f"sampling {first} paths"
+        report(label, None)
+        sampling = dict(temperature=opts.temperature, top_p=opts.top_p, **common)
+        paths = engine.sample(
+            messages, k=first, seed=opts.seed, greedy_first=opts.include_greedy,
+            on_token=_token_reporter(report, label), **sampling,
+        )  # fmt: skip
+        if first < opts.samples and not _unanimous(paths):
+            usage.add(paths)
+            more = opts.samples - first
+            label = f"they disagree: sampling {more} more"
+            report(label, None)
+            extra = engine.sample(
+                messages, k=more, seed=opts.seed + 1,
+                on_token=_token_reporter(report, label), **sampling,
+            )  # fmt: skip
+            usage.add(extra, prompt=False)
+            return paths + extra
+    usage.add(paths)
+    return paths
+
+
+def _unanimous(completions: list[Completion]) -> bool:
+    keys = {key_of(extract(c.text).answer) for c in completions}
+    return len(keys) == 1 and NO_ANSWER not in keys
+
+
+def path_of(c: Completion) -> Path:
+    found = extract(c.text)
+    return Path(found.answer, found.rationale, c.span_confidence(found.start, found.end), c.text)
+
+
+def _raw_confidence(strategy: str, result) -> float:
+    """Agreement for self-consistency; the chosen path's answer-token margin otherwise."""
+    if strategy == "self_consistency":
+        return result.share
+    return result.winner.best().score if result.winner else 0.0
+
+
+def _last_statement(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:200] if lines else ""
+
+
+def _understand(task: Task) -> tuple[str, str, context.CodeContext, str | None]:
+    """The question, language, code context and selection a task is about."""
+    question = (task.question or "").strip() or prompts.DEFAULT_QUESTION
+    language = context.language_for(task.language_id, task.path)
+    ctx = context.build(task.text, language, task.start, task.end)
+    selection = ctx.selection if task.end > task.start else None
+    return question, language, ctx, selection
+
+
+def messages_for(task: Task) -> list[dict[str, str]]:
+    """The reasoning prompt for a task without memory or step-back (for `ponder eval`)."""
+    question, language, ctx, selection = _understand(task)
+    return prompts.chain_of_thought(question, ctx.code, language, selection)
 
 
 def run(
@@ -130,10 +188,7 @@ def run(
     report = progress or (lambda message, percentage: None)
     opts = task.options
     usage = _Usage()
-    question = (task.question or "").strip() or prompts.DEFAULT_QUESTION
-    language = context.language_for(task.language_id, task.path)
-    ctx = context.build(task.text, language, task.start, task.end)
-    selection = ctx.selection if task.end > task.start else None
+    question, language, ctx, selection = _understand(task)
     examples = []
     if recall is not None:
         report("remembering", None)
@@ -154,66 +209,31 @@ def run(
     messages = prompts.chain_of_thought(
         question, ctx.code, language, selection, principle=principle, examples=examples
     )
-    stop = ("\n\n\n\n",)
-    if opts.strategy == "greedy":
-        report("thinking", None)
-        completions = engine.sample(
-            messages,
-            k=1,
-            max_tokens=opts.max_tokens,
-            stop=stop,
-            cancel=cancel,
-            on_token=_token_reporter(report, "thinking"),
-        )
-    elif opts.strategy == "self_consistency":
-        report(f"sampling {opts.samples} paths", None)
-        completions = engine.sample(
-            messages,
-            k=opts.samples,
-            temperature=opts.temperature,
-            top_p=opts.top_p,
-            max_tokens=opts.max_tokens,
-            stop=stop,
-            seed=opts.seed,
-            cancel=cancel,
-            on_token=_token_reporter(report, f"sampling {opts.samples} paths"),
-        )
-    else:  # cot_decoding
-        report(f"branching {opts.samples} paths", None)
-        completions = engine.branch(
-            messages,
-            k=opts.samples,
-            max_tokens=opts.max_tokens,
-            stop=stop,
-            cancel=cancel,
-            on_token=_token_reporter(report, f"branching {opts.samples} paths"),
-        )
-    usage.add(completions)
-    if opts.strategy != "self_consistency":  # one path decides: make sure it has an answer
-        _force_answers(engine, messages, completions, usage, cancel, report)
+    completions = _generate(engine, messages, opts, usage, cancel, report)
 
     report("voting", None)
-    paths = []
-    for c in completions:
-        found = extract(c.text)
-        score = c.span_confidence(found.start, found.end)
-        paths.append(Path(found.answer, found.rationale, score, c.text))
+    paths = [path_of(c) for c in completions]
     result = vote(paths, similar)
-    if opts.strategy == "self_consistency":
-        confidence = result.confidence
-    else:
-        # One path (greedy), or CoT-decoding: the chosen path's answer-token margin.
-        if opts.strategy == "cot_decoding" and result.groups:
-            result.winner = max(
-                (g for g in result.groups if g.answer.strip()), key=lambda g: g.score, default=None
-            )
-        confidence = result.winner.best().score if result.winner else 0.0
+    if opts.strategy == "cot_decoding" and result.groups:
+        # CoT-decoding keeps the path whose answer tokens the model is most sure of.
+        result.winner = max(
+            (g for g in result.groups if g.answer.strip()), key=lambda g: g.score, default=None
+        )
+    raw = _raw_confidence(opts.strategy, result)
+    confidence = calibration.confidence(opts.strategy, raw)
     winner = result.winner
     best = winner.best() if winner else (paths[0] if paths else Path("", "", 0.0))
+    if winner is None:  # no path reached a final answer: say so, never an empty success
+        last = _last_statement(best.text)
+        answer_text = NO_FINAL_ANSWER + (f" (the reasoning ended with: {last})" if last else "")
+    else:
+        answer_text = winner.answer
     return Answer(
         id=uuid.uuid4().hex,
-        answer=winner.answer if winner else "",
+        answer=answer_text,
         confidence=round(float(confidence), 4),
+        agreement={"agree": result.agree, "paths": len(paths)},
+        verdict=calibration.verdict(confidence) if winner else "uncertain",
         principle=principle,
         rationale=best.rationale or best.text,
         candidates=[{"answer": g.answer, "count": g.count} for g in result.groups],

@@ -32,6 +32,8 @@ class ReasonSettings:
     max_tokens: int = field(default=512, metadata=_limits(1, 8192))
     step_back: bool = False
     seed: int = field(default=0, metadata=_limits(0, 2**31 - 1))
+    include_greedy: bool = True  # self-consistency: path 1 is the greedy path, one vote among k
+    adaptive: bool = False  # self-consistency: 3 paths first, the rest only when they disagree
 
 
 @dataclass

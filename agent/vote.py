@@ -2,8 +2,9 @@
 
 Answers are grouped by their normalised key (values as values, text normalised); when a `similar`
 function is given (embedding cosine, for free-form text), text groups whose representatives are
-similar enough are merged. The winner is the largest group (ties: the higher summed path score,
-then the earliest); confidence is the winner's share of all votes.
+similar enough are merged. Each path votes with weight 1, or with its answer-token margin when
+`weighted` (the CoT-decoding paper's aggregation). The winner is the heaviest group with an answer
+(ties: the earliest); `share` is the winner's part of all votes, paths without an answer included.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Path:
 class Group:
     answer: str  # the representative answer (from the group's most confident path)
     paths: list[Path] = field(default_factory=list)
+    weight: float = 0.0
 
     @property
     def count(self) -> int:
@@ -41,23 +43,33 @@ class Group:
         return max(self.paths, key=lambda p: p.score)
 
 
-def group(paths: Sequence[Path], similar: Callable[[str, str], bool] | None = None) -> list[Group]:
-    """Paths grouped by answer, largest group first."""
+def key_of(answer: str) -> tuple:
+    return normalise(answer) if answer.strip() else NO_ANSWER
+
+
+def group(
+    paths: Sequence[Path],
+    similar: Callable[[str, str], bool] | None = None,
+    weighted: bool = False,
+) -> list[Group]:
+    """Paths grouped by answer, heaviest group first (groups with an answer before the rest)."""
     groups: dict[tuple, Group] = {}
     for path in paths:
-        key = normalise(path.answer) if path.answer.strip() else NO_ANSWER
+        key = key_of(path.answer)
         if key not in groups and similar is not None and key[0] == "text":
             for other_key, g in groups.items():
                 if other_key[0] == "text" and similar(path.answer, g.answer):
                     key = other_key
                     break
-        groups.setdefault(key, Group(path.answer)).paths.append(path)
+        g = groups.setdefault(key, Group(path.answer))
+        g.paths.append(path)
+        g.weight += max(path.score, 1e-6) if weighted else 1.0
     for g in groups.values():
         g.answer = g.best().answer
     order = list(groups.values())
     # Paths without an answer still count as votes, but never win over an answer.
-    # Stable sort: ties in count and score keep first-seen order.
-    order.sort(key=lambda g: (bool(g.answer.strip()), g.count, g.score), reverse=True)
+    # Stable sort: ties in weight and score keep first-seen order.
+    order.sort(key=lambda g: (bool(g.answer.strip()), g.weight, g.score), reverse=True)
     return order
 
 
@@ -68,11 +80,22 @@ class Vote:
     total: int
 
     @property
-    def confidence(self) -> float:
-        return self.winner.count / self.total if self.winner and self.total else 0.0
+    def share(self) -> float:
+        """The winner's part of all votes (by weight)."""
+        weight = sum(g.weight for g in self.groups)
+        return self.winner.weight / weight if self.winner and weight else 0.0
+
+    @property
+    def agree(self) -> int:
+        """How many paths gave the winning answer."""
+        return self.winner.count if self.winner else 0
 
 
-def vote(paths: Sequence[Path], similar: Callable[[str, str], bool] | None = None) -> Vote:
-    groups = group(paths, similar)
+def vote(
+    paths: Sequence[Path],
+    similar: Callable[[str, str], bool] | None = None,
+    weighted: bool = False,
+) -> Vote:
+    groups = group(paths, similar, weighted)
     winner = groups[0] if groups and groups[0].answer.strip() else None
     return Vote(winner, groups, len(paths))

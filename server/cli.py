@@ -57,24 +57,48 @@ def main(argv: list[str] | None = None) -> None:
         "eval",
         help="evaluate strategies on CRUXEval items (what does f(x) return?)",
         description="Ask each item through the server's pipeline and score the answers by running "
-        "`assert <true output> == <answer>`. Prints a table per strategy and a RESULT line.",
+        "`assert <true output> == <answer>`. Prints a table per strategy and a RESULT line. "
+        "With --save-paths, sample every path once instead (the greedy path and --samples "
+        "sampled ones, in one batch) and save them; `ponder eval aggregate` then scores voting "
+        "rules offline.",
     )
-    ev.add_argument("benchmark", choices=["cruxeval"])
-    ev.add_argument("--data", default="../shared/data/cruxeval-dev.jsonl", help="JSONL items")
-    ev.add_argument("--limit", type=int, default=20, help="items to ask (default 20)")
-    ev.add_argument("--offset", type=int, default=0, help="skip this many items first")
-    ev.add_argument(
+    evsub = ev.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
+    crux = evsub.add_parser("cruxeval", help="ask CRUXEval items (output prediction)")
+    crux.add_argument("--data", default="../shared/data/cruxeval-dev.jsonl", help="JSONL items")
+    crux.add_argument("--limit", type=int, default=20, help="items to ask (default 20)")
+    crux.add_argument("--offset", type=int, default=0, help="skip this many items first")
+    crux.add_argument(
         "--strategies",
         default="greedy,sc",
         help="comma-separated: greedy, sc, sc+stepback, greedy+stepback, cot_decoding",
     )
-    ev.add_argument("--model", help="model alias or .gguf path")
-    ev.add_argument("--samples", type=int, default=5, help="k for sc / cot_decoding")
-    ev.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
-    ev.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
-    ev.add_argument("--memory", metavar="PATH", help="retrieve worked examples from this store")
-    ev.add_argument("--remember", action="store_true",
-                    help="accept every correct answer into --memory (as a user would)")  # fmt: skip
+    crux.add_argument("--model", help="model alias or .gguf path")
+    crux.add_argument("--samples", type=int, default=5, help="k for sc / cot_decoding")
+    crux.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
+    crux.add_argument("--temperature", type=float, help="sampling temperature (default: settings)")
+    crux.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
+    crux.add_argument("--memory", metavar="PATH", help="retrieve worked examples from this store")
+    crux.add_argument("--remember", action="store_true",
+                      help="accept every correct answer into --memory (as a user would)")  # fmt: skip
+    crux.add_argument("--save-paths", metavar="FILE",
+                      help="sample and save every path (JSONL; resumes a stopped run)")  # fmt: skip
+    agg = evsub.add_parser(
+        "aggregate",
+        help="score voting rules on saved paths (no model needed)",
+        description="Rules: greedy, or VOTE[+greedy][+adaptive]@K with VOTE one of majority "
+        "(one vote per path), weighted (votes weighted by answer-token margin), maxmargin (the "
+        "path with the largest margin). +greedy: the greedy path is one of the K votes. "
+        "+adaptive: 3 paths first, the other K-3 only when the first 3 disagree. Seconds are "
+        "estimated from the run's own decode-step timings.",
+    )
+    agg.add_argument("file", help="a file written by `ponder eval cruxeval --save-paths`")
+    agg.add_argument("--rules", default="greedy,majority@5,majority+greedy@5,weighted+greedy@5,"
+                     "adaptive+greedy@5", help="comma-separated rules (see above)")  # fmt: skip
+    agg.add_argument("--model", help="refuse a file sampled with another model")
+    agg.add_argument("--plot", metavar="PNG", help="reliability diagram and accuracy vs k")
+    agg.add_argument("--fit-calibration", action="store_true",
+                     help="print calibration tables fitted on all items (agent/calibration.py)")  # fmt: skip
+    agg.add_argument("--json", metavar="FILE", help="write the summaries here")
 
     mem = sub.add_parser(
         "memory", help="the memory of accepted reasoning (list, search, export...)"
@@ -106,6 +130,10 @@ def main(argv: list[str] | None = None) -> None:
             serve_main(args)
         elif args.command == "ask":
             sys.exit(asyncio.run(ask_main(args)))
+        elif args.command == "eval" and args.benchmark == "aggregate":
+            aggregate_main(args)
+        elif args.command == "eval" and args.save_paths:
+            sample_paths_main(args)
         elif args.command == "eval":
             eval_main(args)
         elif args.command == "memory":
@@ -226,11 +254,12 @@ async def ask_main(args) -> int:
 
 
 def print_answer(result: dict, seconds: float) -> None:
-    print(f"Answer: {result['answer']}")
-    votes = result["candidates"]
-    total = sum(c["count"] for c in votes)
-    agreement = f", {votes[0]['count']}/{total} agree" if total > 1 and votes else ""
-    print(f"Confidence: {result['confidence']:.2f}{agreement}  ({result['strategy']})")
+    uncertain = result.get("verdict") == "uncertain"
+    print(
+        f"Answer: {result['answer']}" + ("   (UNCERTAIN: do not rely on it)" if uncertain else "")
+    )
+    print(f"Confidence: {result['confidence']:.2f} ({result.get('verdict', '?')}), "
+          f"{agreement_text(result)}  ({result['strategy']})")  # fmt: skip
     if result.get("principle"):
         print(f"\nPrinciple: {result['principle']}")
     print(f"\nReasoning:\n{result['rationale']}")
@@ -239,6 +268,14 @@ def print_answer(result: dict, seconds: float) -> None:
         f"\n[{result['model']}: {usage['promptTokens']} prompt + {usage['completionTokens']} "
         f"generated tokens, {usage['seconds']:.1f} s model time, {seconds:.1f} s in all]"
     )
+
+
+def agreement_text(result: dict) -> str:
+    agreement = result.get("agreement") or {}
+    agree, paths = agreement.get("agree", 0), agreement.get("paths", 1)
+    if paths <= 1:
+        return "one path"
+    return f"{agree} of {paths} paths agree"
 
 
 def eval_main(args) -> None:
@@ -299,6 +336,68 @@ def eval_main(args) -> None:
         Path(args.json).write_text(json.dumps(out, indent=1))
     scores = " ".join(f"{name}={s['accuracy']:.3f}" for name, s in summaries.items())
     print(f"RESULT n={len(items)} {scores}")
+
+
+def sample_paths_main(args) -> None:
+    """`ponder eval cruxeval --save-paths FILE`: sample every item's paths once, saved as JSONL."""
+    from agent import evaluate
+    from agent.services import make_engine
+
+    data = Path(args.data)
+    if not data.is_file():
+        raise PonderError(f"no such data file: {data}")
+    items = evaluate.load_items(data, args.limit, args.offset)
+    settings = defaults()
+    if args.model:
+        settings.model = args.model
+    engine = make_engine(settings)
+    engine.load()
+    temperature = settings.reason.temperature if args.temperature is None else args.temperature
+    header = evaluate.paths_header(engine, data, args.offset, args.samples, temperature,
+                                   settings.reason.top_p, args.max_tokens, settings.reason.seed)  # fmt: skip
+    file = Path(args.save_paths)
+    done, out = evaluate.open_paths_file(file, header)
+    todo = [it for it in items if it.get("id", "") not in done]
+    print(f"{len(items)} items from {data} ({len(items) - len(todo)} already in {file}), "
+          f"model {engine.name}, 1 greedy + {args.samples} paths at T={temperature}",
+          file=sys.stderr)  # fmt: skip
+    with out:
+        for n, item in enumerate(todo, start=1):
+            saved = evaluate.sample_item(item, engine, header)
+            out.write(json.dumps(saved) + "\n")
+            out.flush()
+            right = sum(p["correct"] for p in saved["paths"])
+            greedy = "ok" if saved["paths"][0]["correct"] else "--"
+            print(f"[{n}/{len(todo)}] {saved['id']}: greedy {greedy}, {right}/{len(saved['paths'])} "
+                  f"paths right, {saved['seconds']:.1f} s", file=sys.stderr)  # fmt: skip
+    aggregate_main(argparse.Namespace(file=str(file), rules="greedy,majority+greedy@" +
+                                      str(args.samples + 1), model=None, plot=None,
+                                      fit_calibration=False, json=None))  # fmt: skip
+
+
+def aggregate_main(args) -> None:
+    from agent import aggregate, evaluate
+
+    header, items = evaluate.read_paths(Path(args.file), args.model)
+    if not items:
+        raise PonderError(f"{args.file} holds no items yet")
+    rules = [aggregate.parse_rule(r) for r in args.rules.split(",") if r.strip()]
+    report = aggregate.Report(header, items)
+    summaries = {rule.name: report.summarise(rule) for rule in rules}
+    print(
+        f"{len(items)} items, model {header['model']}, T={header['temperature']}, "
+        f"{header['samples']} samples + greedy; 95% intervals in brackets"
+    )
+    print(aggregate.table(summaries))
+    for name, s in summaries.items():
+        print(aggregate.result_line(name, s))
+    if args.fit_calibration:
+        print(aggregate.calibration_tables(report, rules))
+    if args.plot:
+        aggregate.plot(report, rules, Path(args.plot))
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"header": header, "summaries": summaries}, indent=1))
 
 
 def memory_main(args) -> None:

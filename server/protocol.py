@@ -14,6 +14,7 @@ COMMAND_REASON = "ponder.reason"  # arguments: [reason params]; result also show
 CODE_ACTION_TITLE = "Ponder: reason about this"
 
 # Result of ponder/reason:
-# {id, answer, confidence, principle, rationale, candidates:[{answer, count}],
+# {id, answer, confidence (calibrated), agreement:{agree, paths}, verdict: confident|uncertain,
+#  principle, rationale, candidates:[{answer, count}],
 #  memories:[{id, question, answer, similarity}], usage:{promptTokens, completionTokens, seconds},
 #  model, strategy}

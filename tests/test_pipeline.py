@@ -32,9 +32,11 @@ def test_self_consistency_votes_and_reports_progress():
     answer = run(
         task(strategy="self_consistency", samples=3), engine, progress=lambda m, p: phases.append(m)
     )
-    assert answer.answer in ("'ba'", '"ba"') and answer.confidence == pytest.approx(2 / 3, abs=1e-3)
+    assert answer.answer in ("'ba'", '"ba"') and answer.agreement == {"agree": 2, "paths": 3}
     assert sum(c["count"] for c in answer.candidates) == 3
-    assert engine.calls[0]["k"] == 3 and engine.calls[0]["temperature"] == 0.7
+    assert (
+        engine.calls[0]["k"] == 3 and engine.calls[0]["temperature"] == ReasonSettings().temperature
+    )
     assert phases[0] == "sampling 3 paths" and "voting" in phases
 
 
@@ -55,8 +57,56 @@ def test_cot_decoding_uses_branches():
 def test_truncated_path_is_asked_for_its_answer():
     engine = ScriptedEngine(["one two three four five six", "'ba'"])
     answer = run(task(max_tokens=3), engine)
-    assert engine.calls[1]["prefix"].endswith("ANSWER:")
+    assert len(engine.calls) == 1  # concluded inside the same generation
     assert answer.answer == "'ba'"
+
+
+def test_every_self_consistency_path_is_made_to_conclude():
+    engine = ScriptedEngine(["a b c d e f", "'ba'"])
+    answer = run(task(strategy="self_consistency", samples=2, max_tokens=3), engine)
+    assert answer.answer == "'ba'" and answer.agreement == {"agree": 2, "paths": 2}
+
+
+def test_greedy_path_votes_in_self_consistency():
+    engine = ScriptedEngine(["ANSWER: 'ba'"])
+    run(task(strategy="self_consistency", samples=3), engine)
+    assert engine.calls[0]["greedy_first"] is True
+    run(task(strategy="self_consistency", samples=3, include_greedy=False), engine)
+    assert engine.calls[1]["greedy_first"] is False
+
+
+def test_adaptive_stops_when_the_first_paths_agree():
+    engine = ScriptedEngine(["ANSWER: 'ba'"])
+    answer = run(task(strategy="self_consistency", samples=5, adaptive=True), engine)
+    assert [c["k"] for c in engine.calls] == [3]
+    assert answer.agreement == {"agree": 3, "paths": 3}
+
+
+def test_adaptive_samples_the_rest_when_they_disagree():
+    engine = ScriptedEngine(["ANSWER: 'ba'", "ANSWER: 'ab'", "ANSWER: 'ba'"])
+    answer = run(task(strategy="self_consistency", samples=5, adaptive=True), engine)
+    assert [c["k"] for c in engine.calls] == [3, 2]
+    assert engine.calls[1]["seed"] != engine.calls[0]["seed"]
+    assert answer.answer == "'ba'" and answer.agreement == {"agree": 3, "paths": 5}
+
+
+def test_no_final_answer_is_never_an_empty_success():
+    engine = ScriptedEngine(["ANSWER:", "ANSWER:"])
+    answer = run(task(strategy="self_consistency", samples=2), engine)
+    assert answer.answer.startswith("no final answer") and answer.verdict == "uncertain"
+    assert answer.confidence == 0.0
+
+
+def test_verdict_follows_the_calibrated_confidence(monkeypatch):
+    from agent import calibration
+
+    monkeypatch.setattr(calibration, "TABLES", {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]})
+    unanimous = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 1"]))
+    assert unanimous.confidence == 0.92 and unanimous.verdict == "confident"
+    split = run(
+        task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 1", "ANSWER: 2"])
+    )
+    assert split.confidence == 0.3 and split.verdict == "uncertain"
 
 
 def test_cancel_stops_the_pipeline():

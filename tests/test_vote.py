@@ -1,3 +1,5 @@
+import pytest
+
 from agent.vote import Path, vote
 
 
@@ -8,7 +10,7 @@ def p(answer, score=0.5):
 def test_majority_wins_and_confidence_is_share():
     result = vote([p("[1, 2]"), p("[1,2]"), p("[2, 1]"), p("[1, 2 ]"), p("")])
     assert result.winner.answer.replace(" ", "") == "[1,2]"
-    assert result.confidence == 3 / 5
+    assert result.share == 3 / 5 and result.agree == 3
     assert sum(g.count for g in result.groups) == 5
 
 
@@ -29,4 +31,11 @@ def test_similar_text_answers_merge():
 
 def test_no_answers_no_winner():
     result = vote([p(""), p("  ")])
-    assert result.winner is None and result.confidence == 0.0
+    assert result.winner is None and result.share == 0.0
+
+
+def test_weighted_votes_follow_the_margins():
+    paths = [p("1", 0.1), p("1", 0.1), p("2", 0.9)]
+    assert vote(paths).winner.answer == "1"
+    weighted = vote(paths, weighted=True)
+    assert weighted.winner.answer == "2" and weighted.share == pytest.approx(0.9 / 1.1)

@@ -135,12 +135,18 @@ async def reason(server, raw: Any) -> dict:
         server.tell(str(e))
         raise JsonRpcException(str(e), code=REQUEST_FAILED) from e
     server.remember(answer)
-    work.end(f"{answer.answer[:60]} (confidence {answer.confidence:.2f})")
+    work.end(f"{answer.answer[:60]} ({answer.verdict}, confidence {answer.confidence:.2f})")
     return answer.to_wire()
 
 
 def answer_markdown(answer: dict) -> str:
-    lines = [f"# {answer['answer']}", "", f"confidence {answer['confidence']:.2f}"]
+    agreement = answer.get("agreement") or {}
+    lines = [
+        f"# {answer['answer']}",
+        "",
+        f"**{answer.get('verdict', 'uncertain')}** · confidence {answer['confidence']:.2f} · "
+        f"{agreement.get('agree', 0)} of {agreement.get('paths', 0)} paths agree",
+    ]
     if len(answer["candidates"]) > 1:
         votes = ", ".join(f"{c['answer']!r}: {c['count']}" for c in answer["candidates"])
         lines.append(f"votes: {votes}")
@@ -182,5 +188,6 @@ async def show(server, result: dict) -> None:
         )
     else:
         server.tell(
-            f"{result['answer']} (confidence {result['confidence']:.2f})", types.MessageType.Info
+            f"{result['answer']} ({result['verdict']}, confidence {result['confidence']:.2f})",
+            types.MessageType.Info,
         )

@@ -114,3 +114,28 @@ def test_more_paths_than_the_context_holds_is_a_clear_error(engine):
     with pytest.raises(PonderError, match="paths do not fit in the context"):
         engine.sample(long_prompt, k=32, max_tokens=64)
     assert engine.sample(PROMPT, k=1, max_tokens=4)[0].tokens  # and the engine goes on
+
+
+def test_greedy_first_path_is_the_greedy_path_among_samples(engine):
+    single = engine.sample(PROMPT, k=1, max_tokens=24)[0]
+    mixed = engine.sample(PROMPT, k=4, temperature=0.9, max_tokens=24, seed=3, greedy_first=True)
+    assert mixed[0].tokens == single.tokens
+    assert any(p.tokens != single.tokens for p in mixed[1:])
+
+
+def test_cut_off_paths_conclude_with_an_answer_line_in_the_same_batch(engine):
+    question = [{"role": "user", "content": "Count from 1 to 50, one number per line."}]
+    paths = engine.sample(
+        question, k=3, temperature=0.8, max_tokens=12, seed=2, answer_tag="ANSWER:"
+    )
+    for p in paths:
+        assert p.concluded and p.finish_reason == "length"
+        assert "\n\nANSWER:" in p.text, p.text
+        # after the tag: one line of answer, nothing more
+        lines = [line for line in p.text.split("ANSWER:")[-1].split("\n") if line.strip()]
+        assert len(lines) <= 1 and not p.text.endswith("\n")
+        assert len(p.tokens) == len(p.offsets) == len(p.margins)
+        assert len(p.tokens) <= 12 + 48 + 5
+    # The KV cache was left holding only the prompt: greedy is unchanged afterwards.
+    again = engine.sample(PROMPT, k=1, max_tokens=24)[0]
+    assert again.tokens == engine.sample(PROMPT, k=1, max_tokens=24)[0].tokens

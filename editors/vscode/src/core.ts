@@ -25,6 +25,8 @@ export interface ReasonResult {
   id: string;
   answer: string;
   confidence: number;
+  agreement?: { agree: number; paths: number };
+  verdict?: "confident" | "uncertain";
   principle: string | null;
   rationale: string;
   candidates: Candidate[];
@@ -86,8 +88,13 @@ export function escapeHtml(text: string): string {
 }
 
 export function voteSummary(result: ReasonResult): string {
-  const total = result.candidates.reduce((sum, c) => sum + c.count, 0);
-  return total > 1 && result.candidates.length ? `${result.candidates[0].count}/${total} agree` : "";
+  const a = result.agreement;
+  return a && a.paths > 1 ? `${a.agree} of ${a.paths} paths agree` : "";
+}
+
+/** "confident", or a plain warning: the answer is not to be relied on. */
+export function verdictText(result: ReasonResult): string {
+  return result.verdict === "confident" ? "confident" : "UNCERTAIN — do not rely on this answer";
 }
 
 /** The answer panel: answer, confidence and vote, principle, reasoning, memories, buttons. */
@@ -106,7 +113,7 @@ export function answerHtml(result: ReasonResult, nonce: string): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}';">
 </head><body>
 <h1><code>${escapeHtml(result.answer || "(no answer)")}</code></h1>
-<p>confidence ${result.confidence.toFixed(2)}${vote ? " · " + vote : ""} · ${escapeHtml(result.strategy ?? "")} · ${escapeHtml(result.model)}</p>
+<p><strong>${verdictText(result)}</strong> · confidence ${result.confidence.toFixed(2)}${vote ? " · " + vote : ""} · ${escapeHtml(result.strategy ?? "")} · ${escapeHtml(result.model)}</p>
 <button id="accept">Accept</button> <button id="reject">Reject</button>
 ${principle}
 <h2>Reasoning</h2><pre style="white-space: pre-wrap">${escapeHtml(result.rationale)}</pre>

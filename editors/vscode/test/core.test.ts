@@ -35,13 +35,15 @@ test("reason params: a selection is a range, an empty one a position", () => {
 
 test("answer panel escapes model text and shows the vote", () => {
   const result = {
-    id: "abc", answer: "<b>1</b>", confidence: 0.8, principle: "p & q", rationale: "r", model: "m", strategy: "self_consistency",
+    id: "abc", answer: "<b>1</b>", confidence: 0.8, agreement: { agree: 4, paths: 5 }, verdict: "uncertain" as const, principle: "p & q", rationale: "r", model: "m", strategy: "self_consistency",
     candidates: [{ answer: "1", count: 4 }, { answer: "2", count: 1 }], memories: [],
     usage: { promptTokens: 1, completionTokens: 1, seconds: 1 },
   };
   const html = answerHtml(result, "n0nce");
   assert.ok(html.includes("&lt;b&gt;1&lt;/b&gt;") && !html.includes("<b>1</b>"));
   assert.ok(html.includes("p &amp; q"));
-  assert.equal(voteSummary(result), "4/5 agree");
-  assert.ok(html.includes("4/5 agree") && html.includes("nonce-n0nce"));
+  assert.equal(voteSummary(result), "4 of 5 paths agree");
+  assert.ok(html.includes("4 of 5 paths agree") && html.includes("nonce-n0nce"));
+  assert.ok(html.includes("UNCERTAIN"), "an uncertain answer says so plainly");
+  assert.ok(answerHtml({ ...result, verdict: "confident" }, "n").includes("<strong>confident</strong>"));
 });

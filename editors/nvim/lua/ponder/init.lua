@@ -67,15 +67,10 @@ end
 
 local function lines_of(result)
   local out = { "# " .. (result.answer ~= "" and one_line(result.answer) or "(no answer)"), "" }
-  local total, top = 0, 0
-  for i, c in ipairs(result.candidates or {}) do
-    total = total + c.count
-    if i == 1 then
-      top = c.count
-    end
-  end
-  local vote = total > 1 and string.format(" · %d/%d agree", top, total) or ""
-  table.insert(out, string.format("confidence %.2f%s · %s · %s", result.confidence, vote, result.strategy or "", result.model))
+  local agreement = result.agreement or {}
+  local vote = (agreement.paths or 1) > 1 and string.format(" · %d of %d paths agree", agreement.agree, agreement.paths) or ""
+  local verdict = result.verdict == "confident" and "confident" or "UNCERTAIN"
+  table.insert(out, string.format("%s · confidence %.2f%s · %s · %s", verdict, result.confidence, vote, result.strategy or "", result.model))
   if result.principle and result.principle ~= vim.NIL and result.principle ~= "" then
     vim.list_extend(out, { "", "## Principle", "" })
     vim.list_extend(out, vim.split(result.principle, "\n"))

@@ -1,0 +1,305 @@
+"""Scoring aggregation rules offline, from paths saved by `ponder eval cruxeval --save-paths`.
+
+Sampling is the cost and aggregation is cheap: one run saves, per item, the greedy path and K
+sampled paths (each with its answer, answer-token margin, token count and correctness); every
+rule here is computed from those. A rule's seconds are estimated from the same run's decode
+steps: a step with r live paths costs a + b·r (least squares over every step of the run), so a
+batch of paths with lengths L costs a·max(L) + b·sum(L), plus the prompt.
+
+Confidence is reported twice: raw (the rule's vote share or margin) and calibrated (mapped
+through an isotonic fit, `agent/calibration.py`). The calibrated figures are cross-fitted (each
+half of the items is calibrated on the other half), so they are not scored on their own fit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+
+from agent import calibration
+from agent.errors import PonderError
+from agent.vote import Path, vote
+
+ADAPTIVE_FIRST = 3
+HIGH = calibration.CONFIDENT_AT
+_RULE = re.compile(r"^(majority|weighted|maxmargin)((?:\+(?:greedy|adaptive))*)@(\d+)$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    vote: str  # greedy | majority | weighted | maxmargin
+    k: int = 1
+    greedy: bool = False  # the greedy path is one of the k
+    adaptive: bool = False  # first ADAPTIVE_FIRST paths; the rest only on disagreement
+
+
+def parse_rule(text: str) -> Rule:
+    text = text.strip()
+    if text == "greedy":
+        return Rule("greedy", "greedy")
+    m = _RULE.match(text)
+    if not m:
+        raise PonderError(
+            f"unknown rule '{text}': use greedy, or majority|weighted|maxmargin"
+            "[+greedy][+adaptive]@K (e.g. majority+greedy@5)"
+        )
+    flags = m.group(2).split("+")
+    k = int(m.group(3))
+    if k < 1:
+        raise PonderError(f"rule '{text}': K must be at least 1")
+    return Rule(text, m.group(1), k, "greedy" in flags, "adaptive" in flags)
+
+
+@dataclass
+class Outcome:
+    answer: str
+    correct: bool
+    raw: float  # the rule's own confidence: vote share, or margin
+    agree: int
+    paths: int  # paths sampled
+    tokens: int
+    seconds: float
+
+
+class Report:
+    """Saved items plus the run's cost model."""
+
+    def __init__(self, header: dict, items: list[dict]):
+        self.header = header
+        self.items = items
+        self.step_a, self.step_b = fit_step_cost(items)
+
+    def paths_for(self, rule: Rule, item: dict) -> list[dict]:
+        greedy, sampled = item["paths"][0], item["paths"][1:]
+        chosen = ([greedy] + sampled[: rule.k - 1]) if rule.greedy else sampled[: rule.k]
+        if len(chosen) < rule.k:
+            raise PonderError(
+                f"rule {rule.name} needs {rule.k} paths; the file has {len(sampled)} samples "
+                "+ greedy per item"
+            )
+        return chosen
+
+    def decode_seconds(self, paths: list[dict]) -> float:
+        lengths = [p["tokens"] for p in paths]
+        return self.step_a * max(lengths, default=0) + self.step_b * sum(lengths)
+
+    def apply(self, rule: Rule, item: dict) -> Outcome:
+        if rule.vote == "greedy":
+            p = item["paths"][0]
+            seconds = item["prompt_s"] + self.decode_seconds([p])
+            return Outcome(p["answer"], p["correct"], p["margin"], 1, 1, p["tokens"], seconds)
+        paths = self.paths_for(rule, item)
+        batches = [paths]
+        if rule.adaptive and rule.k > ADAPTIVE_FIRST:
+            first = paths[:ADAPTIVE_FIRST]
+            batches = [first] if _unanimous(first) else [first, paths[ADAPTIVE_FIRST:]]
+        used = [p for batch in batches for p in batch]
+        seconds = item["prompt_s"] + sum(self.decode_seconds(b) for b in batches)
+        tokens = sum(p["tokens"] for p in used)
+        if rule.vote == "maxmargin":
+            best = max(used, key=lambda p: p["margin"] if p["answer"].strip() else -1)
+            agree = sum(_same(best, p) for p in used)
+            return Outcome(best["answer"], best["correct"], best["margin"], agree, len(used),
+                           tokens, seconds)  # fmt: skip
+        ballots = [Path(p["answer"], "", p["margin"], p["text"]) for p in used]
+        result = vote(ballots, weighted=rule.vote == "weighted")
+        if result.winner is None:
+            return Outcome("", False, 0.0, 0, len(used), tokens, seconds)
+        best = used[ballots.index(result.winner.best())]
+        return Outcome(best["answer"], best["correct"], result.share, result.agree, len(used),
+                       tokens, seconds)  # fmt: skip
+
+    def outcomes(self, rule: Rule) -> list[Outcome]:
+        return [self.apply(rule, item) for item in self.items]
+
+    def summarise(self, rule: Rule) -> dict:
+        outs = self.outcomes(rule)
+        greedy = self.outcomes(Rule("greedy", "greedy"))
+        n = len(outs)
+        right = sum(o.correct for o in outs)
+        calibrated = cross_fitted(outs)
+        summary = {
+            "n": n,
+            "accuracy": right / n,
+            "accuracy_ci": wilson(right, n),
+            "wins_vs_greedy": sum(o.correct and not g.correct for o, g in zip(outs, greedy, strict=True)),
+            "losses_vs_greedy": sum(g.correct and not o.correct for o, g in zip(outs, greedy, strict=True)),
+            "tokens_per_item": sum(o.tokens for o in outs) / n,
+            "paths_per_item": sum(o.paths for o in outs) / n,
+            "seconds_per_item": sum(o.seconds for o in outs) / n,
+            "time_vs_greedy": sum(o.seconds for o in outs) / max(sum(g.seconds for g in greedy), 1e-9),
+            "raw": confidence_summary([o.raw for o in outs], [o.correct for o in outs]),
+            "calibrated": confidence_summary(calibrated, [o.correct for o in outs]),
+        }  # fmt: skip
+        return summary
+
+
+def _same(a: dict, b: dict) -> bool:
+    from agent.vote import key_of
+
+    return key_of(a["answer"]) == key_of(b["answer"])
+
+
+def _unanimous(paths: list[dict]) -> bool:
+    from agent.vote import NO_ANSWER, key_of
+
+    keys = {key_of(p["answer"]) for p in paths}
+    return len(keys) == 1 and NO_ANSWER not in keys
+
+
+def fit_step_cost(items: list[dict]) -> tuple[float, float]:
+    """Seconds per decode step = a + b·(live paths), weighted least squares over all steps."""
+    sw = swx = swy = swxx = swxy = 0.0
+    for item in items:
+        for rows, (steps, seconds) in item.get("steps", {}).items():
+            if not steps:
+                continue
+            x, y, w = float(rows), seconds / steps, float(steps)
+            sw, swx, swy = sw + w, swx + w * x, swy + w * y
+            swxx, swxy = swxx + w * x * x, swxy + w * x * y
+    if not sw:
+        return 0.0, 0.0
+    det = sw * swxx - swx * swx
+    if det <= 1e-12:  # one batch size only: all cost per step
+        return swy / sw, 0.0
+    b = (sw * swxy - swx * swy) / det
+    a = (swy - b * swx) / sw
+    return a, b
+
+
+def wilson(right: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion."""
+    if not n:
+        return (0.0, 0.0)
+    p = right / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (round(max(centre - half, 0.0), 3), round(min(centre + half, 1.0), 3))
+
+
+def ece(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
+    """Expected calibration error over equal-width bins."""
+    n = len(confidences)
+    total = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        members = [
+            i for i, c in enumerate(confidences) if lo <= c < hi or (b == bins - 1 and c >= hi)
+        ]
+        if members:
+            acc = sum(correct[i] for i in members) / len(members)
+            conf = sum(confidences[i] for i in members) / len(members)
+            total += abs(acc - conf) * len(members) / n
+    return total
+
+
+def confidence_summary(confidences: list[float], correct: list[bool]) -> dict:
+    high = [ok for c, ok in zip(confidences, correct, strict=True) if c >= HIGH]
+    return {
+        "mean": sum(confidences) / len(confidences) if confidences else 0.0,
+        "high_n": len(high),
+        "high_accuracy": sum(high) / len(high) if high else None,
+        "high_ci": wilson(sum(high), len(high)) if high else None,
+        "ece": ece(confidences, correct),
+    }
+
+
+def cross_fitted(outs: list[Outcome]) -> list[float]:
+    """Calibrated confidences where each half of the items is mapped by a fit on the other."""
+    halves = [list(range(0, len(outs), 2)), list(range(1, len(outs), 2))]
+    calibrated = [0.0] * len(outs)
+    for this, other in (halves, halves[::-1]):
+        table = calibration.fit([outs[i].raw for i in other], [outs[i].correct for i in other])
+        for i in this:
+            calibrated[i] = calibration.confidence("rule", outs[i].raw, {"rule": table})
+    return calibrated
+
+
+def table(summaries: dict[str, dict]) -> str:
+    head = (f"{'rule':26} {'n':>4} {'acc [95% CI]':>18} {'+/- greedy':>10} {'conf@>=0.8 raw':>16} "
+            f"{'calibrated':>16} {'ECE raw/cal':>11} {'paths':>5} {'tokens':>6} {'s/item':>6} {'x greedy':>8}")  # fmt: skip
+    lines = [head, "-" * len(head)]
+    for name, s in summaries.items():
+        lo, hi = s["accuracy_ci"]
+        lines.append(
+            f"{name:26} {s['n']:4d} {s['accuracy']:6.3f} [{lo:.2f},{hi:.2f}] "
+            f"{'+' + str(s['wins_vs_greedy']) + '/-' + str(s['losses_vs_greedy']):>10} "
+            f"{_high(s['raw']):>16} {_high(s['calibrated']):>16} "
+            f"{s['raw']['ece']:5.3f}/{s['calibrated']['ece']:5.3f} {s['paths_per_item']:5.1f} "
+            f"{s['tokens_per_item']:6.0f} {s['seconds_per_item']:6.1f} {s['time_vs_greedy']:8.2f}"
+        )
+    return "\n".join(lines)
+
+
+def _high(c: dict) -> str:
+    if c["high_accuracy"] is None:
+        return "- (0)"
+    return f"{c['high_accuracy']:.2f} ({c['high_n']})"
+
+
+def result_line(name: str, s: dict) -> str:
+    cal = s["calibrated"]
+    acc_hi = f"{cal['high_accuracy']:.3f}" if cal["high_accuracy"] is not None else "nan"
+    return (
+        f"RESULT n={s['n']} strategy={name} acc={s['accuracy']:.3f} acc_hi={acc_hi} "
+        f"hi_n={cal['high_n']} ece={cal['ece']:.3f} s_item={s['seconds_per_item']:.1f}"
+    )
+
+
+def calibration_tables(report: Report, rules: list[Rule]) -> str:
+    lines = ["# calibration tables fitted on all items (paste into agent/calibration.py TABLES)"]
+    for rule in rules:
+        outs = report.outcomes(rule)
+        table = calibration.fit([o.raw for o in outs], [o.correct for o in outs])
+        lines.append(f"{rule.name!r}: {table},")
+    return "\n".join(lines)
+
+
+def plot(report: Report, rules: list[Rule], file: FilePath) -> None:
+    """Reliability diagram (calibrated, cross-fitted) per rule, and accuracy vs k."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        raise PonderError("--plot needs matplotlib: pip install matplotlib") from e
+    fig, (rel, by_k) = plt.subplots(1, 2, figsize=(11, 4.5))
+    rel.plot([0, 1], [0, 1], ":", color="grey", label="perfect calibration")
+    for rule in rules:
+        outs = report.outcomes(rule)
+        conf = cross_fitted(outs)
+        xs, ys = [], []
+        for b in range(10):
+            members = [
+                i for i, c in enumerate(conf) if b / 10 <= c < (b + 1) / 10 or (b == 9 and c >= 1)
+            ]
+            if members:
+                xs.append(sum(conf[i] for i in members) / len(members))
+                ys.append(sum(outs[i].correct for i in members) / len(members))
+        rel.plot(xs, ys, "o-", label=rule.name)
+    rel.set(
+        xlabel="confidence (calibrated, cross-fitted)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1)
+    )
+    rel.set_title("reliability")
+    rel.legend(fontsize=7)
+    most = len(report.items[0]["paths"])
+    greedy = report.summarise(Rule("greedy", "greedy"))["accuracy"]
+    for vote_kind, with_greedy in (("majority", True), ("majority", False), ("weighted", True)):
+        ks = list(range(1, most + (1 if with_greedy else 0)))
+        accs = []
+        for k in ks:
+            rule = Rule(f"{vote_kind}@{k}", vote_kind, k, with_greedy)
+            outs = report.outcomes(rule)
+            accs.append(sum(o.correct for o in outs) / len(outs))
+        by_k.plot(ks, accs, "o-", label=f"{vote_kind}{' + greedy path' if with_greedy else ''}")
+    by_k.axhline(greedy, ls="--", color="black", label="greedy")
+    by_k.set(xlabel="k (paths voting)", ylabel="accuracy")
+    by_k.set_title(f"accuracy vs k (n={len(report.items)}, {report.header['model']}, "
+                   f"T={report.header['temperature']})")  # fmt: skip
+    by_k.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(file, dpi=110)

@@ -1,0 +1,92 @@
+"""Related questions: the editor's case for memory, built from CRUXEval items.
+
+An editor user asks about the same code again and again. For each function, a second input (B)
+is made by a small mutation of the given input (A), and B's true output is computed by running
+the function (in a subprocess, 1 s at most; items that raise, hang, print or give B the same
+output as A are skipped). The memory protocol then asks A, accepts A's answer when it is right
+(as a user would), and asks B with memory on and off.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from typing import Any
+
+RUN_TIMEOUT_S = 1.0
+
+_RUNNER = """
+import json, sys
+ns = {}
+exec(sys.stdin.read(), ns)
+args = eval("(" + sys.argv[1] + ",)", {})
+print(json.dumps(repr(ns["f"](*args))))
+"""
+
+
+def _mutants(value) -> list[Any]:
+    """Small changes of one argument, most natural first."""
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [value + 1, value - 1, value * 2 + 3]
+    if isinstance(value, str):
+        out: list[Any] = []
+        if len(value) > 1:
+            out.append(value[:-1])
+        out += [value + (value[0] if value else "a"), value[::-1], value.swapcase()]
+        return out
+    if isinstance(value, list | tuple):
+        kind = type(value)
+        out = []  # type: ignore[var-annotated]
+        if len(value) > 1:
+            out.append(kind(value[:-1]))
+        if value:
+            out += [kind(list(value) + [value[0]]), kind(list(value)[::-1])]
+        return out
+    if isinstance(value, dict) and value:
+        first = next(iter(value))
+        return [{k: v for k, v in value.items() if k != first}]
+    return []
+
+
+def run_f(code: str, args_text: str) -> str | None:
+    """repr(f(*args)), or None when it raises, hangs or prints."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", _RUNNER, args_text],
+            input=code, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return None
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or len(lines) != 1:
+        return None
+    return json.loads(lines[0])
+
+
+def related_item(item: dict) -> dict | None:
+    """A second question about the same function: a mutated input with its true output."""
+    try:
+        args = ast.literal_eval(f"({item['input']},)")
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    for position, value in enumerate(args):
+        for mutant in _mutants(value):
+            new_args = list(args)
+            new_args[position] = mutant
+            text = ", ".join(repr(a) for a in new_args)
+            output = run_f(item["code"], text)
+            if output is None or _same_value(output, item["output"]):
+                continue
+            return {**item, "id": f"{item.get('id', '')}-b", "input": text, "output": output}
+    return None
+
+
+def _same_value(a: str, b: str) -> bool:
+    try:
+        return ast.literal_eval(a) == ast.literal_eval(b)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return a == b

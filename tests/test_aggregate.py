@@ -1,0 +1,116 @@
+"""Offline aggregation from saved paths: rules, cost model, calibration, refusing bad files."""
+
+import json
+
+import pytest
+
+from agent import aggregate, calibration, evaluate
+from agent.errors import PonderError
+
+
+def item(answers, correct, tokens=None, margins=None):
+    tokens = tokens or [100] * len(answers)
+    margins = margins or [0.5] * len(answers)
+    paths = [
+        {"kind": "greedy" if i == 0 else "sample", "answer": a, "correct": c, "margin": m,
+         "tokens": t, "finish": "stop", "concluded": False, "text": f"ANSWER: {a}"}
+        for i, (a, c, t, m) in enumerate(zip(answers, correct, tokens, margins, strict=True))
+    ]  # fmt: skip
+    # a step with r live paths costs 0.1 + 0.02·r seconds
+    steps = {str(r): [10, 10 * (0.1 + 0.02 * r)] for r in (1, 3, 6)}
+    return {"id": "x", "expected": "1", "prompt_s": 1.0, "steps": steps, "paths": paths}
+
+
+HEADER = {"format": "ponder-paths", "version": 1, "model": "m", "temperature": 0.5, "samples": 5}
+
+
+def report(items):
+    return aggregate.Report(HEADER, items)
+
+
+def test_rules_parse_and_bad_rules_are_refused():
+    rule = aggregate.parse_rule("weighted+greedy+adaptive@5")
+    assert (rule.vote, rule.k, rule.greedy, rule.adaptive) == ("weighted", 5, True, True)
+    with pytest.raises(PonderError, match="unknown rule"):
+        aggregate.parse_rule("vote@5")
+
+
+def test_majority_outvotes_a_wrong_greedy_path():
+    it = item(["2", "1", "1", "1", "2", "3"], [False, True, True, True, False, False])
+    r = report([it])
+    assert not r.apply(aggregate.parse_rule("greedy"), it).correct
+    out = r.apply(aggregate.parse_rule("majority+greedy@5"), it)
+    assert out.correct and out.answer == "1" and out.raw == pytest.approx(3 / 5)
+    assert r.apply(aggregate.parse_rule("majority@3"), it).agree == 3
+
+
+def test_adaptive_stops_at_three_when_they_agree_and_costs_less():
+    agree = item(["1"] * 6, [True] * 6)
+    r = report([agree])
+    full = r.apply(aggregate.parse_rule("majority+greedy@5"), agree)
+    adaptive = r.apply(aggregate.parse_rule("majority+greedy+adaptive@5"), agree)
+    assert adaptive.paths == 3 and full.paths == 5 and adaptive.seconds < full.seconds
+    split = item(["1", "2", "3", "1", "1", "1"], [True, False, False, True, True, True])
+    assert (
+        report([split]).apply(aggregate.parse_rule("majority+greedy+adaptive@5"), split).paths == 5
+    )
+
+
+def test_step_cost_is_fitted_from_the_run():
+    a, b = aggregate.fit_step_cost([item(["1"], [True])])
+    assert a == pytest.approx(0.1) and b == pytest.approx(0.02)
+    r = report([item(["1", "1"], [True, True], tokens=[50, 80])])
+    # one batch of paths of 50 and 80 tokens: a·80 + b·130, plus the prompt
+    out = r.apply(aggregate.parse_rule("majority+greedy@2"), r.items[0])
+    assert out.seconds == pytest.approx(1.0 + 0.1 * 80 + 0.02 * 130)
+
+
+def test_summary_has_intervals_ece_and_the_result_line():
+    items = [item(["1"] * 6, [True] * 6) for _ in range(6)] + [
+        item(["2", "3", "4", "5", "6", "7"], [False] * 6) for _ in range(6)
+    ]
+    s = report(items).summarise(aggregate.parse_rule("majority+greedy@5"))
+    assert s["accuracy"] == 0.5 and s["accuracy_ci"][0] < 0.5 < s["accuracy_ci"][1]
+    assert s["raw"]["high_n"] == 6 and s["raw"]["high_accuracy"] == 1.0
+    assert s["raw"]["ece"] == pytest.approx(0.1)  # wrong answers carry share 0.2
+    line = aggregate.result_line("majority+greedy@5", s)
+    assert line.startswith("RESULT n=12 strategy=majority+greedy@5 acc=0.500 ")
+
+
+def test_calibration_fit_is_monotone_and_maps_raw_values():
+    table = calibration.fit([0.2] * 10 + [0.6] * 10 + [1.0] * 10,
+                            [False] * 8 + [True] * 2 + [True] * 5 + [False] * 5 + [True] * 9 + [False])  # fmt: skip
+    assert table == [(0.2, 0.2), (0.6, 0.5), (1.0, 0.9)]
+    tables = {"self_consistency": table}
+    assert calibration.confidence("self_consistency", 0.8, tables) == 0.5
+    assert calibration.confidence("self_consistency", 1.0, tables) == 0.9
+    assert calibration.confidence("self_consistency", 0.0, tables) == 0.2
+    assert calibration.confidence("greedy", 0.7, {}) == 0.7
+
+
+def test_saved_paths_files_from_elsewhere_are_refused(tmp_path):
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"format": "ponder-paths", "version": 99}) + "\n")
+    with pytest.raises(PonderError, match="version 99"):
+        evaluate.read_paths(other)
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(HEADER) + "\n")
+    with pytest.raises(PonderError, match="not qwen"):
+        evaluate.read_paths(good, model="qwen")
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("not json\n")
+    with pytest.raises(PonderError, match="not a saved-paths file"):
+        evaluate.read_paths(junk)
+
+
+def test_a_run_resumes_and_refuses_other_settings(tmp_path):
+    file = tmp_path / "paths.jsonl"
+    header = {**HEADER, "max_tokens": 512}
+    done, out = evaluate.open_paths_file(file, header)
+    with out:
+        out.write(json.dumps({**item(["1"], [True]), "id": "a"}) + "\n")
+    done, out = evaluate.open_paths_file(file, header)
+    out.close()
+    assert done == {"a"}
+    with pytest.raises(PonderError, match="temperature"):
+        evaluate.open_paths_file(file, {**header, "temperature": 0.7})
