@@ -239,3 +239,79 @@ def read_paths(file: Path, model: str | None = None) -> tuple[dict, list[dict]]:
     if model and header.get("model") != model:
         raise PonderError(f"{file} holds paths from model {header.get('model')}, not {model}")
     return header, items
+
+
+# ---- memory on related questions (agent/related.py) -----------------------------------------
+
+
+@dataclass
+class RelatedResult:
+    id: str
+    a_correct: bool  # A asked without memory; accepted into memory when right
+    b_off: bool  # B without memory
+    b_on: bool  # B with memory (the same as b_off when nothing was retrieved: greedy is exact)
+    b_on_memories: int
+    unrelated: bool | None  # B with only other functions' traces retrievable (None: none came)
+    b_prediction_off: str = ""
+    b_prediction_on: str = ""
+
+
+def run_related(
+    pairs: list[tuple[dict, dict]],
+    engine: Engine,
+    options: ReasonSettings,
+    store,
+    top_k: int = 3,
+    on_item: Callable[[int, RelatedResult], None] | None = None,
+) -> list[RelatedResult]:
+    """For each (A, B): ask A, accept it when right, ask B with memory off and on. Then, with
+    every accepted trace in the store, ask each B again retrieving only traces of *other*
+    functions: memory must not hurt unrelated questions."""
+
+    def recall_for(same: bool):
+        def recall(question: str, code: str) -> list[dict]:
+            found = store.search(question, code, k=top_k + 1)
+            kept = [m for m in found if (m["code"].strip() == code.strip()) == same]
+            return kept[:top_k]
+
+        return recall
+
+    results = []
+    for n, (a, b) in enumerate(pairs):
+        answer = ask(a, engine, options)
+        a_ok = score(a["output"], answer.answer)
+        if a_ok:
+            store.add({**dataclasses.asdict(answer), "tags": ["eval-related"]})
+        off = ask(b, engine, options)
+        recall = recall_for(same=True)
+        # Greedy decoding is exact: with nothing retrieved, memory on is memory off.
+        on = ask(b, engine, options, recall) if recall(question_for(b), b["code"]) else off
+        result = RelatedResult(
+            id=a.get("id", str(n)), a_correct=a_ok, b_off=score(b["output"], off.answer),
+            b_on=score(b["output"], on.answer), b_on_memories=len(on.memories), unrelated=None,
+            b_prediction_off=off.answer, b_prediction_on=on.answer,
+        )  # fmt: skip
+        results.append(result)
+        if on_item:
+            on_item(n, result)
+    for (_, b), result in zip(pairs, results, strict=True):
+        other = ask(b, engine, options, recall_for(same=False))
+        if other.memories:
+            result.unrelated = score(b["output"], other.answer)
+    return results
+
+
+def summarise_related(results: list[RelatedResult]) -> dict:
+    n = len(results)
+    unrelated = [r for r in results if r.unrelated is not None]
+    return {
+        "n": n,
+        "a_accuracy": sum(r.a_correct for r in results) / n if n else 0.0,
+        "b_off": sum(r.b_off for r in results) / n if n else 0.0,
+        "b_on": sum(r.b_on for r in results) / n if n else 0.0,
+        "b_on_wins": sum(r.b_on and not r.b_off for r in results),
+        "b_on_losses": sum(r.b_off and not r.b_on for r in results),
+        "retrieved_same": sum(r.b_on_memories > 0 for r in results),
+        "unrelated_n": len(unrelated),
+        "unrelated_change": sum(r.unrelated - r.b_off for r in unrelated) / n if n else 0.0,
+    }

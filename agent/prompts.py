@@ -48,20 +48,35 @@ def _question_text(question: str, code: str, language: str, selection: str | Non
     return "\n\n".join(parts)
 
 
-def examples_text(examples: list[dict]) -> str:
-    """Past accepted reasoning, shown as worked examples."""
+EXAMPLE_CHARS = 1500  # a remembered trace longer than this is cut (its start shows the method)
+
+
+def examples_text(examples: list[dict], code: str = "", question: str = "") -> str:
+    """Past accepted reasoning, shown after the task. A trace about this same code is framed as
+    a method to reuse on another input (its answer belongs to its own question); long traces
+    are cut to their start."""
     blocks = []
     for n, ex in enumerate(examples, start=1):
-        blocks.append(
-            f"Example {n}.\nQuestion: {ex['question']}\n"
-            + (
-                f"Code:\n{code_block(ex['code'], ex.get('language', ''))}\n"
-                if ex.get("code")
-                else ""
-            )
-            + f"Reasoning: {ex.get('rationale', '').strip()}\n{ANSWER_TAG} {ex['answer']}"
-        )
-    return "Worked examples the user accepted before:\n\n" + "\n\n".join(blocks)
+        same = bool(code.strip()) and ex.get("code", "").strip() == code.strip()
+        rationale = ex.get("rationale", "").strip()
+        if len(rationale) > EXAMPLE_CHARS:
+            rationale = rationale[:EXAMPLE_CHARS].rsplit("\n", 1)[0] + "\n[...]"
+        principle = f"Principle: {ex['principle'].strip()}\n" if ex.get("principle") else ""
+        if same:
+            blocks.append(
+                f"Example {n}: the user asked about this same code before: {ex['question']}\n"
+                f"{principle}The reasoning they accepted:\n{rationale}\n"
+                f"Its answer, for that question only: {ex['answer']}\n"
+                + (f"Now the question is: {question} Trace it the same way with this input."
+                   if question else "")
+            )  # fmt: skip
+            continue
+        lines = [f"Example {n}.", f"Question: {ex['question']}"]
+        if ex.get("code"):
+            lines.append(f"Code:\n{code_block(ex['code'], ex.get('language', ''))}")
+        lines.append(f"{principle}Reasoning: {rationale}\n{ANSWER_TAG} {ex['answer']}")
+        blocks.append("\n".join(lines))
+    return "Reasoning the user checked and accepted before:\n\n" + "\n\n".join(blocks)
 
 
 def chain_of_thought(
@@ -73,10 +88,9 @@ def chain_of_thought(
     examples: list[dict] | None = None,
 ) -> list[dict[str, str]]:
     """The reasoning prompt: code, question, optional principle and examples, answer format."""
-    user = []
-    if examples:
-        user.append(examples_text(examples))
-    user.append(_question_text(question, code, language, selection))
+    user = [_question_text(question, code, language, selection)]
+    if examples:  # after the task: the model reads the question first, then what transfers
+        user.append(examples_text(examples, code, question))
     if principle:
         user.append(f"A principle that applies here: {principle.strip()}")
     instructions = ["Think step by step."]

@@ -82,6 +82,21 @@ def main(argv: list[str] | None = None) -> None:
                       help="accept every correct answer into --memory (as a user would)")  # fmt: skip
     crux.add_argument("--save-paths", metavar="FILE",
                       help="sample and save every path (JSONL; resumes a stopped run)")  # fmt: skip
+    rel = evsub.add_parser(
+        "related",
+        help="memory on related questions: ask A, accept when right, ask B with memory on/off",
+        description="For each CRUXEval function, B is a second input made by a small mutation "
+        "of A's, its true output computed by running f (items that raise, hang or keep A's "
+        "output are skipped). A is asked without memory and accepted into a fresh store when "
+        "right; B is asked with memory off and on; then each B is asked with only other "
+        "functions' traces retrievable (memory must not hurt unrelated questions). Greedy.",
+    )
+    rel.add_argument("--data", default="../shared/data/cruxeval-dev.jsonl", help="JSONL items")
+    rel.add_argument("--limit", type=int, default=60, help="pairs to ask (default 60)")
+    rel.add_argument("--offset", type=int, default=0, help="skip this many items first")
+    rel.add_argument("--model", help="model alias or .gguf path")
+    rel.add_argument("--store", metavar="PATH", help="memory store (default: a temporary one)")
+    rel.add_argument("--json", metavar="FILE", help="write per-pair results here")
     agg = evsub.add_parser(
         "aggregate",
         help="score voting rules on saved paths (no model needed)",
@@ -132,6 +147,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(asyncio.run(ask_main(args)))
         elif args.command == "eval" and args.benchmark == "aggregate":
             aggregate_main(args)
+        elif args.command == "eval" and args.benchmark == "related":
+            related_main(args)
         elif args.command == "eval" and args.save_paths:
             sample_paths_main(args)
         elif args.command == "eval":
@@ -373,6 +390,53 @@ def sample_paths_main(args) -> None:
     aggregate_main(argparse.Namespace(file=str(file), rules="greedy,majority+greedy@" +
                                       str(args.samples + 1), model=None, plot=None,
                                       fit_calibration=False, json=None))  # fmt: skip
+
+
+def related_main(args) -> None:
+    import dataclasses
+    import tempfile
+
+    from agent import evaluate, related
+    from agent.services import make_engine
+    from memory.embedder import make_embedder
+    from memory.store import TraceStore
+
+    data = Path(args.data)
+    if not data.is_file():
+        raise PonderError(f"no such data file: {data}")
+    pairs = []
+    for item in evaluate.load_items(data, None, args.offset):
+        second = related.related_item(item)
+        if second is not None:
+            pairs.append((item, second))
+        if len(pairs) >= args.limit:
+            break
+    settings = defaults()
+    if args.model:
+        settings.model = args.model
+    engine = make_engine(settings)
+    engine.load()
+    options = dataclasses.replace(settings.reason, strategy="greedy", step_back=False)
+    folder = args.store or tempfile.mkdtemp(prefix="ponder-related-")
+    store = TraceStore(folder, make_embedder(settings.memory.embedder)).open()
+    print(f"{len(pairs)} pairs from {data}, model {engine.name}, memory {folder}", file=sys.stderr)
+
+    def on_item(n: int, r) -> None:
+        print(f"[{n + 1}/{len(pairs)}] {r.id}: A {'ok' if r.a_correct else '--'}, "
+              f"B off {'ok' if r.b_off else '--'}, B on {'ok' if r.b_on else '--'} "
+              f"({r.b_on_memories} memories)", file=sys.stderr)  # fmt: skip
+
+    results = evaluate.run_related(pairs, engine, options, store, settings.memory.top_k, on_item)
+    s = evaluate.summarise_related(results)
+    print(f"pairs {s['n']}: A right {s['a_accuracy']:.3f}; B memory off {s['b_off']:.3f}, "
+          f"on {s['b_on']:.3f} (+{s['b_on_wins']}/-{s['b_on_losses']}; {s['retrieved_same']} "
+          f"retrieved their A); unrelated memories shown on {s['unrelated_n']} B items, "
+          f"accuracy change over all B {s['unrelated_change']:+.3f}")  # fmt: skip
+    print(f"RESULT n={s['n']} memory_off={s['b_off']:.3f} memory_on={s['b_on']:.3f} "
+          f"unrelated_change={s['unrelated_change']:+.3f}")  # fmt: skip
+    if args.json:
+        rows = [dataclasses.asdict(r) for r in results]
+        Path(args.json).write_text(json.dumps({"summary": s, "pairs": rows}, indent=1))
 
 
 def aggregate_main(args) -> None:
