@@ -24,7 +24,7 @@ from agent.vote import Path, vote
 
 ADAPTIVE_FIRST = 3
 HIGH = calibration.CONFIDENT_AT
-_RULE = re.compile(r"^(majority|weighted|maxmargin)((?:\+(?:greedy|adaptive))*)@(\d+)$")
+_RULE = re.compile(r"^(majority|weighted|maxmargin)((?:\+(?:greedy|adaptive|early))*)@(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Rule:
     k: int = 1
     greedy: bool = False  # the greedy path is one of the k
     adaptive: bool = False  # first ADAPTIVE_FIRST paths; the rest only on disagreement
+    early: bool = False  # one batch, stopped once the vote is decided (agent.vote.decided)
 
 
 def parse_rule(text: str) -> Rule:
@@ -44,13 +45,15 @@ def parse_rule(text: str) -> Rule:
     if not m:
         raise PonderError(
             f"unknown rule '{text}': use greedy, or majority|weighted|maxmargin"
-            "[+greedy][+adaptive]@K (e.g. majority+greedy@5)"
+            "[+greedy][+adaptive][+early]@K (e.g. majority+greedy@5)"
         )
     flags = m.group(2).split("+")
     k = int(m.group(3))
     if k < 1:
         raise PonderError(f"rule '{text}': K must be at least 1")
-    return Rule(text, m.group(1), k, "greedy" in flags, "adaptive" in flags)
+    if "early" in flags and m.group(1) != "majority":
+        raise PonderError(f"rule '{text}': +early needs majority votes")
+    return Rule(text, m.group(1), k, "greedy" in flags, "adaptive" in flags, "early" in flags)
 
 
 @dataclass
@@ -99,6 +102,11 @@ class Report:
         used = [p for batch in batches for p in batch]
         seconds = item["prompt_s"] + sum(self.decode_seconds(b) for b in batches)
         tokens = sum(p["tokens"] for p in used)
+        if rule.early:
+            used, steps = _early(paths)
+            lengths = [min(p["tokens"], steps) for p in paths]
+            seconds = item["prompt_s"] + self.step_a * steps + self.step_b * sum(lengths)
+            tokens = sum(lengths)
         if rule.vote == "maxmargin":
             best = max(used, key=lambda p: p["margin"] if p["answer"].strip() else -1)
             agree = sum(_same(best, p) for p in used)
@@ -109,7 +117,9 @@ class Report:
         if result.winner is None:
             return Outcome("", False, 0.0, 0, len(used), tokens, seconds)
         best = used[ballots.index(result.winner.best())]
-        return Outcome(best["answer"], best["correct"], result.share, result.agree, len(used),
+        # Stopped early, the paths that never finished count as not agreeing.
+        share = result.agree / rule.k if rule.early else result.share
+        return Outcome(best["answer"], best["correct"], share, result.agree, len(used),
                        tokens, seconds)  # fmt: skip
 
     def outcomes(self, rule: Rule) -> list[Outcome]:
@@ -141,6 +151,18 @@ def _same(a: dict, b: dict) -> bool:
     from agent.vote import key_of
 
     return key_of(a["answer"]) == key_of(b["answer"])
+
+
+def _early(paths: list[dict]) -> tuple[list[dict], int]:
+    """Paths decode in lockstep, so they finish in order of length. The finished paths at the
+    step where the vote is decided, and that step."""
+    from agent.vote import decided, key_of
+
+    order = sorted(paths, key=lambda p: p["tokens"])
+    for n, p in enumerate(order, start=1):
+        if decided([key_of(q["answer"]) for q in order[:n]], len(paths) - n):
+            return order[:n], p["tokens"]
+    return order, order[-1]["tokens"] if order else 0
 
 
 def _unanimous(paths: list[dict]) -> bool:

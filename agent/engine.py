@@ -32,6 +32,8 @@ from agent.errors import Cancelled, PonderError
 Messages = list[dict[str, str]]
 # on_token(sequence index, text so far, tokens generated so far over all sequences)
 TokenCallback = Callable[[int, str, int], None]
+# stop_when(finished paths, number still running) → stop the ones still running?
+StopWhen = Callable[[list["Completion"], int], bool]
 
 # llama.cpp's CPU backend runs on OpenMP, whose idle threads spin 300,000 times before sleeping.
 # Two ponder processes on one small machine (two editor windows) then starve each other: measured
@@ -54,7 +56,7 @@ class Completion:
     probs: list[float] = field(default_factory=list)  # probability of each chosen token
     margins: list[float] = field(default_factory=list)  # top-1 minus top-2 probability, per token
     offsets: list[int] = field(default_factory=list)  # character offset in `text` of each token
-    finish_reason: str = "stop"  # stop | length
+    finish_reason: str = "stop"  # stop | length | stopped (by stop_when); running while decoding
     prompt_tokens: int = 0
     concluded: bool = False  # cut off at max_tokens, then made to write its answer line
 
@@ -112,6 +114,7 @@ class Engine(Protocol):
         on_token: TokenCallback | None = None,
         greedy_first: bool = False,
         answer_tag: str | None = None,
+        stop_when: StopWhen | None = None,
     ) -> list[Completion]: ...
 
     def branch(
@@ -287,10 +290,11 @@ class LlamaEngine:
         on_token: TokenCallback | None = None,
         greedy_first: bool = False,
         answer_tag: str | None = None,
+        stop_when: StopWhen | None = None,
     ) -> list[Completion]:
         """k completions of the chat `messages`, decoded together. temperature 0 is greedy;
         `greedy_first` decodes path 0 greedily and samples the others (in the same batch).
-        `answer_tag`: see `_decode`."""
+        `answer_tag`, `stop_when`: see `_decode`."""
         rngs = [np.random.default_rng([seed, i]) for i in range(k)]
         greedy_rows = set(range(k)) if temperature <= 0 else ({0} if greedy_first else set())
 
@@ -329,14 +333,26 @@ class LlamaEngine:
             return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag)
 
     def _decode(
-        self, messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag=None
+        self,
+        messages,
+        k,
+        pick,
+        max_tokens,
+        stop,
+        cancel,
+        on_token,
+        answer_tag=None,
+        stop_when=None,
     ) -> list[Completion]:
         """The batched decode loop behind `sample` and `branch`.
 
         With `answer_tag` (e.g. "ANSWER:"), a path stops at the end of the line that starts with
         the tag and carries an answer, and a path that reaches `max_tokens` without one is made to
         conclude in the same batch: the tag is appended to it and it continues greedily for up to
-        CONCLUDE_TOKENS tokens, to the end of that line (`Completion.concluded`)."""
+        CONCLUDE_TOKENS tokens, to the end of that line (`Completion.concluded`).
+
+        `stop_when(finished paths, paths still running)` is asked each time paths finish; when
+        it says so, the paths still running are stopped (finish_reason "stopped")."""
         import llama_cpp
 
         if not 1 <= k <= MAX_SEQUENCES:
@@ -365,7 +381,9 @@ class LlamaEngine:
         self.last_stats = stats
 
         mem = llama_cpp.llama_get_memory(self._ctx.ctx)
-        results = [Completion(text="", prompt_tokens=n_prompt) for _ in range(k)]
+        results = [
+            Completion(text="", prompt_tokens=n_prompt, finish_reason="running") for _ in range(k)
+        ]
         raw = [b""] * k
         pos = [n_prompt] * k  # the next KV position of each sequence
         conclude_left: dict[int, int] = {}  # sequences concluding → tokens they may still add
@@ -402,8 +420,8 @@ class LlamaEngine:
                             result.finish_reason = "length"
                             continue
                     elif len(result.tokens) >= max_tokens:
-                        result.finish_reason = "length"
                         if not answer_tag:
+                            result.finish_reason = "length"
                             continue
                         # Conclude: finish the answer line, writing the tag first when missing.
                         result.concluded = True
@@ -415,6 +433,12 @@ class LlamaEngine:
                     feed.append((seq, tokens))
                 if not feed:
                     break
+                if stop_when and len(feed) < len(live):  # some paths just finished
+                    finished = [r for r in results if r.finish_reason != "running"]
+                    if stop_when(finished, len(feed)):
+                        for seq, _ in feed:
+                            results[seq].finish_reason = "stopped"
+                        break
                 _check(cancel)
                 live = [seq for seq, _ in feed]
                 step_started = time.perf_counter()

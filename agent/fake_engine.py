@@ -66,11 +66,20 @@ class ScriptedEngine:
 
     def sample(self, messages: Messages, *, k=1, temperature=0.0, top_p=0.95, max_tokens=512,
                stop=(), seed=0, cancel=None, on_token: TokenCallback | None = None,
-               greedy_first=False, answer_tag=None):  # fmt: skip
+               greedy_first=False, answer_tag=None, stop_when=None):  # fmt: skip
         with self.lock:
             self.calls.append({"kind": "sample", "messages": messages, "k": k, "seed": seed,
                                "temperature": temperature, "greedy_first": greedy_first})  # fmt: skip
-            return self._complete(messages, k, cancel, on_token, max_tokens, answer_tag)
+            paths = self._complete(messages, k, cancel, on_token, max_tokens, answer_tag)
+            # Like the real engine, which decodes in lockstep: paths finish shortest first.
+            if stop_when:
+                order = sorted(range(k), key=lambda i: len(paths[i].tokens))
+                for n in range(1, k):
+                    if stop_when([paths[i] for i in order[:n]], k - n):
+                        for i in order[n:]:
+                            paths[i].finish_reason = "stopped"
+                        break
+            return paths
 
     def branch(self, messages: Messages, *, k=5, max_tokens=512, stop=(), cancel=None,
                on_token: TokenCallback | None = None, answer_tag=None):  # fmt: skip

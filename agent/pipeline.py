@@ -17,12 +17,11 @@ from agent import calibration, context, prompts
 from agent.answer import extract
 from agent.engine import Completion, Engine
 from agent.settings import ReasonSettings
-from agent.vote import NO_ANSWER, Path, key_of, vote
+from agent.vote import Path, decided, key_of, vote
 
 # progress(message, percentage or None)
 Progress = Callable[[str, int | None], None]
 PROGRESS_INTERVAL_S = 0.25
-ADAPTIVE_FIRST = 3  # adaptive self-consistency: paths in the first batch
 STEP_BACK_TOKENS = 96
 STOP = ("\n\n\n\n",)
 NO_FINAL_ANSWER = "no final answer"
@@ -113,33 +112,21 @@ def _generate(engine, messages, opts: ReasonSettings, usage, cancel, report) -> 
         paths = engine.branch(
             messages, k=opts.samples, on_token=_token_reporter(report, label), **common
         )
-    else:  # self_consistency, adaptive: a first batch; the rest only when it disagrees
-        first = min(opts.samples, ADAPTIVE_FIRST) if opts.adaptive else opts.samples
-        label = f"sampling {first} paths"
+    else:  # self_consistency: one batch, stopped early once the vote is decided
+        label = f"sampling {opts.samples} paths"
         report(label, None)
-        sampling = dict(temperature=opts.temperature, top_p=opts.top_p, **common)
         paths = engine.sample(
-            messages, k=first, seed=opts.seed, greedy_first=opts.include_greedy,
-            on_token=_token_reporter(report, label), **sampling,
+            messages, k=opts.samples, seed=opts.seed, greedy_first=opts.include_greedy,
+            temperature=opts.temperature, top_p=opts.top_p, on_token=_token_reporter(report, label),
+            stop_when=_vote_decided if opts.early_stop else None, **common,
         )  # fmt: skip
-        if first < opts.samples and not _unanimous(paths):
-            usage.add(paths)
-            more = opts.samples - first
-            label = f"they disagree: sampling {more} more"
-            report(label, None)
-            extra = engine.sample(
-                messages, k=more, seed=opts.seed + 1,
-                on_token=_token_reporter(report, label), **sampling,
-            )  # fmt: skip
-            usage.add(extra, prompt=False)
-            return paths + extra
     usage.add(paths)
     return paths
 
 
-def _unanimous(completions: list[Completion]) -> bool:
-    keys = {key_of(extract(c.text).answer) for c in completions}
-    return len(keys) == 1 and NO_ANSWER not in keys
+def _vote_decided(finished: list[Completion], running: int) -> bool:
+    """The paths still running can no longer change the majority."""
+    return decided([key_of(extract(c.text).answer) for c in finished], running)
 
 
 def path_of(c: Completion) -> Path:
@@ -147,10 +134,11 @@ def path_of(c: Completion) -> Path:
     return Path(found.answer, found.rationale, c.span_confidence(found.start, found.end), c.text)
 
 
-def _raw_confidence(strategy: str, result) -> float:
-    """Agreement for self-consistency; the chosen path's answer-token margin otherwise."""
+def _raw_confidence(strategy: str, result, sampled: int) -> float:
+    """Agreement for self-consistency (paths stopped early count as not agreeing); the chosen
+    path's answer-token margin otherwise."""
     if strategy == "self_consistency":
-        return result.share
+        return result.agree / sampled if sampled else 0.0
     return result.winner.best().score if result.winner else 0.0
 
 
@@ -212,14 +200,14 @@ def run(
     completions = _generate(engine, messages, opts, usage, cancel, report)
 
     report("voting", None)
-    paths = [path_of(c) for c in completions]
+    paths = [path_of(c) for c in completions if c.finish_reason != "stopped"]
     result = vote(paths, similar)
     if opts.strategy == "cot_decoding" and result.groups:
         # CoT-decoding keeps the path whose answer tokens the model is most sure of.
         result.winner = max(
             (g for g in result.groups if g.answer.strip()), key=lambda g: g.score, default=None
         )
-    raw = _raw_confidence(opts.strategy, result)
+    raw = _raw_confidence(opts.strategy, result, len(completions))
     confidence = calibration.confidence(opts.strategy, raw)
     winner = result.winner
     best = winner.best() if winner else (paths[0] if paths else Path("", "", 0.0))
@@ -232,7 +220,7 @@ def run(
         id=uuid.uuid4().hex,
         answer=answer_text,
         confidence=round(float(confidence), 4),
-        agreement={"agree": result.agree, "paths": len(paths)},
+        agreement={"agree": result.agree, "paths": len(completions)},
         verdict=calibration.verdict(confidence) if winner else "uncertain",
         principle=principle,
         rationale=best.rationale or best.text,

@@ -33,7 +33,7 @@ class ReasonSettings:
     step_back: bool = False
     seed: int = field(default=0, metadata=_limits(0, 2**31 - 1))
     include_greedy: bool = True  # self-consistency: path 1 is the greedy path, one vote among k
-    adaptive: bool = False  # self-consistency: 3 paths first, the rest only when they disagree
+    early_stop: bool = True  # self-consistency: stop the batch once the majority is decided
 
 
 @dataclass

@@ -99,3 +99,16 @@ def vote(
     groups = group(paths, similar, weighted)
     winner = groups[0] if groups and groups[0].answer.strip() else None
     return Vote(winner, groups, len(paths))
+
+
+def decided(keys: Sequence[tuple], unfinished: int) -> bool:
+    """Whether the paths still running can no longer change the majority: the leading answer
+    is ahead of the runner-up by more than the number of unfinished paths."""
+    counts: dict[tuple, int] = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    answered = sorted((c for k, c in counts.items() if k != NO_ANSWER), reverse=True)
+    if not answered:
+        return False
+    second = answered[1] if len(answered) > 1 else 0
+    return answered[0] - second > unfinished

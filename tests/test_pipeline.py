@@ -30,7 +30,9 @@ def test_self_consistency_votes_and_reports_progress():
     engine = ScriptedEngine(["ANSWER: 'ba'", 'ANSWER: "ba"', "ANSWER: 'ab'"])
     phases = []
     answer = run(
-        task(strategy="self_consistency", samples=3), engine, progress=lambda m, p: phases.append(m)
+        task(strategy="self_consistency", samples=3, early_stop=False),
+        engine,
+        progress=lambda m, p: phases.append(m),
     )
     assert answer.answer in ("'ba'", '"ba"') and answer.agreement == {"agree": 2, "paths": 3}
     assert sum(c["count"] for c in answer.candidates) == 3
@@ -75,19 +77,20 @@ def test_greedy_path_votes_in_self_consistency():
     assert engine.calls[1]["greedy_first"] is False
 
 
-def test_adaptive_stops_when_the_first_paths_agree():
-    engine = ScriptedEngine(["ANSWER: 'ba'"])
-    answer = run(task(strategy="self_consistency", samples=5, adaptive=True), engine)
-    assert [c["k"] for c in engine.calls] == [3]
-    assert answer.agreement == {"agree": 3, "paths": 3}
+def test_early_stop_ends_the_batch_once_the_majority_is_decided():
+    # Paths finish shortest first: three short ones agree, so the two long ones cannot win.
+    engine = ScriptedEngine(["ANSWER: 1", "ANSWER: 1", "a b c d e f ANSWER: 2", "ANSWER: 1",
+                             "a b c d e f g ANSWER: 2"])  # fmt: skip
+    answer = run(task(strategy="self_consistency", samples=5), engine)
+    assert answer.answer == "1" and answer.agreement == {"agree": 3, "paths": 5}
+    assert sum(c["count"] for c in answer.candidates) == 3  # the stopped paths did not vote
 
 
-def test_adaptive_samples_the_rest_when_they_disagree():
-    engine = ScriptedEngine(["ANSWER: 'ba'", "ANSWER: 'ab'", "ANSWER: 'ba'"])
-    answer = run(task(strategy="self_consistency", samples=5, adaptive=True), engine)
-    assert [c["k"] for c in engine.calls] == [3, 2]
-    assert engine.calls[1]["seed"] != engine.calls[0]["seed"]
-    assert answer.answer == "'ba'" and answer.agreement == {"agree": 3, "paths": 5}
+def test_without_early_stop_every_path_votes():
+    engine = ScriptedEngine(["ANSWER: 1", "ANSWER: 1", "a b c d e f ANSWER: 2", "ANSWER: 1",
+                             "a b c d e f g ANSWER: 2"])  # fmt: skip
+    answer = run(task(strategy="self_consistency", samples=5, early_stop=False), engine)
+    assert sum(c["count"] for c in answer.candidates) == 5
 
 
 def test_no_final_answer_is_never_an_empty_success():
@@ -101,11 +104,10 @@ def test_verdict_follows_the_calibrated_confidence(monkeypatch):
     from agent import calibration
 
     monkeypatch.setattr(calibration, "TABLES", {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]})
-    unanimous = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 1"]))
+    sc = {"strategy": "self_consistency", "samples": 3, "early_stop": False}
+    unanimous = run(task(**sc), ScriptedEngine(["ANSWER: 1"]))
     assert unanimous.confidence == 0.92 and unanimous.verdict == "confident"
-    split = run(
-        task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 1", "ANSWER: 2"])
-    )
+    split = run(task(**sc), ScriptedEngine(["ANSWER: 1", "ANSWER: 2"]))
     assert split.confidence == 0.3 and split.verdict == "uncertain"
 
 

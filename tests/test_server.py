@@ -48,9 +48,11 @@ async def test_reason_returns_the_documented_shape(client, tmp_path):
         "ponder/reason",
         reason_params(uri, question="What does total([1]) return?", workDoneToken="tok-1"),
     )
-    for key in ("id", "answer", "confidence", "principle", "rationale", "candidates", "memories",
-                "usage", "model"):  # fmt: skip
+    for key in ("id", "answer", "confidence", "agreement", "verdict", "principle", "rationale",
+                "candidates", "memories", "usage", "model"):  # fmt: skip
         assert key in result
+    assert result["agreement"] == {"agree": 1, "paths": 1}
+    assert result["verdict"] in ("confident", "uncertain")
     assert result["answer"] == "it returns a + b"
     assert result["model"] == "scripted"
     assert result["candidates"][0]["count"] == 1
@@ -65,10 +67,12 @@ async def test_self_consistency_candidates_sum_to_k(client, tmp_path):
     result = await request(
         client,
         "ponder/reason",
-        reason_params(uri, options={"strategy": "self_consistency", "samples": 3}),
+        reason_params(
+            uri, options={"strategy": "self_consistency", "samples": 3, "earlyStop": False}
+        ),
     )
     assert sum(c["count"] for c in result["candidates"]) == 3
-    assert result["confidence"] == 1.0
+    assert result["agreement"] == {"agree": 3, "paths": 3}
 
 
 async def test_cancel_answers_request_cancelled_quickly_and_server_lives(client, tmp_path):

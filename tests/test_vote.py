@@ -1,6 +1,6 @@
 import pytest
 
-from agent.vote import Path, vote
+from agent.vote import NO_ANSWER, Path, decided, vote
 
 
 def p(answer, score=0.5):
@@ -39,3 +39,11 @@ def test_weighted_votes_follow_the_margins():
     assert vote(paths).winner.answer == "1"
     weighted = vote(paths, weighted=True)
     assert weighted.winner.answer == "2" and weighted.share == pytest.approx(0.9 / 1.1)
+
+
+def test_decided_when_the_rest_cannot_catch_up():
+    a, b = ("value", 1), ("value", 2)
+    assert decided([a, a, a], 2)  # 3-0 with 2 to come
+    assert not decided([a, a, b], 2)  # 2-1 with 2 to come
+    assert decided([a, a, b], 0)
+    assert not decided([NO_ANSWER, NO_ANSWER, NO_ANSWER], 1)

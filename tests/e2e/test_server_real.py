@@ -47,12 +47,14 @@ async def test_answer_with_progress_from_the_real_model(client, tmp_path):
 async def test_self_consistency_and_cot_decoding_on_the_real_model(client, tmp_path):
     uri = open_sample(client, tmp_path)
     for strategy in ("self_consistency", "cot_decoding"):
-        result = await request(
-            client,
-            "ponder/reason",
-            reason_params(uri, options={"strategy": strategy, "samples": 3, "maxTokens": 48}),
-        )
+        options = {"strategy": strategy, "samples": 3, "maxTokens": 48, "earlyStop": False}
+        if strategy == "cot_decoding":
+            options.pop("earlyStop")
+        result = await request(client, "ponder/reason", reason_params(uri, options=options))
         assert sum(c["count"] for c in result["candidates"]) == 3, strategy
+        assert result["agreement"]["paths"] == 3 and result["verdict"] in ("confident", "uncertain")
+        # every path cut off at maxTokens was made to write an answer line
+        assert result["answer"].strip()
 
 
 async def test_cancel_is_fast_with_the_real_model(client, tmp_path):
