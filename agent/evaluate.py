@@ -313,5 +313,7 @@ def summarise_related(results: list[RelatedResult]) -> dict:
         "b_on_losses": sum(r.b_off and not r.b_on for r in results),
         "retrieved_same": sum(r.b_on_memories > 0 for r in results),
         "unrelated_n": len(unrelated),
-        "unrelated_change": sum(r.unrelated - r.b_off for r in unrelated) / n if n else 0.0,
+        "unrelated_change": sum(int(bool(r.unrelated)) - int(r.b_off) for r in unrelated) / n
+        if n
+        else 0.0,
     }
