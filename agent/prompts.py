@@ -48,37 +48,6 @@ def _question_text(question: str, code: str, language: str, selection: str | Non
     return "\n\n".join(parts)
 
 
-EXAMPLE_CHARS = 1500  # a remembered trace longer than this is cut (its start shows the method)
-
-
-def examples_text(examples: list[dict], code: str = "", question: str = "") -> str:
-    """Past accepted reasoning, shown after the task. A trace about this same code is framed as
-    a method to reuse on another input (its answer belongs to its own question); long traces
-    are cut to their start."""
-    blocks = []
-    for n, ex in enumerate(examples, start=1):
-        same = bool(code.strip()) and ex.get("code", "").strip() == code.strip()
-        rationale = ex.get("rationale", "").strip()
-        if len(rationale) > EXAMPLE_CHARS:
-            rationale = rationale[:EXAMPLE_CHARS].rsplit("\n", 1)[0] + "\n[...]"
-        principle = f"Principle: {ex['principle'].strip()}\n" if ex.get("principle") else ""
-        if same:
-            blocks.append(
-                f"Example {n}: the user asked about this same code before: {ex['question']}\n"
-                f"{principle}The reasoning they accepted:\n{rationale}\n"
-                f"Its answer, for that question only: {ex['answer']}\n"
-                + (f"Now the question is: {question} Trace it the same way with this input."
-                   if question else "")
-            )  # fmt: skip
-            continue
-        lines = [f"Example {n}.", f"Question: {ex['question']}"]
-        if ex.get("code"):
-            lines.append(f"Code:\n{code_block(ex['code'], ex.get('language', ''))}")
-        lines.append(f"{principle}Reasoning: {rationale}\n{ANSWER_TAG} {ex['answer']}")
-        blocks.append("\n".join(lines))
-    return "Reasoning the user checked and accepted before:\n\n" + "\n\n".join(blocks)
-
-
 def chain_of_thought(
     question: str,
     code: str,
@@ -87,10 +56,11 @@ def chain_of_thought(
     principle: str | None = None,
     examples: list[dict] | None = None,
 ) -> list[dict[str, str]]:
-    """The reasoning prompt: code, question, optional principle and examples, answer format."""
+    """The reasoning prompt: code, question, optional principle, answer format. Remembered
+    examples come first as earlier turns of the conversation, each asked exactly as it was then
+    and answered with the accepted reasoning: the model redoes the work for the new question
+    (shown inline as "worked examples", they were copied or ignored)."""
     user = [_question_text(question, code, language, selection)]
-    if examples:  # after the task: the model reads the question first, then what transfers
-        user.append(examples_text(examples, code, question))
     if principle:
         user.append(f"A principle that applies here: {principle.strip()}")
     instructions = ["Think step by step."]
@@ -98,7 +68,34 @@ def chain_of_thought(
         instructions.append(TRACE_HINT)
     instructions.append(FORMAT)
     user.append(" ".join(instructions))
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n\n".join(user)}]
+    messages = [{"role": "system", "content": SYSTEM}]
+    same_code = [ex for ex in examples or [] if _same_code(ex, code) and ex["question"] != question]
+    for example in examples or []:
+        if example not in same_code:
+            messages += chat_example(example)["messages"][1:]
+    if same_code:
+        user.insert(-1, method_text(same_code))
+    return messages + [{"role": "user", "content": "\n\n".join(user)}]
+
+
+def _same_code(example: dict, code: str) -> bool:
+    return bool(code.strip()) and example.get("code", "").strip() == code.strip()
+
+
+def method_text(examples: list[dict]) -> str:
+    """Accepted reasoning about this same code for another question, without its result: small
+    models shown the earlier answer copy it, so only the method is shown."""
+    blocks = []
+    for ex in examples:
+        answer = ex.get("answer", "").strip()
+        lines = [
+            line
+            for line in ex.get("rationale", "").splitlines()
+            if not (answer and answer in line) and ANSWER_TAG not in line
+        ]
+        blocks.append(f"For \"{ex['question']}\" the user accepted this reasoning (its result is "
+                      "left out; this question's input differs):\n" + "\n".join(lines).strip())  # fmt: skip
+    return "\n\n".join(blocks)
 
 
 def step_back(question: str, code: str, language: str, selection: str | None = None) -> list[dict]:

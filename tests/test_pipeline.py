@@ -116,3 +116,21 @@ def test_cancel_stops_the_pipeline():
     cancel.set()
     with pytest.raises(Cancelled):
         run(task(), ScriptedEngine(), cancel=cancel)
+
+
+def test_memories_of_other_code_are_earlier_turns_and_same_code_shows_the_method_only():
+    from agent import prompts
+
+    other = {"question": "What does g(1) return?", "code": "def g(x):\n    return x", "language": "python",
+             "rationale": "x is 1", "answer": "1"}  # fmt: skip
+    same = {"question": "What does f('xy') return?", "code": CODE.strip(), "language": "python",
+            "rationale": "x is 'xy'\nreversed it is 'yx'\nso f returns 'yx'", "answer": "'yx'"}  # fmt: skip
+    messages = prompts.chain_of_thought("What does f('ab') return?", CODE, "python",
+                                        examples=[other, same])  # fmt: skip
+    roles = [m["role"] for m in messages]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert "def g(x)" in messages[1]["content"] and "ANSWER: 1" in messages[2]["content"]
+    last = messages[-1]["content"]
+    assert "What does f('xy') return?" in last and "x is 'xy'" in last
+    assert "'yx'" not in last  # the earlier result is left out: small models copy it
+    assert last.index("Question: What does f('ab') return?") < last.index("x is 'xy'")
