@@ -27,7 +27,7 @@ def _limits(lo: float | None = None, hi: float | None = None, choices: tuple = (
 class ReasonSettings:
     strategy: str = field(default="greedy", metadata=_limits(choices=STRATEGIES))
     samples: int = field(default=5, metadata=_limits(1, 32))
-    temperature: float = field(default=0.7, metadata=_limits(0.0, 2.0))
+    temperature: float = field(default=0.5, metadata=_limits(0.0, 2.0))
     top_p: float = field(default=0.95, metadata=_limits(0.0, 1.0))
     max_tokens: int = field(default=512, metadata=_limits(1, 8192))
     step_back: bool = False
