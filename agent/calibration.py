@@ -28,7 +28,11 @@ def confidence(strategy: str, raw: float, tables=None) -> float:
     return table[max(at, 0)][1]
 
 
-def verdict(calibrated: float) -> str:
+def verdict(strategy: str, calibrated: float, tables=None) -> str:
+    """`confident` at CONFIDENT_AT or above; a strategy without a calibration table is never
+    confident (its raw signal has not been shown to mean anything)."""
+    if not (TABLES if tables is None else tables).get(strategy):
+        return "uncertain"
     return "confident" if calibrated >= CONFIDENT_AT else "uncertain"
 
 

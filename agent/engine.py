@@ -612,7 +612,8 @@ def _sample_rows(
         scaled = logits[row, ids].astype(np.float64) / temperature
         p = np.exp(scaled - scaled[0])
         p /= p.sum()
-        keep = int(np.searchsorted(np.cumsum(p), top_p) + 1)
+        # min: with top_p 1.0 the cumulative sum can stay a rounding error below it
+        keep = min(int(np.searchsorted(np.cumsum(p), top_p) + 1), len(ids))
         p = p[:keep] / p[:keep].sum()
         picked[row] = ids[rng.choice(keep, p=p)]
     return picked

@@ -221,7 +221,7 @@ def run(
         answer=answer_text,
         confidence=round(float(confidence), 4),
         agreement={"agree": result.agree, "paths": len(completions)},
-        verdict=calibration.verdict(confidence) if winner else "uncertain",
+        verdict=calibration.verdict(opts.strategy, confidence) if winner else "uncertain",
         principle=principle,
         rationale=best.rationale or best.text,
         candidates=[{"answer": g.answer, "count": g.count} for g in result.groups],

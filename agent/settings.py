@@ -8,6 +8,7 @@ a bad option is an error for that request, since the user asked for it just now.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ def _check(value: Any, f: dataclasses.Field, where: str) -> Any:
     if kind in ("int", "float"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{where} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"{where} must be a finite number, got {value!r}")
         if kind == "int" and value != int(value):
             raise ValueError(f"{where} must be a whole number, got {value!r}")
         value = int(value) if kind == "int" else float(value)

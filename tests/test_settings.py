@@ -44,3 +44,24 @@ def test_request_options_are_strict():
         reason_options(ReasonSettings(), {"samples": 99})
     with pytest.raises(PonderError, match="unknown setting"):
         reason_options(ReasonSettings(), {"k": 3})
+
+
+def test_nan_and_infinity_are_refused_with_a_message():
+    from agent.settings import from_wire
+
+    for bad in (float("nan"), float("inf"), 1e400):
+        settings, problems = from_wire({"reason": {"temperature": bad, "samples": bad}})
+        assert settings.reason.temperature == 0.5 and settings.reason.samples == 5
+        assert len(problems) == 2 and all("finite" in p for p in problems)
+
+
+def test_top_p_one_samples_without_error():
+    import numpy as np
+
+    from agent.engine import _sample_rows
+
+    logits = np.zeros((3, 7), dtype=np.float32)  # 7 equal tokens: their cumsum ends below 1.0
+    rngs = [np.random.default_rng(i) for i in range(3)]
+    for _ in range(50):
+        picked = _sample_rows(logits, rngs, temperature=1.0, top_p=1.0)
+        assert ((0 <= picked) & (picked < 7)).all()
