@@ -295,8 +295,9 @@ def run_related(
         if on_item:
             on_item(n, result)
     for (_, b), result in zip(pairs, results, strict=True):
-        other = ask(b, engine, options, recall_for(same=False))
-        if other.memories:
+        recall = recall_for(same=False)
+        if recall(question_for(b), b["code"]):  # nothing retrieved: the same prompt as off
+            other = ask(b, engine, options, recall)
             result.unrelated = score(b["output"], other.answer)
     return results
 
