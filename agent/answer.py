@@ -137,7 +137,3 @@ def normalise(answer: str) -> tuple:
             pass
     text = " ".join(s.lower().translate(_PUNCT).split())
     return ("text", text)
-
-
-def is_value(answer: str) -> bool:
-    return normalise(answer)[0] == "value"

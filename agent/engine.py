@@ -178,13 +178,8 @@ class LlamaEngine:
         self._ctx: Any = None
         self._cached: list[int] = []  # the tokens sequence 0 holds in the KV cache
         self.last_stats = DecodeStats()
-        self.offloaded_layers = 0
 
     # ---- loading ------------------------------------------------------------------------------
-
-    @property
-    def loaded(self) -> bool:
-        return self._ctx is not None
 
     def load(self) -> None:
         with self.lock:
@@ -206,9 +201,6 @@ class LlamaEngine:
                 raise PonderError(
                     f"cannot load model {self.model_path}: {e} (is the file a complete GGUF?)"
                 ) from e
-            self.offloaded_layers = (
-                min(layers, llama_cpp.llama_model_n_layer(model.model)) if offload else 0
-            )
             params = llama_cpp.llama_context_default_params()
             params.n_ctx = self.context_size
             params.n_batch = PROMPT_CHUNK * 4
@@ -269,10 +261,6 @@ class LlamaEngine:
         buf = ctypes.create_string_buffer(64)
         n = llama_cpp.llama_token_to_piece(self._vocab, token, buf, 64, 0, False)
         return buf.raw[: max(n, 0)]
-
-    def count_tokens(self, messages: Messages) -> int:
-        with self.lock:
-            return len(self.tokenize(self.format(messages)))
 
     # ---- generation ---------------------------------------------------------------------------
 

@@ -21,10 +21,6 @@ class ScriptedEngine:
         self.lock = threading.RLock()
         self._next = 0
 
-    @property
-    def loaded(self) -> bool:
-        return True
-
     def load(self) -> None:
         return None
 
