@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 
@@ -173,15 +174,26 @@ def _unanimous(paths: list[dict]) -> bool:
 
 
 def fit_step_cost(items: list[dict]) -> tuple[float, float]:
-    """Seconds per decode step = a + b·(live paths), weighted least squares over all steps."""
+    """Seconds per decode step = a + b·(live paths), weighted least squares over all steps.
+    An item's steps at one batch size that took over 3x the median for that size (the machine
+    was busy, the process was paused) are left out."""
+    buckets = [
+        (int(rows), steps, seconds)
+        for item in items
+        for rows, (steps, seconds) in item.get("steps", {}).items()
+        if steps
+    ]
+    typical = {
+        rows: statistics.median(sec / n for r, n, sec in buckets if r == rows)
+        for rows in {r for r, _, _ in buckets}
+    }
     sw = swx = swy = swxx = swxy = 0.0
-    for item in items:
-        for rows, (steps, seconds) in item.get("steps", {}).items():
-            if not steps:
-                continue
-            x, y, w = float(rows), seconds / steps, float(steps)
-            sw, swx, swy = sw + w, swx + w * x, swy + w * y
-            swxx, swxy = swxx + w * x * x, swxy + w * x * y
+    for rows, steps, seconds in buckets:
+        if seconds / steps > 3 * typical[rows]:
+            continue
+        x, y, w = float(rows), seconds / steps, float(steps)
+        sw, swx, swy = sw + w, swx + w * x, swy + w * y
+        swxx, swxy = swxx + w * x * x, swxy + w * x * y
     if not sw:
         return 0.0, 0.0
     det = sw * swxx - swx * swx
