@@ -18,6 +18,7 @@ _CALL_EQ = re.compile(r"^\s*[A-Za-z_][\w.]*\(.*\)\s*(?:==|=|->|returns?|is)\s*(.
 _RETURNS = re.compile(
     r"\b(?:returns?|output(?: is)?|result(?: is)?|evaluates to)\s*:?\s*(.+)$", re.I
 )
+_INLINE_TAG = re.compile(r"ANSWER[ \t]*:[ \t]*")
 _BACKTICKED = re.compile(r"`+([^`]+)`+")
 _FENCE = re.compile(r"^```[\w+-]*\n?|\n?```$")
 
@@ -32,15 +33,17 @@ class Extracted:
 
 def extract(text: str) -> Extracted:
     """The final answer and the reasoning before it."""
-    matches = list(_TAG.finditer(text))
+    # The tag at a line start, or ours (`ANSWER:`) anywhere: models also write it inline, as in
+    # "so the output is `ANSWER: [1, 2]`."
+    matches = list(_TAG.finditer(text)) + list(_INLINE_TAG.finditer(text))
     if matches:
-        tag = matches[-1]
+        tag = max(matches, key=lambda m: m.end())
         start = tag.end()
         body = text[start:]
         # The answer is the rest of the line, or the next paragraph / code block when that is empty.
         line = body.split("\n", 1)[0]
         if line.strip():
-            answer_text = line
+            answer_text = _unwrap_inline(line)
         else:
             answer_text = _first_block(body)
         answer_text = answer_text.strip()
@@ -56,6 +59,22 @@ def extract(text: str) -> Extracted:
     begin = stripped.rfind("\n") + 1
     last = stripped[begin:]
     return Extracted(clean(last), stripped[:begin].strip() or stripped, begin, len(stripped))
+
+
+def _unwrap_inline(line: str) -> str:
+    """The rest of a line after an inline tag, without the closing markup of the sentence it sat
+    in: "[1, 2]`." → "[1, 2]"."""
+    s = line.strip()
+    while s:
+        if s.endswith(".") and _literal(s) is _MISSING:
+            s = s[:-1].rstrip()
+        elif s.endswith("`") and s.count("`") % 2 == 1:
+            s = s[:-1].rstrip()
+        elif s.endswith("**") and s.count("**") % 2 == 1:
+            s = s[:-2].rstrip()
+        else:
+            return s
+    return s
 
 
 def _first_block(body: str) -> str:

@@ -197,6 +197,25 @@ def sample_item(item: dict, engine: Engine, header: dict) -> dict:
     }  # fmt: skip
 
 
+def rescore(items: list[dict]) -> int:
+    """Extract every saved path's answer again with today's extractor and score the ones that
+    changed (answer-extraction changes are measured without sampling again). Returns how many
+    changed. Margins stay as saved."""
+    from agent.answer import extract
+
+    changed = 0
+    for item in items:
+        verdicts: dict[str, bool] = {}
+        for path in item["paths"]:
+            answer = extract(path["text"]).answer
+            if answer != path["answer"]:
+                if answer not in verdicts:
+                    verdicts[answer] = score(item["expected"], answer)
+                path["answer"], path["correct"] = answer, verdicts[answer]
+                changed += 1
+    return changed
+
+
 def open_paths_file(file: Path, header: dict) -> tuple[set[str], IO[str]]:
     """Open a saved-paths file for appending: the ids already done (a run resumes where it
     stopped), refusing a file written with other settings or by another model."""

@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     agg.add_argument("--fit-calibration", action="store_true",
                      help="print calibration tables fitted on all items (agent/calibration.py)")  # fmt: skip
     agg.add_argument("--json", metavar="FILE", help="write the summaries here")
+    agg.add_argument("--rescore", action="store_true",
+                     help="extract the answers again with this version's extractor and score them")  # fmt: skip
 
     mem = sub.add_parser(
         "memory", help="the memory of accepted reasoning (list, search, export...)"
@@ -389,7 +391,7 @@ def sample_paths_main(args) -> None:
                   f"paths right, {saved['seconds']:.1f} s", file=sys.stderr)  # fmt: skip
     aggregate_main(argparse.Namespace(file=str(file), rules="greedy,majority+greedy@" +
                                       str(args.samples + 1), model=None, plot=None,
-                                      fit_calibration=False, json=None))  # fmt: skip
+                                      fit_calibration=False, json=None, rescore=False))  # fmt: skip
 
 
 def related_main(args) -> None:
@@ -445,6 +447,10 @@ def aggregate_main(args) -> None:
     header, items = evaluate.read_paths(Path(args.file), args.model)
     if not items:
         raise PonderError(f"{args.file} holds no items yet")
+    if args.rescore:
+        print(
+            f"re-extracted: {evaluate.rescore(items)} paths changed their answer", file=sys.stderr
+        )
     rules = [aggregate.parse_rule(r) for r in args.rules.split(",") if r.strip()]
     report = aggregate.Report(header, items)
     summaries = {rule.name: report.summarise(rule) for rule in rules}

@@ -114,3 +114,12 @@ def test_a_run_resumes_and_refuses_other_settings(tmp_path):
     assert done == {"a"}
     with pytest.raises(PonderError, match="temperature"):
         evaluate.open_paths_file(file, {**header, "temperature": 0.7})
+
+
+def test_rescore_extracts_saved_texts_again():
+    it = item(["x"], [False])
+    it["expected"] = "[]"
+    it["paths"][0]["text"] = "so the output is `ANSWER: []`."
+    assert evaluate.rescore([it]) == 1
+    assert it["paths"][0]["answer"] == "[]" and it["paths"][0]["correct"] is True
+    assert evaluate.rescore([it]) == 0

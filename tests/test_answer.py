@@ -52,3 +52,13 @@ def test_text_normalised():
 def test_value_in_backticks_inside_prose():
     assert clean("Therefore, the computed output for this input is `'bcksrutq'`.") == "'bcksrutq'"
     assert clean("So `f(1)` gives `{1: None}` in the end") == "{1: None}"
+
+
+def test_inline_answer_tag_inside_a_sentence():
+    assert extract("so the output is `ANSWER: []`.").answer == "[]"
+    assert extract("The final answer is: `ANSWER: 'UppEr'`").answer == "'UppEr'"
+    text = "Therefore, the output is `{1: None}`, i.e. `ANSWER: {1: None}`"
+    found = extract(text)
+    assert found.answer == "{1: None}" and text[found.start : found.end].startswith("{1: None}")
+    assert extract("x is `ANSWER: 2.5`.").answer == "2.5"
+    assert extract("ANSWER: 'a.'").answer == "'a.'"
