@@ -296,7 +296,9 @@ class LlamaEngine:
             return chosen
 
         with self.lock:
-            return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag)
+            return self._decode(
+                messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag, stop_when
+            )
 
     def branch(
         self,

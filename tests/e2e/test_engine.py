@@ -139,3 +139,20 @@ def test_cut_off_paths_conclude_with_an_answer_line_in_the_same_batch(engine):
     # The KV cache was left holding only the prompt: greedy is unchanged afterwards.
     again = engine.sample(PROMPT, k=1, max_tokens=24)[0]
     assert again.tokens == engine.sample(PROMPT, k=1, max_tokens=24)[0].tokens
+
+
+def test_stop_when_ends_the_batch_and_leaves_the_cache_clean(engine):
+    seen = []
+
+    def stop_when(finished, running):
+        seen.append((len(finished), running))
+        return True  # stop as soon as the first path finishes
+
+    # A stop string makes the paths finish at different steps (at their first sentence's end).
+    paths = engine.sample(PROMPT, k=4, temperature=0.9, max_tokens=48, seed=5, stop=(".",),
+                          stop_when=stop_when)  # fmt: skip
+    assert seen and seen[0][0] >= 1 and seen[0][0] + seen[0][1] == 4
+    stopped = [p for p in paths if p.finish_reason == "stopped"]
+    assert stopped and all(p.finish_reason in ("stop", "stopped") for p in paths)
+    single = engine.sample(PROMPT, k=1, max_tokens=24)[0]
+    assert single.tokens == engine.sample(PROMPT, k=1, max_tokens=24)[0].tokens
