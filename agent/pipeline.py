@@ -180,7 +180,11 @@ def run(
     examples = []
     if recall is not None:
         report("remembering", None)
-        examples = recall(question, ctx.code)
+        examples = [
+            ex
+            for ex in recall(question, ctx.code)
+            if not prompts.same_code_other_question(ex, question, ctx.code)
+        ]
 
     principle = None
     if opts.step_back:

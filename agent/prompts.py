@@ -69,33 +69,20 @@ def chain_of_thought(
     instructions.append(FORMAT)
     user.append(" ".join(instructions))
     messages = [{"role": "system", "content": SYSTEM}]
-    same_code = [ex for ex in examples or [] if _same_code(ex, code) and ex["question"] != question]
     for example in examples or []:
-        if example not in same_code:
-            messages += chat_example(example)["messages"][1:]
-    if same_code:
-        user.insert(-1, method_text(same_code))
+        messages += chat_example(example)["messages"][1:]
     return messages + [{"role": "user", "content": "\n\n".join(user)}]
 
 
-def _same_code(example: dict, code: str) -> bool:
-    return bool(code.strip()) and example.get("code", "").strip() == code.strip()
-
-
-def method_text(examples: list[dict]) -> str:
-    """Accepted reasoning about this same code for another question, without its result: small
-    models shown the earlier answer copy it, so only the method is shown."""
-    blocks = []
-    for ex in examples:
-        answer = ex.get("answer", "").strip()
-        lines = [
-            line
-            for line in ex.get("rationale", "").splitlines()
-            if not (answer and answer in line) and ANSWER_TAG not in line
-        ]
-        blocks.append(f"For \"{ex['question']}\" the user accepted this reasoning (its result is "
-                      "left out; this question's input differs):\n" + "\n".join(lines).strip())  # fmt: skip
-    return "\n\n".join(blocks)
+def same_code_other_question(example: dict, question: str, code: str) -> bool:
+    """A remembered trace about this same code but another question. Measured (README, memory):
+    the 0.5B shown one copied its answer or its values (4 of 4 such B questions lost shown as a
+    worked example, 3 lost and none won of 12 with the result left out), so these are not shown."""
+    return (
+        bool(code.strip())
+        and example.get("code", "").strip() == code.strip()
+        and " ".join(example.get("question", "").split()) != " ".join(question.split())
+    )
 
 
 def step_back(question: str, code: str, language: str, selection: str | None = None) -> list[dict]:

@@ -118,19 +118,24 @@ def test_cancel_stops_the_pipeline():
         run(task(), ScriptedEngine(), cancel=cancel)
 
 
-def test_memories_of_other_code_are_earlier_turns_and_same_code_shows_the_method_only():
-    from agent import prompts
-
-    other = {"question": "What does g(1) return?", "code": "def g(x):\n    return x", "language": "python",
-             "rationale": "x is 1", "answer": "1"}  # fmt: skip
-    same = {"question": "What does f('xy') return?", "code": CODE.strip(), "language": "python",
-            "rationale": "x is 'xy'\nreversed it is 'yx'\nso f returns 'yx'", "answer": "'yx'"}  # fmt: skip
-    messages = prompts.chain_of_thought("What does f('ab') return?", CODE, "python",
-                                        examples=[other, same])  # fmt: skip
-    roles = [m["role"] for m in messages]
-    assert roles == ["system", "user", "assistant", "user"]
+def test_memories_are_earlier_turns_and_same_code_other_question_is_not_shown():
+    other = {"id": "m1", "question": "What does g(1) return?", "code": "def g(x):\n    return x",
+             "language": "python", "rationale": "x is 1", "answer": "1", "similarity": 0.8}  # fmt: skip
+    same = {"id": "m2", "question": "What does f('xy') return?", "code": CODE.strip(),
+            "language": "python", "rationale": "reversed", "answer": "'yx'", "similarity": 0.9}  # fmt: skip
+    again = {**same, "id": "m3", "question": "What does f('ab') return?", "answer": "'ba'"}
+    engine = ScriptedEngine(["ANSWER: 'ba'"])
+    answer = run(task(), engine, recall=lambda q, c: [other, same, again])
+    assert [m["id"] for m in answer.memories] == ["m1", "m3"]
+    messages = engine.calls[0]["messages"]
+    assert [m["role"] for m in messages] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+    ]
     assert "def g(x)" in messages[1]["content"] and "ANSWER: 1" in messages[2]["content"]
-    last = messages[-1]["content"]
-    assert "What does f('xy') return?" in last and "x is 'xy'" in last
-    assert "'yx'" not in last  # the earlier result is left out: small models copy it
-    assert last.index("Question: What does f('ab') return?") < last.index("x is 'xy'")
+    assert "ANSWER: 'ba'" in messages[4]["content"]
+    assert all("'xy'" not in m["content"] for m in messages)
