@@ -21,7 +21,7 @@ from pathlib import Path as FilePath
 
 from agent import calibration
 from agent.errors import PonderError
-from agent.vote import Path, vote
+from agent.vote import NO_ANSWER, Path, decided, key_of, vote
 
 ADAPTIVE_FIRST = 3
 HIGH = calibration.CONFIDENT_AT
@@ -149,16 +149,12 @@ class Report:
 
 
 def _same(a: dict, b: dict) -> bool:
-    from agent.vote import key_of
-
     return key_of(a["answer"]) == key_of(b["answer"])
 
 
 def _early(paths: list[dict]) -> tuple[list[dict], int]:
     """Paths decode in lockstep, so they finish in order of length. The finished paths at the
     step where the vote is decided, and that step."""
-    from agent.vote import decided, key_of
-
     order = sorted(paths, key=lambda p: p["tokens"])
     for n, p in enumerate(order, start=1):
         if decided([key_of(q["answer"]) for q in order[:n]], len(paths) - n):
@@ -167,8 +163,6 @@ def _early(paths: list[dict]) -> tuple[list[dict], int]:
 
 
 def _unanimous(paths: list[dict]) -> bool:
-    from agent.vote import NO_ANSWER, key_of
-
     keys = {key_of(p["answer"]) for p in paths}
     return len(keys) == 1 and NO_ANSWER not in keys
 
