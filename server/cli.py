@@ -297,11 +297,29 @@ def agreement_text(result: dict) -> str:
     return f"{agree} of {paths} paths agree"
 
 
+def _eval_setup(args, limit: int | None):
+    """The items, settings and loaded engine an `eval` command runs on."""
+    from agent import evaluate
+    from agent.services import make_engine
+
+    data = Path(args.data)
+    if not data.is_file():
+        raise PonderError(f"no such data file: {data}")
+    items = evaluate.load_items(data, limit, args.offset)
+    settings = defaults()
+    if args.model:
+        settings.model = args.model
+    if getattr(args, "temperature", None) is not None:
+        settings.reason.temperature = args.temperature
+    engine = make_engine(settings)
+    engine.load()
+    return data, items, settings, engine
+
+
 def eval_main(args) -> None:
     import dataclasses
 
     from agent import evaluate
-    from agent.services import make_engine
 
     names = [n.strip() for n in args.strategies.split(",") if n.strip()]
     unknown = [n for n in names if n not in evaluate.STRATEGIES]
@@ -309,15 +327,7 @@ def eval_main(args) -> None:
         raise PonderError(
             f"unknown strategy {', '.join(unknown)}: use {', '.join(evaluate.STRATEGIES)}"
         )
-    data = Path(args.data)
-    if not data.is_file():
-        raise PonderError(f"no such data file: {data}")
-    items = evaluate.load_items(data, args.limit, args.offset)
-    settings = defaults()
-    if args.model:
-        settings.model = args.model
-    engine = make_engine(settings)
-    engine.load()
+    data, items, settings, engine = _eval_setup(args, args.limit)
     base = dataclasses.replace(settings.reason, samples=args.samples, max_tokens=args.max_tokens)
     recall = remember = None
     if args.memory:
@@ -360,25 +370,15 @@ def eval_main(args) -> None:
 def sample_paths_main(args) -> None:
     """`ponder eval cruxeval --save-paths FILE`: sample every item's paths once, saved as JSONL."""
     from agent import evaluate
-    from agent.services import make_engine
 
-    data = Path(args.data)
-    if not data.is_file():
-        raise PonderError(f"no such data file: {data}")
-    items = evaluate.load_items(data, args.limit, args.offset)
-    settings = defaults()
-    if args.model:
-        settings.model = args.model
-    engine = make_engine(settings)
-    engine.load()
-    temperature = settings.reason.temperature if args.temperature is None else args.temperature
-    header = evaluate.paths_header(engine, data, args.offset, args.samples, temperature,
+    data, items, settings, engine = _eval_setup(args, args.limit)
+    header = evaluate.paths_header(engine, data, args.offset, args.samples, settings.reason.temperature,
                                    settings.reason.top_p, args.max_tokens, settings.reason.seed)  # fmt: skip
     file = Path(args.save_paths)
     done, out = evaluate.open_paths_file(file, header)
     todo = [it for it in items if it.get("id", "") not in done]
     print(f"{len(items)} items from {data} ({len(items) - len(todo)} already in {file}), "
-          f"model {engine.name}, 1 greedy + {args.samples} paths at T={temperature}",
+          f"model {engine.name}, 1 greedy + {args.samples} paths at T={settings.reason.temperature}",
           file=sys.stderr)  # fmt: skip
     with out:
         for n, item in enumerate(todo, start=1):
@@ -399,25 +399,17 @@ def related_main(args) -> None:
     import tempfile
 
     from agent import evaluate, related
-    from agent.services import make_engine
     from memory.embedder import make_embedder
     from memory.store import TraceStore
 
-    data = Path(args.data)
-    if not data.is_file():
-        raise PonderError(f"no such data file: {data}")
+    data, items, settings, engine = _eval_setup(args, None)
     pairs = []
-    for item in evaluate.load_items(data, None, args.offset):
+    for item in items:
         second = related.related_item(item)
         if second is not None:
             pairs.append((item, second))
         if len(pairs) >= args.limit:
             break
-    settings = defaults()
-    if args.model:
-        settings.model = args.model
-    engine = make_engine(settings)
-    engine.load()
     options = dataclasses.replace(settings.reason, strategy="greedy", step_back=False)
     folder = args.store or tempfile.mkdtemp(prefix="ponder-related-")
     store = TraceStore(folder, make_embedder(settings.memory.embedder)).open()
