@@ -37,39 +37,33 @@ def verdict(strategy: str, calibrated: float, tables=None) -> str:
 
 
 def fit(
-    raw: Sequence[float], correct: Sequence[bool], min_count: int = 8
+    raw: Sequence[float], correct: Sequence[bool], prior_weight: float = 2.0
 ) -> list[tuple[float, float]]:
-    """Isotonic (non-decreasing) fit of correctness on raw confidence, as a step table. Steps
-    holding fewer than `min_count` answers join their neighbour: a step of 2 answers, both right,
-    is luck, not a 100% confidence."""
+    """Isotonic (non-decreasing) fit of correctness on raw confidence, as a step table.
+
+    Each step's accuracy is shrunk towards the overall accuracy by `prior_weight` pseudo-answers
+    (a Beta prior): a step of 2 answers, both right, is luck, not a 100% confidence, while 7 of 7
+    says 0.9. Pool adjacent violators then makes the steps non-decreasing."""
     pairs = sorted(zip(raw, correct, strict=True))
-    # Equal raw values must share one step: start with one block per distinct value.
-    blocks: list[list[float]] = []  # [lowest raw, sum correct, count]
+    if not pairs:
+        return []
+    overall = sum(ok for _, ok in pairs) / len(pairs)
+    blocks: list[list[float]] = []  # [lowest raw, answers right, answers]; one per raw value
     for value, ok in pairs:
         if blocks and blocks[-1][0] == value:
             blocks[-1][1] += ok
             blocks[-1][2] += 1
         else:
             blocks.append([value, float(ok), 1])
+
+    def accuracy(block: list[float]) -> float:
+        return (block[1] + prior_weight * overall) / (block[2] + prior_weight)
+
     merged: list[list[float]] = []
     for block in blocks:
         merged.append(block)
-        while len(merged) > 1 and merged[-2][1] / merged[-2][2] >= merged[-1][1] / merged[-1][2]:
+        while len(merged) > 1 and accuracy(merged[-2]) >= accuracy(merged[-1]):
             last = merged.pop()
             merged[-1][1] += last[1]
             merged[-1][2] += last[2]
-    at = 0
-    while len(merged) > 1 and at < len(merged):
-        if merged[at][2] >= min_count:
-            at += 1
-            continue
-        into = at - 1 if at > 0 else at + 1  # merging neighbours keeps the steps non-decreasing
-        low, high = sorted((at, into))
-        merged[low] = [
-            merged[low][0],
-            merged[low][1] + merged[high][1],
-            merged[low][2] + merged[high][2],
-        ]
-        del merged[high]
-        at = max(low - 1, 0)
-    return [(round(lo, 4), round(ok / n, 3)) for lo, ok, n in merged]
+    return [(round(b[0], 4), round(accuracy(b), 3)) for b in merged]

@@ -26,15 +26,19 @@ def _limits(lo: float | None = None, hi: float | None = None, choices: tuple = (
 
 @dataclass
 class ReasonSettings:
-    strategy: str = field(default="greedy", metadata=_limits(choices=STRATEGIES))
-    samples: int = field(default=5, metadata=_limits(1, 32))
+    # Chosen by `ponder eval aggregate` on saved paths (README, Evaluation): more accurate than
+    # greedy, and its agreement is a confidence that means something; about 2.4x greedy's time.
+    strategy: str = field(default="self_consistency", metadata=_limits(choices=STRATEGIES))
+    samples: int = field(default=6, metadata=_limits(1, 32))
     temperature: float = field(default=0.5, metadata=_limits(0.0, 2.0))
     top_p: float = field(default=0.95, metadata=_limits(0.0, 1.0))
     max_tokens: int = field(default=512, metadata=_limits(1, 8192))
     step_back: bool = False
     seed: int = field(default=0, metadata=_limits(0, 2**31 - 1))
     include_greedy: bool = True  # self-consistency: path 1 is the greedy path, one vote among k
-    early_stop: bool = True  # self-consistency: stop the batch once the majority is decided
+    # Stop the batch once the majority is decided: the same answer, ~5% less time, but the
+    # confidence loses its best signal (unanimity is never seen), so it is off by default.
+    early_stop: bool = False
 
 
 @dataclass

@@ -77,15 +77,26 @@ def test_summary_has_intervals_ece_and_the_result_line():
     assert line.startswith("RESULT n=12 strategy=majority+greedy@5 acc=0.500 ")
 
 
-def test_calibration_fit_is_monotone_and_maps_raw_values():
-    table = calibration.fit([0.2] * 10 + [0.6] * 10 + [1.0] * 10,
-                            [False] * 8 + [True] * 2 + [True] * 5 + [False] * 5 + [True] * 9 + [False])  # fmt: skip
-    assert table == [(0.2, 0.2), (0.6, 0.5), (1.0, 0.9)]
+def test_calibration_fit_is_monotone_shrunk_and_maps_raw_values():
+    raw = [0.2] * 10 + [0.6] * 10 + [1.0] * 10 + [0.4] * 2
+    correct = (
+        [False] * 8 + [True] * 2 + [True] * 5 + [False] * 5 + [True] * 9 + [False] + [True] * 2
+    )
+    table = calibration.fit(raw, correct)
+    overall = 18 / 32
+    # 0.4 (2 of 2 right) is above 0.6 (5 of 10): pooled, as the fit must not decrease
+    assert table == [
+        (0.2, round((2 + 2 * overall) / 12, 3)),
+        (0.4, round((7 + 2 * overall) / 14, 3)),
+        (1.0, round((9 + 2 * overall) / 12, 3)),
+    ]
+    assert [acc for _, acc in table] == sorted(acc for _, acc in table)
     tables = {"self_consistency": table}
-    assert calibration.confidence("self_consistency", 0.8, tables) == 0.5
-    assert calibration.confidence("self_consistency", 1.0, tables) == 0.9
-    assert calibration.confidence("self_consistency", 0.0, tables) == 0.2
+    assert calibration.confidence("self_consistency", 0.6, tables) == table[1][1]
+    assert calibration.confidence("self_consistency", 1.0, tables) == table[2][1]
+    assert calibration.confidence("self_consistency", 0.0, tables) == table[0][1]
     assert calibration.confidence("greedy", 0.7, {}) == 0.7
+    assert calibration.verdict("greedy", 0.9, {}) == "uncertain"  # no table: never confident
 
 
 def test_saved_paths_files_from_elsewhere_are_refused(tmp_path):

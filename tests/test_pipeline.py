@@ -11,6 +11,7 @@ CODE = "def f(x):\n    return x[::-1]\n"
 
 
 def task(**options):
+    options.setdefault("strategy", "greedy")
     return Task(
         "What does f('ab') return?", CODE, "f.py", "python", 0, 0, ReasonSettings(**options)
     )
@@ -30,7 +31,7 @@ def test_self_consistency_votes_and_reports_progress():
     engine = ScriptedEngine(["ANSWER: 'ba'", 'ANSWER: "ba"', "ANSWER: 'ab'"])
     phases = []
     answer = run(
-        task(strategy="self_consistency", samples=3, early_stop=False),
+        task(strategy="self_consistency", samples=3),
         engine,
         progress=lambda m, p: phases.append(m),
     )
@@ -81,7 +82,7 @@ def test_early_stop_ends_the_batch_once_the_majority_is_decided():
     # Paths finish shortest first: three short ones agree, so the two long ones cannot win.
     engine = ScriptedEngine(["ANSWER: 1", "ANSWER: 1", "a b c d e f ANSWER: 2", "ANSWER: 1",
                              "a b c d e f g ANSWER: 2"])  # fmt: skip
-    answer = run(task(strategy="self_consistency", samples=5), engine)
+    answer = run(task(strategy="self_consistency", samples=5, early_stop=True), engine)
     assert answer.answer == "1" and answer.agreement == {"agree": 3, "paths": 5}
     assert sum(c["count"] for c in answer.candidates) == 3  # the stopped paths did not vote
 
@@ -89,7 +90,7 @@ def test_early_stop_ends_the_batch_once_the_majority_is_decided():
 def test_without_early_stop_every_path_votes():
     engine = ScriptedEngine(["ANSWER: 1", "ANSWER: 1", "a b c d e f ANSWER: 2", "ANSWER: 1",
                              "a b c d e f g ANSWER: 2"])  # fmt: skip
-    answer = run(task(strategy="self_consistency", samples=5, early_stop=False), engine)
+    answer = run(task(strategy="self_consistency", samples=5), engine)
     assert sum(c["count"] for c in answer.candidates) == 5
 
 
@@ -104,7 +105,7 @@ def test_verdict_follows_the_calibrated_confidence(monkeypatch):
     from agent import calibration
 
     monkeypatch.setattr(calibration, "TABLES", {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]})
-    sc = {"strategy": "self_consistency", "samples": 3, "early_stop": False}
+    sc = {"strategy": "self_consistency", "samples": 3}
     unanimous = run(task(**sc), ScriptedEngine(["ANSWER: 1"]))
     assert unanimous.confidence == 0.92 and unanimous.verdict == "confident"
     split = run(task(**sc), ScriptedEngine(["ANSWER: 1", "ANSWER: 2"]))
@@ -139,3 +140,10 @@ def test_memories_are_earlier_turns_and_same_code_other_question_is_not_shown():
     assert "def g(x)" in messages[1]["content"] and "ANSWER: 1" in messages[2]["content"]
     assert "ANSWER: 'ba'" in messages[4]["content"]
     assert all("'xy'" not in m["content"] for m in messages)
+
+
+def test_the_default_is_self_consistency_with_the_greedy_path_voting():
+    engine = ScriptedEngine(["ANSWER: 'ba'"])
+    answer = run(Task("What does f('ab') return?", CODE, "f.py", "python", 0, 0), engine)
+    assert answer.strategy == "self_consistency" and answer.agreement == {"agree": 6, "paths": 6}
+    assert engine.calls[0]["greedy_first"] is True and engine.calls[0]["temperature"] == 0.5

@@ -51,11 +51,11 @@ async def test_reason_returns_the_documented_shape(client, tmp_path):
     for key in ("id", "answer", "confidence", "agreement", "verdict", "principle", "rationale",
                 "candidates", "memories", "usage", "model"):  # fmt: skip
         assert key in result
-    assert result["agreement"] == {"agree": 1, "paths": 1}
+    assert result["agreement"] == {"agree": 6, "paths": 6}  # the default: self-consistency, k=6
     assert result["verdict"] in ("confident", "uncertain")
     assert result["answer"] == "it returns a + b"
     assert result["model"] == "scripted"
-    assert result["candidates"][0]["count"] == 1
+    assert result["candidates"][0]["count"] == 6
     assert set(result["usage"]) == {"promptTokens", "completionTokens", "seconds"}
     kinds = [type(v).__name__ for v in client.progress_reports["tok-1"]]
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
@@ -67,9 +67,7 @@ async def test_self_consistency_candidates_sum_to_k(client, tmp_path):
     result = await request(
         client,
         "ponder/reason",
-        reason_params(
-            uri, options={"strategy": "self_consistency", "samples": 3, "earlyStop": False}
-        ),
+        reason_params(uri, options={"strategy": "self_consistency", "samples": 3}),
     )
     assert sum(c["count"] for c in result["candidates"]) == 3
     assert result["agreement"] == {"agree": 3, "paths": 3}
@@ -140,7 +138,7 @@ async def test_bad_settings_fall_back_with_a_message(tmp_path):
     text = " ".join(m.message for m in client.messages)
     assert "reason.samples" in text and "reason.strategy" in text and "bogus" in text
     status = await request(client, "ponder/status", {})
-    assert status["settings"]["reason"]["samples"] == 5  # the default was kept
+    assert status["settings"]["reason"]["samples"] == 6  # the default was kept
     await close(client)
 
 

@@ -32,11 +32,16 @@ async def test_accept_restart_retrieve_and_reject_is_never_retrieved(tmp_path):
     client = await session(tmp_path)  # a new server process, same store
     uri = open_sample(client, tmp_path)
     result = await request(
-        client, "ponder/reason", reason_params(uri, question="What does total([2]) return?")
+        client, "ponder/reason", reason_params(uri, question="What does total([1]) return?")
     )
     assert [m["id"] for m in result["memories"]] == [stored["memoryId"]]
     assert result["memories"][0]["answer"] == "3.14"
     assert 0.5 <= result["memories"][0]["similarity"] <= 1.0
+    # The same code, another question: the earlier trace is not shown (measured to hurt).
+    other_input = await request(
+        client, "ponder/reason", reason_params(uri, question="What does total([2]) return?")
+    )
+    assert other_input["memories"] == []
     with pytest.raises(JsonRpcException, match="unknown answer id"):
         await request(client, "ponder/accept", {"id": first["id"]})  # not from this session
     await close(client)

@@ -51,7 +51,7 @@ def test_nan_and_infinity_are_refused_with_a_message():
 
     for bad in (float("nan"), float("inf"), 1e400):
         settings, problems = from_wire({"reason": {"temperature": bad, "samples": bad}})
-        assert settings.reason.temperature == 0.5 and settings.reason.samples == 5
+        assert settings.reason.temperature == 0.5 and settings.reason.samples == 6
         assert len(problems) == 2 and all("finite" in p for p in problems)
 
 
