@@ -72,9 +72,9 @@ test(":PonderAccept stores the answer in the server's memory", function()
   end, 30000)
   assert(#ponder.state.last_stored.memoryId == 32, vim.inspect(ponder.state.last_stored))
   assert(ponder.state.float == nil, "the float closes after accepting")
-  -- Asking again finds it as a memory.
+  -- Asking the same question again finds it as a memory.
   local before = ponder.state.last.id
-  vim.cmd("1,5PonderReason What does total([1, 3]) return?")
+  vim.cmd("1,5PonderReason What does total([1, 2]) return?")
   wait_for("the second answer", function()
     return ponder.state.last.id ~= before
   end, 120000)
