@@ -134,3 +134,13 @@ def test_rescore_extracts_saved_texts_again():
     assert evaluate.rescore([it]) == 1
     assert it["paths"][0]["answer"] == "[]" and it["paths"][0]["correct"] is True
     assert evaluate.rescore([it]) == 0
+
+
+def test_plot_writes_a_reliability_diagram(tmp_path):
+    items = [item(["1"] * 6, [True] * 6) for _ in range(4)] + [
+        item(["2", "3", "4", "5", "6", "7"], [False] * 6) for _ in range(4)
+    ]
+    out = tmp_path / "plot.png"
+    rules = [aggregate.parse_rule("greedy"), aggregate.parse_rule("majority+greedy@6")]
+    aggregate.plot(report(items), rules, out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
