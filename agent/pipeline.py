@@ -212,7 +212,7 @@ def run(
             (g for g in result.groups if g.answer.strip()), key=lambda g: g.score, default=None
         )
     raw = _raw_confidence(opts.strategy, result, len(completions))
-    confidence = calibration.confidence(opts.strategy, raw)
+    confidence = calibration.confidence(opts.strategy, raw) if result.winner else 0.0
     winner = result.winner
     best = winner.best() if winner else (paths[0] if paths else Path("", "", 0.0))
     if winner is None:  # no path reached a final answer: say so, never an empty success
