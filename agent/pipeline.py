@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from agent import calibration, context, prompts
-from agent.answer import extract
+from agent.answer import extract, normalise
 from agent.engine import Completion, Engine
 from agent.settings import ReasonSettings
 from agent.vote import Path, decided, key_of, vote
@@ -212,7 +212,12 @@ def run(
             (g for g in result.groups if g.answer.strip()), key=lambda g: g.score, default=None
         )
     raw = _raw_confidence(opts.strategy, result, len(completions))
-    confidence = calibration.confidence(opts.strategy, raw) if result.winner else 0.0
+    # The tables were fitted on value answers ("what does f(x) return?"); free-text answers keep
+    # their raw agreement or margin and are never called confident.
+    calibrated = result.winner is not None and normalise(result.winner.answer)[0] == "value"
+    confidence = calibration.confidence(opts.strategy, raw) if calibrated else raw
+    if result.winner is None:
+        confidence = 0.0
     winner = result.winner
     best = winner.best() if winner else (paths[0] if paths else Path("", "", 0.0))
     if winner is None:  # no path reached a final answer: say so, never an empty success
@@ -225,7 +230,7 @@ def run(
         answer=answer_text,
         confidence=round(float(confidence), 4),
         agreement={"agree": result.agree, "paths": len(completions)},
-        verdict=calibration.verdict(opts.strategy, confidence) if winner else "uncertain",
+        verdict=calibration.verdict(opts.strategy, confidence) if calibrated else "uncertain",
         principle=principle,
         rationale=best.rationale or best.text,
         candidates=[{"answer": g.answer, "count": g.count} for g in result.groups],

@@ -147,3 +147,12 @@ def test_the_default_is_self_consistency_with_the_greedy_path_voting():
     answer = run(Task("What does f('ab') return?", CODE, "f.py", "python", 0, 0), engine)
     assert answer.strategy == "self_consistency" and answer.agreement == {"agree": 6, "paths": 6}
     assert engine.calls[0]["greedy_first"] is True and engine.calls[0]["temperature"] == 0.5
+
+
+def test_free_text_answers_are_never_called_confident():
+    engine = ScriptedEngine(["ANSWER: it reverses the string"])
+    answer = run(task(strategy="self_consistency", samples=3), engine)
+    assert answer.agreement == {"agree": 3, "paths": 3}
+    assert answer.confidence == 1.0 and answer.verdict == "uncertain"
+    value = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 'ba'"]))
+    assert value.verdict == "confident" and value.confidence < 1.0  # calibrated
