@@ -279,6 +279,8 @@ def print_answer(result: dict, seconds: float) -> None:
     )
     print(f"Confidence: {result['confidence']:.2f} ({result.get('verdict', '?')}), "
           f"{agreement_text(result)}  ({result['strategy']})")  # fmt: skip
+    if uncertain and result["confidence"] >= 0.8:
+        print("  (agreement only: confidence is calibrated for values, not for free text)")
     if result.get("principle"):
         print(f"\nPrinciple: {result['principle']}")
     print(f"\nReasoning:\n{result['rationale']}")
