@@ -101,8 +101,14 @@ async def test_accepted_answer_comes_back_as_a_memory_after_restart(tmp_path):
     again = await request(
         client,
         "ponder/reason",
-        reason_params(uri, question="What does total([1, 3]) return?", options={"maxTokens": 8}),
+        reason_params(uri, question=question, options={"maxTokens": 8}),
     )
     assert [m["id"] for m in again["memories"]] == [stored["memoryId"]]
     assert again["memories"][0]["answer"] == "15.71"
+    other = await request(
+        client,
+        "ponder/reason",
+        reason_params(uri, question="What does total([1, 3]) return?", options={"maxTokens": 8}),
+    )
+    assert other["memories"] == []  # same code, another question: not shown
     await close(client)
