@@ -19,6 +19,7 @@ _RETURNS = re.compile(
     r"\b(?:returns?|output(?: is)?|result(?: is)?|evaluates to)\s*:?\s*(.+)$", re.I
 )
 _INLINE_TAG = re.compile(r"ANSWER[ \t]*:[ \t]*")
+_INLINE_TAIL = re.compile(r",?\s*(?:i\.e\.|that is)\s*$")
 _BACKTICKED = re.compile(r"`+([^`]+)`+")
 _FENCE = re.compile(r"^```[\w+-]*\n?|\n?```$")
 
@@ -48,7 +49,8 @@ def extract(text: str) -> Extracted:
             answer_text = _first_block(body)
         answer_text = answer_text.strip()
         begin = start + max(body.find(answer_text), 0)
-        rationale = text[: tag.start()].strip()
+        # An inline tag leaves its sentence open ("…is `[1]`, i.e. `"): close it at the value.
+        rationale = _close_sentence(text[: tag.start()])
         return Extracted(clean(answer_text), rationale, begin, begin + len(answer_text))
     # No tag: the last code block, else the last non-empty line.
     stripped = text.rstrip()
@@ -59,6 +61,14 @@ def extract(text: str) -> Extracted:
     begin = stripped.rfind("\n") + 1
     last = stripped[begin:]
     return Extracted(clean(last), stripped[:begin].strip() or stripped, begin, len(stripped))
+
+
+def _close_sentence(before: str) -> str:
+    """The reasoning before a tag, without the open markup an inline tag left behind."""
+    s = before.rstrip()
+    if s.count("`") % 2 == 1 and s.endswith("`"):
+        s = s[:-1].rstrip()
+    return _INLINE_TAIL.sub("", s).strip()
 
 
 def _unwrap_inline(line: str) -> str:

@@ -62,3 +62,11 @@ def test_inline_answer_tag_inside_a_sentence():
     assert found.answer == "{1: None}" and text[found.start : found.end].startswith("{1: None}")
     assert extract("x is `ANSWER: 2.5`.").answer == "2.5"
     assert extract("ANSWER: 'a.'").answer == "'a.'"
+
+
+def test_an_inline_tag_does_not_leave_the_reasoning_open():
+    text = "x becomes 2.\nTherefore, the output is `[1]`, i.e. `ANSWER: [1]`"
+    assert extract(text).rationale == "x becomes 2.\nTherefore, the output is `[1]`"
+    assert extract("step\nANSWER: 3").rationale == "step"
+    assert extract("the result is `5`\nANSWER: 5").rationale == "the result is `5`"
+    assert extract("it is **5**\n**Final Answer:** 5").rationale == "it is **5**"
