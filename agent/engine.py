@@ -83,7 +83,6 @@ class DecodeStats:
     """Where one batched decode spent its time: the prompt, and steps by number of live paths.
     `ponder eval` saves these to estimate what a strategy using fewer paths would cost."""
 
-    prompt_tokens: int = 0
     prompt_s: float = 0.0
     steps: dict[int, list[float]] = field(default_factory=dict)  # live paths → [steps, seconds]
 
@@ -367,7 +366,7 @@ class LlamaEngine:
             )
         max_tokens = min(max_tokens, room // k - extra)
         self._eval_prompt(prompt, cancel)
-        stats = DecodeStats(prompt_tokens=n_prompt, prompt_s=time.perf_counter() - started)
+        stats = DecodeStats(prompt_s=time.perf_counter() - started)
         self.last_stats = stats
 
         mem = llama_cpp.llama_get_memory(self._ctx.ctx)
@@ -391,7 +390,7 @@ class LlamaEngine:
                     token = int(chosen[row])
                     result = results[seq]
                     if llama_cpp.llama_vocab_is_eog(self._vocab, token):
-                        result.finish_reason = "stop" if seq not in conclude_left else "length"
+                        result.finish_reason = "length" if result.concluded else "stop"
                         continue
                     raw[seq] = self._append(result, raw[seq], token, probs[row], margins[row])
                     generated += 1
@@ -401,7 +400,7 @@ class LlamaEngine:
                         answer_tag
                         and _cut_after_answer_line(result, answer_tag, seq in conclude_left)
                     ):
-                        result.finish_reason = "stop" if seq not in conclude_left else "length"
+                        result.finish_reason = "length" if result.concluded else "stop"
                         continue
                     tokens = [token]
                     if seq in conclude_left:
