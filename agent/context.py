@@ -70,14 +70,6 @@ def _parser(language: str):
         return None
 
 
-def offset_of(text: str, line: int, character: int) -> int:
-    """Character offset of an LSP (line, character) position, clamped to the text."""
-    lines = text.splitlines(keepends=True)
-    if line >= len(lines):
-        return len(text)
-    return sum(len(x) for x in lines[:line]) + min(character, len(lines[line].rstrip("\r\n")))
-
-
 def build(
     text: str,
     language: str,

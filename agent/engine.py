@@ -245,6 +245,7 @@ class LlamaEngine:
         return self._template(messages=messages).prompt
 
     def tokenize(self, text: str) -> list[int]:
+        """Tokens of trusted template text: control-token names become control tokens."""
         self.load()
         assert self._model is not None
         bos = self._model.token_bos()
@@ -253,6 +254,25 @@ class LlamaEngine:
         if add_bos and len(tokens) > 1 and tokens[0] == bos and tokens[1] == bos:
             tokens = tokens[1:]  # the template already wrote BOS
         return tokens
+
+    def prompt_tokens(self, messages: Messages) -> list[int]:
+        """The chat prompt's tokens. Only the template's own text may become control tokens: the
+        messages (user code, questions, memories) are tokenized as plain text, so a file holding
+        `<|im_end|>` cannot end a turn. Each content is rendered as a marker, then swapped back."""
+        markers = [f"\x1eponder-message-{i}\x1e" for i in range(len(messages))]
+        rendered = self.format([{**m, "content": mk} for m, mk in zip(messages, markers)])
+        tokens: list[int] = []
+        rest = rendered
+        for i, (message, marker) in enumerate(zip(messages, markers)):
+            before, found, rest = rest.partition(marker)
+            if not found:
+                raise PonderError("the model's chat template dropped a message")
+            tokens += self.tokenize(before) if i == 0 else self._special_tokens(before)
+            tokens += self._plain_tokens(message["content"])
+        return tokens + self._special_tokens(rest)
+
+    def _special_tokens(self, text: str) -> list[int]:
+        return self._model.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def piece(self, token: int) -> bytes:
         import llama_cpp
@@ -348,7 +368,7 @@ class LlamaEngine:
             raise PonderError(f"k must be between 1 and {MAX_SEQUENCES}, got {k}")
         self.load()
         started = time.perf_counter()
-        prompt = self.tokenize(self.format(messages))
+        prompt = self.prompt_tokens(messages)
         n_prompt = len(prompt)
         tag_tokens = self._plain_tokens("\n\n" + answer_tag) if answer_tag else []
         extra = len(tag_tokens) + CONCLUDE_TOKENS if answer_tag else 0

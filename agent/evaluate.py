@@ -1,16 +1,15 @@
 """Evaluation on CRUXEval-style items: does the pipeline predict what f(input) returns?
 
 Each item is asked as a user would in the editor: the code is the document, the cursor is in `f`,
-the question is "What does f(<input>) return?". A prediction is scored by running
-`assert <true output> == <prediction>` in a fresh Python subprocess with a timeout.
+the question is "What does f(<input>) return?". A prediction is right when it parses as a Python
+literal equal to the true output (parsed, never run).
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ STRATEGIES: dict[str, dict] = {
     "cot_decoding": {"strategy": "cot_decoding"},
 }
 HIGH_CONFIDENCE = 0.8
-SCORE_TIMEOUT_S = 10
 
 
 def load_items(path: Path, limit: int | None = None, offset: int = 0) -> list[dict]:
@@ -48,19 +46,12 @@ def question_for(item: dict) -> str:
 
 
 def score(expected: str, prediction: str) -> bool:
-    """True when `assert expected == prediction` passes in a subprocess (timeout: wrong)."""
-    if not prediction.strip():
-        return False
-    program = f"assert ({expected}) == ({prediction})\n"
+    """True when the prediction is a Python literal equal to the expected output. The model's
+    text is parsed (`ast.literal_eval`), never run: the harness must not execute model output."""
     try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-c", program],
-            capture_output=True,
-            timeout=SCORE_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired:
+        return bool(ast.literal_eval(expected) == ast.literal_eval(prediction.strip()))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return False
-    return done.returncode == 0
 
 
 @dataclass

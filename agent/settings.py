@@ -79,8 +79,12 @@ def _check(value: Any, f: dataclasses.Field, where: str) -> Any:
     if kind in ("int", "float"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{where} must be a number, got {value!r}")
-        if not math.isfinite(value):
-            raise ValueError(f"{where} must be a finite number, got {value!r}")
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an int too large for a float
+            finite = False
+        if not finite:
+            raise ValueError(f"{where} must be a finite number, got {str(value)[:20]}")
         if kind == "int" and value != int(value):
             raise ValueError(f"{where} must be a whole number, got {value!r}")
         value = int(value) if kind == "int" else float(value)

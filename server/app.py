@@ -3,19 +3,44 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
+import threading
 from collections import OrderedDict
 from importlib.metadata import PackageNotFoundError, version
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from agent.pipeline import Answer
 from agent.services import Services
 from agent.settings import Settings
+from server import transport
+from server.transport import PonderProtocol, StdinReader
 
 log = logging.getLogger("ponder")
 RECENT_ANSWERS = 100
+
+
+class ExpectedErrors(logging.Filter):
+    """pygls logs a traceback for every error a handler raises; an error that is the client's
+    (invalid params, a cancelled or failed request) is one warning line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, JsonRpcException) and not isinstance(error, JsonRpcInternalError):
+            record.msg, record.args = f"request refused: {error.message}", ()
+            record.exc_info, record.exc_text, record.levelno = None, None, logging.WARNING
+            record.levelname = "WARNING"
+        return True
+
+
+def quiet_expected_errors() -> None:
+    for name in ("pygls.protocol.json_rpc", "pygls.protocol.language_server"):
+        logging.getLogger(name).addFilter(ExpectedErrors())
 
 
 def ponder_version() -> str:
@@ -27,11 +52,25 @@ def ponder_version() -> str:
 
 class PonderServer(LanguageServer):
     def __init__(self, settings: Settings, services: Services):
-        super().__init__("ponder", ponder_version())
+        super().__init__("ponder", ponder_version(), protocol_cls=PonderProtocol)
         self.settings = settings
         self.services = services
         # Recent answers by id, so `ponder/accept` can store what `ponder/reason` produced.
         self.recent: OrderedDict[str, Answer] = OrderedDict()
+
+    def start_io(self, stdin=None, stdout=None) -> None:  # noqa: ANN001
+        """Serve over stdio with ponder's guarded reader (server/transport.py)."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        reader = StdinReader(stdin or sys.stdin.buffer)
+        try:
+            asyncio.run(transport.run(self._stop_event, reader, self.protocol))
+        except BrokenPipeError:
+            log.error("the client closed the connection")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     def remember(self, answer: Answer) -> None:
         self.recent[answer.id] = answer
@@ -51,6 +90,7 @@ class PonderServer(LanguageServer):
 def create_server(settings: Settings, services: Services | None = None) -> PonderServer:
     from server.features import code_action, config, memory, reason
 
+    quiet_expected_errors()
     server = PonderServer(settings, services or Services(settings))
     for feature in (config, reason, code_action, memory):
         feature.register(server)

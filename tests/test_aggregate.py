@@ -144,3 +144,14 @@ def test_plot_writes_a_reliability_diagram(tmp_path):
     rules = [aggregate.parse_rule("greedy"), aggregate.parse_rule("majority+greedy@6")]
     aggregate.plot(report(items), rules, out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_score_parses_the_prediction_and_never_runs_it(tmp_path):
+    marker = tmp_path / "ran"
+    assert evaluate.score("[1, 2]", " [1, 2] ")
+    assert evaluate.score("{'a': (1, None)}", "{'a': (1, None)}")
+    assert not evaluate.score("3", "4")
+    assert not evaluate.score("'ab'", "'a' + 'b'")  # an expression is not a literal
+    hostile = f"__import__('pathlib').Path({str(marker)!r}).touch()"
+    assert not evaluate.score("None", hostile)
+    assert not marker.exists()

@@ -92,6 +92,15 @@ async def test_bad_input_gives_clear_errors_and_the_server_lives(client, tmp_pat
         ({"textDocument": {"uri": uri}, "options": {"nope": 1}}, "unknown setting"),
         ({"nothing": True}, "textDocument.uri"),
         ({"textDocument": {"uri": uri}, "question": 42}, "question"),
+        # a file the client never opened is not read from disk, even when it exists
+        ({"textDocument": {"uri": "file:///etc/passwd"}}, "unknown document"),
+        ({"textDocument": "x"}, "textDocument.uri"),
+        ({"textDocument": {"uri": uri}, "range": {"start": 1, "end": 2}}, "range.start"),
+        ({"textDocument": {"uri": uri}, "options": "fast"}, "options"),
+        ({"textDocument": {"uri": uri}, "options": {"samples": "5"}}, "samples"),
+        ({"textDocument": {"uri": uri}, "options": {"temperature": [1]}}, "temperature"),
+        ({"textDocument": {"uri": uri}, "workDoneToken": {}}, "workDoneToken"),
+        ({"textDocument": {"uri": uri}, "position": {"line": 10**30, "character": 0}}, "past"),
     ]
     for params, expected in bad:
         with pytest.raises(JsonRpcException) as err:

@@ -9,10 +9,12 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from agent.errors import PonderError
 from server import protocol
-from server.features.reason import REQUEST_FAILED, as_dict
+from server.features.reason import REQUEST_FAILED, as_dict, plain_text
 
 
-def _trace(server, params: dict) -> dict:
+def _trace(server, params: Any) -> dict:
+    if not isinstance(params, dict):
+        raise JsonRpcInvalidParams(f"params must be an object {{id, answer?, note?}}, got {params!r}")
     answer_id = params.get("id")
     if not isinstance(answer_id, str):
         raise JsonRpcInvalidParams("id (a string: the id of a ponder/reason result) is required")
@@ -36,16 +38,16 @@ def _trace(server, params: dict) -> dict:
         "symbol": answer.symbol or "",
         "principle": answer.principle or "",
         "rationale": answer.rationale,
-        "answer": edited if edited is not None else answer.answer,
+        "answer": plain_text(edited) if edited is not None else answer.answer,
         "confidence": answer.confidence,
         "strategy": answer.strategy,
         "model": answer.model,
-        "note": note or "",
+        "note": plain_text(note or ""),
     }
 
 
 async def _store(server, raw: Any, accepted: bool) -> dict:
-    trace = _trace(server, as_dict(raw) or {})
+    trace = _trace(server, {} if raw is None else as_dict(raw))
 
     def write() -> tuple[str, bool]:
         store = server.services.memory()

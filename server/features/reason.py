@@ -4,21 +4,21 @@ loop with progress and cancellation, return (or show) the Answer."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+import logging
 from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcRequestCancelled
-from pygls.uris import to_fs_path
 
 from agent import pipeline
-from agent.context import offset_of
+from agent.positions import offset_of, split_lines
 from agent.errors import Cancelled, PonderError
 from agent.models import ponder_home
 from agent.settings import reason_options
 from server import protocol
 from server.features.progress import WorkDone
 
+log = logging.getLogger("ponder")
 REQUEST_FAILED = -32803  # LSP's RequestFailed: the request was valid but could not be done
 
 
@@ -49,18 +49,18 @@ def _position(value: Any, name: str, lines: list[str]) -> tuple[int, int]:
     return line, character
 
 
+def plain_text(text: str) -> str:
+    """Lone surrogates (valid in JSON, not in UTF-8) become '?', one char for one: offsets hold."""
+    return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
 def _document_text(server, uri: str) -> tuple[str, str, str]:
-    """(text, path, languageId) of an open document, or of a file on disk."""
+    """(text, path, languageId) of a document the client opened. Never read from disk: a client
+    must not be able to put `/proc/self/environ` or any other file into a prompt."""
     doc = server.workspace.text_documents.get(uri)
-    if doc is not None:
-        return doc.source, doc.path, doc.language_id or ""
-    path = to_fs_path(uri) if uri.startswith("file:") else None
-    if path and Path(path).is_file():
-        try:
-            return Path(path).read_text(encoding="utf-8", errors="replace"), path, ""
-        except OSError as e:
-            raise JsonRpcInvalidParams(f"cannot read {path}: {e.strerror}") from e
-    raise JsonRpcInvalidParams(f"unknown document {uri}: open it first (textDocument/didOpen)")
+    if doc is None:
+        raise JsonRpcInvalidParams(f"unknown document {uri}: open it first (textDocument/didOpen)")
+    return plain_text(doc.source), doc.path, doc.language_id or ""
 
 
 def parse_task(server, raw: Any) -> tuple[pipeline.Task, Any]:
@@ -75,25 +75,36 @@ def parse_task(server, raw: Any) -> tuple[pipeline.Task, Any]:
     if question is not None and not isinstance(question, str):
         raise JsonRpcInvalidParams(f"question must be a string, got {question!r}")
     text, path, language_id = _document_text(server, doc["uri"])
-    lines = text.splitlines()
+    lines = split_lines(text)
+    negotiated = server.workspace.position_encoding
+    encoding = getattr(negotiated, "value", negotiated) or "utf-16"
+
+    def offset(position: tuple[int, int]) -> int:
+        return offset_of(text, *position, encoding=encoding)
+
     if params.get("range") is not None:
         rng = params["range"]
         if not isinstance(rng, dict):
             raise JsonRpcInvalidParams(f"range must be an object {{start, end}}, got {rng!r}")
-        start = offset_of(text, *_position(rng.get("start"), "range.start", lines))
-        end = offset_of(text, *_position(rng.get("end"), "range.end", lines))
+        start = offset(_position(rng.get("start"), "range.start", lines))
+        end = offset(_position(rng.get("end"), "range.end", lines))
         if end < start:
             raise JsonRpcInvalidParams("range.end is before range.start")
     elif params.get("position") is not None:
-        start = end = offset_of(text, *_position(params["position"], "position", lines))
+        start = end = offset(_position(params["position"], "position", lines))
     else:
         start, end = 0, len(text)  # no selection: the whole document
     try:
         options = reason_options(server.settings.reason, params.get("options"))
     except PonderError as e:
         raise JsonRpcInvalidParams(str(e)) from e
+    token = params.get("workDoneToken")
+    if token is not None and (isinstance(token, bool) or not isinstance(token, str | int)):
+        raise JsonRpcInvalidParams(f"workDoneToken must be a string or an integer, got {token!r}")
+    if question is not None:
+        question = plain_text(question)
     task = pipeline.Task(question, text, path, language_id, start, end, options)
-    return task, params.get("workDoneToken")
+    return task, token
 
 
 async def reason(server, raw: Any) -> dict:
@@ -134,6 +145,11 @@ async def reason(server, raw: Any) -> dict:
         work.end(f"failed: {e}")
         server.tell(str(e))
         raise JsonRpcException(str(e), code=REQUEST_FAILED) from e
+    except Exception as e:  # a bug: still close the progress and say what failed
+        log.exception("ponder/reason failed")
+        work.end(f"failed: {e!r}")
+        server.tell(f"reasoning failed: {e!r} (a bug in ponder; the server keeps running)")
+        raise JsonRpcException(f"reasoning failed: {e!r}", code=REQUEST_FAILED) from e
     server.remember(answer)
     work.end(f"{answer.answer[:60]} ({answer.verdict}, confidence {answer.confidence:.2f})")
     return answer.to_wire()

@@ -1,0 +1,166 @@
+"""How bytes become messages, guarded: pygls's own reader dies or goes deaf on a malformed header
+(a huge or negative Content-Length, a lowercase name, LF-only lines) and structures any nested
+object holding a "jsonrpc" key as a message. This reader caps the length, resynchronises on the
+next header after garbage, and structures only the top-level message. `PonderProtocol` replies to
+every request id: before `initialize` (-32002), a second `initialize` and anything after
+`shutdown` (-32600), params of the wrong shape (-32602)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import threading
+from typing import Any, BinaryIO
+
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcParseError,
+    JsonRpcServerNotInitialized,
+)
+from pygls.protocol import LanguageServerProtocol
+
+log = logging.getLogger("ponder")
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a 5 MB document is far below; 100 GB is refused
+MAX_HEADER_LINE = 4096
+MAX_DEPTH = 64  # nesting of params; deeper is refused before anything recurses over it
+HEADER = re.compile(rb"content-length\s*:\s*(\S*)", re.IGNORECASE)
+ID = re.compile(rb'"id"\s*:\s*(\d{1,18}|"[^"\\]{0,200}")')
+
+
+class StdinReader:
+    """Blocking reads of stdin in a worker thread, lines bounded in length."""
+
+    def __init__(self, stdin: BinaryIO):
+        self.stdin = stdin
+
+    async def readline(self) -> bytes:
+        return await asyncio.to_thread(self.stdin.readline, MAX_HEADER_LINE)
+
+    async def read(self, n: int) -> bytes:
+        return await asyncio.to_thread(self.stdin.read, n)
+
+
+async def read_headers(reader) -> int | None:
+    """The next message's Content-Length; garbage before a header is skipped. None at EOF."""
+    while True:
+        line = await reader.readline()
+        if not line:
+            return None
+        match = HEADER.search(line)
+        if match is None:
+            continue  # not a header: resynchronise on the next one
+        length = match.group(1)
+        # The header block ends at an empty line; other headers (Content-Type) are ignored.
+        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            pass
+        if not line:
+            return None
+        if not length.isdigit() or int(length) > MAX_MESSAGE_BYTES:
+            log.warning("ignored a message with Content-Length %r", length[:40])
+            continue
+        return int(length)
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+async def run(stop_event: threading.Event, reader, protocol: PonderProtocol) -> None:
+    """The message loop: read, parse, hand to the protocol; a bad message is answered (when it
+    has an id) or logged, never fatal."""
+    while not stop_event.is_set():
+        length = await read_headers(reader)
+        if length is None:
+            break
+        body = await reader.read(length)
+        if len(body) < length:
+            break
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as e:
+            # Answer the request the broken body was, when its id can be seen: the client's
+            # call fails at once instead of waiting forever. (No reply with id null: pygls's
+            # client, and so pytest-lsp, cannot read one.)
+            log.warning("a message that is not JSON: %s", str(e)[:80])
+            if (msg_id := _visible_id(body)) is not None:
+                protocol.reply_error(msg_id, JsonRpcParseError(f"not JSON: {str(e)[:80]}"))
+            continue
+        protocol.receive(data)
+
+
+def _visible_id(body: bytes) -> int | str | None:
+    match = ID.search(body)
+    if match is None:
+        return None
+    value = match.group(1).decode("utf-8", "replace")
+    return int(value) if value.isdigit() else value.strip('"')
+
+
+class PonderProtocol(LanguageServerProtocol):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._initialize_seen = False
+
+    def reply_error(self, msg_id: Any, error: JsonRpcException) -> None:
+        log.warning("answered %s with %s", msg_id, error.message)
+        self._send_response(msg_id, None, error.to_response_error())
+
+    def receive(self, data: Any) -> None:
+        """One parsed JSON value from the wire."""
+        if not isinstance(data, dict):
+            log.warning("ignored a message that is not a JSON object")
+            return
+        msg_id = data.get("id")
+        is_request = "method" in data and msg_id is not None
+        if is_request and (isinstance(msg_id, bool) or not isinstance(msg_id, str | int)):
+            log.warning("ignored a request whose id is not a string or an integer")
+            return
+        if is_request and (refusal := self._refusal(data["method"])):
+            self.reply_error(msg_id, refusal)
+            return
+        if _too_deep(data.get("params")):
+            if is_request:
+                self.reply_error(msg_id, JsonRpcInvalidParams("params are nested too deeply"))
+            return
+        if "method" in data and "params" not in data:  # optional in JSON-RPC, required by pygls
+            data = {**data, "params": None}
+        try:
+            message = self.structure_message(data)
+        except Exception as e:  # a wrong shape for a standard method
+            if is_request:
+                self.reply_error(msg_id, JsonRpcInvalidParams(f"invalid params: {e}"))
+            else:
+                log.warning("ignored a malformed %s notification", data.get("method"))
+            return
+        if not hasattr(message, "jsonrpc"):  # no "jsonrpc" member: pygls returns the dict as is
+            if is_request:
+                self.reply_error(msg_id, JsonRpcInvalidRequest('"jsonrpc": "2.0" is required'))
+            return
+        if is_request and data["method"] == "initialize":
+            self._initialize_seen = True
+        self.handle_message(message)
+
+    def _refusal(self, method: Any) -> JsonRpcException | None:
+        if not isinstance(method, str):
+            return JsonRpcInvalidRequest("method must be a string")
+        if self._shutdown and method != "exit":
+            return JsonRpcInvalidRequest("the server is shutting down (shutdown was received)")
+        if method == "initialize" and self._initialize_seen:
+            return JsonRpcInvalidRequest("initialize was already received")
+        if method != "initialize" and not self._initialize_seen:
+            return JsonRpcServerNotInitialized("send initialize first")
+        return None
