@@ -176,6 +176,7 @@ class LlamaEngine:
         self._model: Any = None
         self._ctx: Any = None
         self._cached: list[int] = []  # the tokens sequence 0 holds in the KV cache
+        self._closed = False
         self.last_stats = DecodeStats()
 
     # ---- loading ------------------------------------------------------------------------------
@@ -184,6 +185,8 @@ class LlamaEngine:
         with self.lock:
             if self._ctx is not None:
                 return
+            if self._closed:  # a request still holding a swapped-out engine must not reload it
+                raise PonderError("the model was changed while this request ran: ask again")
             import llama_cpp
             from llama_cpp import _internals
 
@@ -544,6 +547,7 @@ class LlamaEngine:
         import llama_cpp
 
         with self.lock:
+            self._closed = True
             if self._ctx is not None:
                 llama_cpp.llama_batch_free(self._batch)
                 self._ctx.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 from agent.engine import Completion, Messages, TokenCallback, _check
 
@@ -17,7 +18,7 @@ class ScriptedEngine:
         self.script = script or ["The code adds its two arguments.\nANSWER: it returns a + b"]
         self.delay = delay
         self.name = name
-        self.calls: list[dict] = []
+        self.calls: deque[dict] = deque(maxlen=50)  # the latest calls, for tests; bounded
         self.lock = threading.RLock()
         self._next = 0
 

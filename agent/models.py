@@ -9,10 +9,12 @@ what to install.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,11 +85,20 @@ class ResolvedModel:
 
 
 def ponder_home() -> Path:
+    """$PONDER_HOME (made absolute), else ~/.local/share/ponder."""
     home = os.environ.get("PONDER_HOME")
-    return Path(home).expanduser() if home else Path.home() / ".local" / "share" / "ponder"
+    return Path(home).expanduser().absolute() if home else Path.home() / ".local/share/ponder"
+
+
+def private_dir(path: Path) -> Path:
+    """`path`, created if needed, readable by the user only (it holds code and answers)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
 
 
 def models_dir() -> Path:
+    private_dir(ponder_home())
     return ponder_home() / "models"
 
 
@@ -182,6 +193,11 @@ def assemble(spec: ModelSpec, progress: Callable | None = None) -> Path:
         # A single-file package: use the file where pip put it; the stamp lives in models_dir().
         (source,) = part_paths(spec)
         link = models_dir() / f"{spec.alias}.gguf"
+        if link.exists() and not link.is_symlink():  # the user's own file: never delete it
+            raise PonderError(
+                f"{link} is a file that ponder did not create: move it away, or use it with "
+                f'model = "{link}"'
+            )
         if not (link.is_symlink() and link.resolve() == source.resolve()):
             link.unlink(missing_ok=True)
             link.symlink_to(source)
@@ -195,6 +211,15 @@ def assemble(spec: ModelSpec, progress: Callable | None = None) -> Path:
     target = models_dir() / f"{spec.alias}.gguf"
     if _checked_file(spec, target, progress):
         return target
+    # One process assembles at a time; the others wait, then find the file done.
+    with open(models_dir() / f".{spec.alias}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _checked_file(spec, target, progress):
+            return target
+        return _assemble_parts(spec, target, progress)
+
+
+def _assemble_parts(spec: ModelSpec, target: Path, progress: Callable | None) -> Path:
     parts = part_paths(spec)
     size = sum(p.stat().st_size for p in parts)
     if size != spec.size:
@@ -203,8 +228,14 @@ def assemble(spec: ModelSpec, progress: Callable | None = None) -> Path:
             f"Reinstall them with: pip install --force-reinstall 'ponder[{spec.extra}]'"
         )
     # Write beside the target and rename: a crash never leaves a partial file under the real name.
-    partial = target.with_name(target.name + ".partial")
-    digest = sha256_of(parts, out=partial, progress=progress)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".partial")
+    os.close(fd)
+    partial = Path(name)
+    try:
+        digest = sha256_of(parts, out=partial, progress=progress)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     if digest != spec.sha256:
         partial.unlink(missing_ok=True)
         raise PonderError(

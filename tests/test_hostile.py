@@ -58,8 +58,11 @@ def test_lone_surrogates_and_odd_line_breaks_are_answered(server):
     server.open("file:///project/b.py", text)
     reply = reason(
         server,
-        {"textDocument": {"uri": "file:///project/b.py"}, "position": {"line": 2, "character": 4},
-         "question": "what about \udfff?"},
+        {
+            "textDocument": {"uri": "file:///project/b.py"},
+            "position": {"line": 2, "character": 4},
+            "question": "what about \udfff?",
+        },
     )
     assert "result" in reply, reply
     assert not server.tracebacks(), "".join(server.stderr)

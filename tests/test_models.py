@@ -87,3 +87,16 @@ def test_paths_and_unknown_names(tmp_path):
         models.resolve(str(tmp_path / "missing.gguf"))
     with pytest.raises(PonderError, match="unknown model 'llama-9000'"):
         models.resolve("llama-9000")
+
+
+def test_a_users_own_file_under_the_alias_is_never_replaced(tmp_path, monkeypatch):
+    monkeypatch.setenv("PONDER_HOME", str(tmp_path / "home"))
+    spec = models.MODELS["smollm2-135m"]
+    assert not spec.chunked  # a single-file package: its alias is a link ponder makes
+    own = models.models_dir() / "smollm2-135m.gguf"
+    own.parent.mkdir(parents=True, exist_ok=True)
+    own.write_bytes(b"my own file")
+    with pytest.raises(PonderError, match="did not create"):
+        models.assemble(spec)
+    assert own.read_bytes() == b"my own file"
+    assert (tmp_path / "home").stat().st_mode & 0o777 == 0o700

@@ -95,8 +95,12 @@ class WireServer:
     def initialize(self, options: dict | None = None) -> dict:
         reply = self.request(
             "initialize",
-            {"processId": None, "rootUri": None, "capabilities": {},
-             "initializationOptions": options},
+            {
+                "processId": None,
+                "rootUri": None,
+                "capabilities": {},
+                "initializationOptions": options,
+            },
         )
         self.notify("initialized", {})
         return reply

@@ -14,7 +14,9 @@ from server.features.reason import REQUEST_FAILED, as_dict, plain_text
 
 def _trace(server, params: Any) -> dict:
     if not isinstance(params, dict):
-        raise JsonRpcInvalidParams(f"params must be an object {{id, answer?, note?}}, got {params!r}")
+        raise JsonRpcInvalidParams(
+            f"params must be an object {{id, answer?, note?}}, got {params!r}"
+        )
     answer_id = params.get("id")
     if not isinstance(answer_id, str):
         raise JsonRpcInvalidParams("id (a string: the id of a ponder/reason result) is required")

@@ -11,9 +11,9 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcRequestCancelled
 
 from agent import pipeline
-from agent.positions import offset_of, split_lines
 from agent.errors import Cancelled, PonderError
 from agent.models import ponder_home
+from agent.positions import offset_of, split_lines
 from agent.settings import reason_options
 from server import protocol
 from server.features.progress import WorkDone

@@ -170,3 +170,15 @@ def test_control_token_names_in_user_text_stay_plain_text(engine):
     ).count(vocab_special[0])
     # and the template's own markers are still control tokens
     assert vocab_special[0] in tokens
+
+
+def test_a_closed_engine_refuses_instead_of_loading_the_model_again():
+    from agent.errors import PonderError
+
+    resolved = models.resolve(TEST_MODEL)
+    engine = LlamaEngine(str(resolved.path), resolved.name, context_size=512, threads=2)
+    engine.load()
+    engine.close()
+    with pytest.raises(PonderError, match="model was changed"):
+        engine.sample(PROMPT, k=1, max_tokens=4)
+    assert engine._ctx is None
