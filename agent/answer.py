@@ -63,6 +63,26 @@ def extract(text: str) -> Extracted:
     return Extracted(clean(last), stripped[:begin].strip() or stripped, begin, len(stripped))
 
 
+_TAG_START = re.compile(
+    r"^[ \t>*#_-]*(?:f(?:i(?:n(?:a(?:l)?)?)?)?\s*)?(?:a(?:n(?:s(?:w(?:e(?:r)?)?)?)?)?)?$", re.I
+)
+
+
+def reasoning_so_far(text: str) -> str:
+    """The reasoning of a generation still being written, as far as it is sure: whole words,
+    stopping before an answer line (or a line that may be starting one). It grows into the
+    `rationale` that `extract` returns when the answer comes on a line of its own."""
+    complete = text[: max(text.rfind(" "), text.rfind("\n")) + 1]
+    tags = [m.start() for m in (_TAG.search(complete), _INLINE_TAG.search(complete)) if m]
+    if tags:
+        complete = complete[: min(tags)]
+    else:
+        line_start = complete.rfind("\n") + 1
+        if _TAG_START.match(complete[line_start:].strip()):  # maybe "Final ans…": wait
+            complete = complete[:line_start]
+    return complete.strip()
+
+
 def _close_sentence(before: str) -> str:
     """The reasoning before a tag, without the open markup an inline tag left behind."""
     s = before.rstrip()

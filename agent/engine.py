@@ -263,10 +263,10 @@ class LlamaEngine:
         messages (user code, questions, memories) are tokenized as plain text, so a file holding
         `<|im_end|>` cannot end a turn. Each content is rendered as a marker, then swapped back."""
         markers = [f"\x1eponder-message-{i}\x1e" for i in range(len(messages))]
-        rendered = self.format([{**m, "content": mk} for m, mk in zip(messages, markers)])
+        rendered = self.format([{**m, "content": mk} for m, mk in zip(messages, markers, strict=True)])
         tokens: list[int] = []
         rest = rendered
-        for i, (message, marker) in enumerate(zip(messages, markers)):
+        for i, (message, marker) in enumerate(zip(messages, markers, strict=True)):
             before, found, rest = rest.partition(marker)
             if not found:
                 raise PonderError("the model's chat template dropped a message")

@@ -21,6 +21,8 @@ from agent.vote import Path, decided, key_of, vote
 
 # progress(message, percentage or None)
 Progress = Callable[[str, int | None], None]
+# stream(the text of path 0 so far): the reasoning as it is written
+Stream = Callable[[str], None]
 PROGRESS_INTERVAL_S = 0.25
 STEP_BACK_TOKENS = 96
 STOP = ("\n\n\n\n",)
@@ -85,11 +87,16 @@ class _Usage:
         }
 
 
-def _token_reporter(progress: Progress, label: str) -> Callable[[int, str, int], None]:
-    """An on_token callback that reports '<label>: N tokens' a few times a second."""
+def _token_reporter(
+    progress: Progress, label: str, stream: Stream | None
+) -> Callable[[int, str, int], None]:
+    """An on_token callback that reports '<label>: N tokens' a few times a second, and hands
+    path 0's text so far to `stream`."""
     last = [0.0]
 
-    def on_token(seq: int, text: str, generated: int) -> None:  # noqa: ARG001
+    def on_token(seq: int, text: str, generated: int) -> None:
+        if stream is not None and seq == 0:
+            stream(text)
         now = time.perf_counter()
         if now - last[0] >= PROGRESS_INTERVAL_S:
             last[0] = now
@@ -98,26 +105,30 @@ def _token_reporter(progress: Progress, label: str) -> Callable[[int, str, int],
     return on_token
 
 
-def _generate(engine, messages, opts: ReasonSettings, usage, cancel, report) -> list[Completion]:
+def _generate(
+    engine, messages, opts: ReasonSettings, usage, cancel, report, stream
+) -> list[Completion]:
     """The strategy's paths. Every path that reaches maxTokens is made to write its answer line."""
     common = dict(
         max_tokens=opts.max_tokens, stop=STOP, cancel=cancel, answer_tag=prompts.ANSWER_TAG
     )
     if opts.strategy == "greedy":
         report("thinking", None)
-        paths = engine.sample(messages, k=1, on_token=_token_reporter(report, "thinking"), **common)
+        paths = engine.sample(
+            messages, k=1, on_token=_token_reporter(report, "thinking", stream), **common
+        )
     elif opts.strategy == "cot_decoding":
         label = f"branching {opts.samples} paths"
         report(label, None)
         paths = engine.branch(
-            messages, k=opts.samples, on_token=_token_reporter(report, label), **common
+            messages, k=opts.samples, on_token=_token_reporter(report, label, stream), **common
         )
     else:  # self_consistency: one batch, stopped early once the vote is decided
         label = f"sampling {opts.samples} paths"
         report(label, None)
         paths = engine.sample(
             messages, k=opts.samples, seed=opts.seed, greedy_first=opts.include_greedy,
-            temperature=opts.temperature, top_p=opts.top_p, on_token=_token_reporter(report, label),
+            temperature=opts.temperature, top_p=opts.top_p, on_token=_token_reporter(report, label, stream),
             stop_when=_vote_decided if opts.early_stop else None, **common,
         )  # fmt: skip
     usage.add(paths)
@@ -170,9 +181,12 @@ def run(
     cancel: threading.Event | None = None,
     recall: Callable[[str, str], list[dict]] | None = None,
     similar: Callable[[str, str], bool] | None = None,
+    stream: Stream | None = None,
 ) -> Answer:
     """Reason about `task`. `recall(question, code)` returns accepted traces similar to this
-    one (each with a `similarity`): they are shown to the model as worked examples."""
+    one (each with a `similarity`): they are shown to the model as worked examples. `stream`
+    sees path 0 as it is written; when path 0 gives the winning answer, its reasoning is the
+    one returned, so what was streamed is what the user gets."""
     report = progress or (lambda message, percentage: None)
     opts = task.options
     usage = _Usage()
@@ -201,7 +215,7 @@ def run(
     messages = prompts.chain_of_thought(
         question, ctx.code, language, selection, principle=principle, examples=examples
     )
-    completions = _generate(engine, messages, opts, usage, cancel, report)
+    completions = _generate(engine, messages, opts, usage, cancel, report, stream)
 
     report("voting", None)
     paths = [path_of(c) for c in completions if c.finish_reason != "stopped"]
@@ -220,6 +234,9 @@ def run(
         confidence = 0.0
     winner = result.winner
     best = winner.best() if winner else (paths[0] if paths else Path("", "", 0.0))
+    if winner and paths and completions[0].finish_reason != "stopped":
+        if any(p is paths[0] for p in winner.paths):
+            best = paths[0]  # the path the user watched being written
     if winner is None:  # no path reached a final answer: say so, never an empty success
         last = _last_statement(best.text)
         answer_text = NO_FINAL_ANSWER + (f" (the reasoning ended with: {last})" if last else "")

@@ -50,6 +50,12 @@ class MemorySettings:
 
 
 @dataclass
+class InlineSettings:
+    hints: bool = True  # show answers as inlay hints after their code
+    answers_per_document: int = field(default=20, metadata=_limits(1, 500))
+
+
+@dataclass
 class Settings:
     model: str = DEFAULT_MODEL
     gpu_layers: int = field(default=-1, metadata=_limits(-1, 10_000))  # -1: all, when supported
@@ -58,6 +64,7 @@ class Settings:
     preload: bool = True  # load the model in the background right after `initialized`
     reason: ReasonSettings = field(default_factory=ReasonSettings)
     memory: MemorySettings = field(default_factory=MemorySettings)
+    inline: InlineSettings = field(default_factory=InlineSettings)
 
 
 def camel(name: str) -> str:
@@ -104,7 +111,7 @@ def _check(value: Any, f: dataclasses.Field, where: str) -> Any:
 
 def merge(base: Any, wire: Any, problems: list[str], prefix: str = "") -> Any:
     """A copy of dataclass `base` with the camelCase dict `wire` applied; problems are appended."""
-    if wire is None:
+    if wire is None or wire == []:  # Lua's empty table arrives as []
         return dataclasses.replace(base)
     if not isinstance(wire, dict):
         problems.append(f"{prefix or 'settings'} must be an object, got {wire!r}")

@@ -19,6 +19,7 @@ from agent.pipeline import Answer
 from agent.services import Services
 from agent.settings import Settings
 from server import transport
+from server.documents import Documents
 from server.transport import PonderProtocol, StdinReader
 
 log = logging.getLogger("ponder")
@@ -55,6 +56,7 @@ class PonderServer(LanguageServer):
         super().__init__("ponder", ponder_version(), protocol_cls=PonderProtocol)
         self.settings = settings
         self.services = services
+        self.documents = Documents(answers_per_document=settings.inline.answers_per_document)
         # Recent answers by id, so `ponder/accept` can store what `ponder/reason` produced.
         self.recent: OrderedDict[str, Answer] = OrderedDict()
 
@@ -80,6 +82,7 @@ class PonderServer(LanguageServer):
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
         self.services.settings = settings
+        self.documents.answers_per_document = settings.inline.answers_per_document
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
         """Show a message to the user (window/showMessage) and log it."""
@@ -88,10 +91,10 @@ class PonderServer(LanguageServer):
 
 
 def create_server(settings: Settings, services: Services | None = None) -> PonderServer:
-    from server.features import code_action, config, memory, reason
+    from server.features import code_action, config, inline, memory, reason
 
     quiet_expected_errors()
     server = PonderServer(settings, services or Services(settings))
-    for feature in (config, reason, code_action, memory):
+    for feature in (config, inline, reason, code_action, memory):
         feature.register(server)
     return server

@@ -9,9 +9,19 @@ REJECT = "ponder/reject"  # {id} → {memoryId}
 STATUS = "ponder/status"  # {} → {version, model, modelLoaded, gpuOffload, memoryPath, settings}
 
 # workspace/executeCommand commands
-COMMAND_REASON = "ponder.reason"  # arguments: [reason params]; result also shown to the user
+COMMAND_REASON = "ponder.reason"  # arguments: [reason params]; the answer shows inline
+COMMAND_ACCEPT = "ponder.accept"  # arguments: [{id, answer?, note?}] as ponder/accept
+COMMAND_REJECT = "ponder.reject"  # arguments: [{id}] as ponder/reject
 
 CODE_ACTION_TITLE = "Ponder: reason about this"
+ACCEPT_TITLE = "Ponder: accept answer"
+REJECT_TITLE = "Ponder: reject answer"
+ASK_AGAIN_TITLE = "Ponder: ask again with more samples"
+
+# Partial results of ponder/reason (when the request has a partialResultToken): $/progress
+# {token, value: {reasoning: the next piece}}; the pieces join into the reasoning written so far.
+# The final result is the whole answer; its rationale continues what was streamed when the
+# streamed path (path 0, the greedy one) gives the winning answer.
 
 # Result of ponder/reason:
 # {id, answer, confidence (calibrated), agreement:{agree, paths}, verdict: confident|uncertain,

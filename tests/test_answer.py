@@ -70,3 +70,15 @@ def test_an_inline_tag_does_not_leave_the_reasoning_open():
     assert extract("step\nANSWER: 3").rationale == "step"
     assert extract("the result is `5`\nANSWER: 5").rationale == "the result is `5`"
     assert extract("it is **5**\n**Final Answer:** 5").rationale == "it is **5**"
+
+
+def test_reasoning_so_far_grows_into_the_final_rationale():
+    from agent.answer import extract, reasoning_so_far
+
+    final = "First, x is 2.\nThen f doubles it: 4.\nANSWER: 4"
+    seen = [reasoning_so_far(final[:n]) for n in range(len(final) + 1)]
+    rationale = extract(final).rationale
+    assert all(rationale.startswith(s) for s in seen)
+    assert seen[-1] == rationale and "ANSWER" not in seen[-1]
+    assert reasoning_so_far("Step one is") == "Step one"  # whole words only
+    assert reasoning_so_far("It is 4.\nFinal ans") == "It is 4."  # a line that may be a tag

@@ -110,7 +110,8 @@ async def test_bad_input_gives_clear_errors_and_the_server_lives(client, tmp_pat
     assert result["answer"]
 
 
-async def test_code_action_and_command_show_the_answer(client, tmp_path):
+async def test_code_action_and_command_answer_in_a_message_without_inlay_hints(client, tmp_path):
+    # This client (VS Code 1.65's capabilities) has no inlay hints: the answer comes as a message.
     uri = open_sample(client, tmp_path)
     rng = types.Range(
         start=types.Position(line=8, character=0), end=types.Position(line=12, character=0)
@@ -133,9 +134,8 @@ async def test_code_action_and_command_show_the_answer(client, tmp_path):
         types.ExecuteCommandParams(command=command["command"], arguments=command["arguments"])
     )
     assert result["answer"] == "it returns a + b"
-    assert client.shown_documents, "the answer is shown beside the code"
-    shown = client.shown_documents[-1].uri
-    assert shown.endswith(".md")
+    assert any("it returns a + b" in m.message for m in client.messages)
+    assert not client.shown_documents  # no second UI: no markdown file
 
 
 async def test_bad_settings_fall_back_with_a_message(tmp_path):

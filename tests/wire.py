@@ -25,6 +25,7 @@ class WireServer:
         )
         self.messages: queue.Queue[dict] = queue.Queue()
         self.stderr: list[str] = []
+        self.notifications: list[dict] = []  # those seen while waiting for replies
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
         self._next_id = 1000
@@ -89,7 +90,9 @@ class WireServer:
                 continue
             if "method" in message and "id" in message:  # a request from the server
                 self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
-            elif message.get("id") == id_ and "method" not in message:
+            elif "method" in message:
+                self.notifications.append(message)
+            elif message.get("id") == id_:
                 return message
 
     def initialize(self, options: dict | None = None) -> dict:

@@ -1,10 +1,29 @@
-"""textDocument/codeAction: on a selection, offer "Ponder: reason about this"."""
+"""textDocument/codeAction: on a selection, "Ponder: reason about this"; on an answered range,
+also accept / reject the answer and ask again with more samples. All are workspace/executeCommand
+commands, so every LSP editor can use them."""
 
 from __future__ import annotations
 
 from lsprotocol import types
 
 from server import protocol
+
+ASK_AGAIN_SAMPLES = 12  # "ask again with more samples": at least this many paths
+
+
+def _range_wire(rng: types.Range) -> dict:
+    return {
+        "start": {"line": rng.start.line, "character": rng.start.character},
+        "end": {"line": rng.end.line, "character": rng.end.character},
+    }
+
+
+def _action(title: str, command: str, argument: dict) -> types.CodeAction:
+    return types.CodeAction(
+        title=title,
+        kind=types.CodeActionKind.Refactor,
+        command=types.Command(title=title, command=command, arguments=[argument]),
+    )
 
 
 def register(server) -> None:
@@ -13,25 +32,34 @@ def register(server) -> None:
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.Refactor]),
     )
     def code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
-        if params.range.start == params.range.end:
-            return []
-        argument = {
-            "textDocument": {"uri": params.text_document.uri},
-            "range": {
-                "start": {
-                    "line": params.range.start.line,
-                    "character": params.range.start.character,
-                },
-                "end": {"line": params.range.end.line, "character": params.range.end.character},
+        uri = params.text_document.uri
+        actions = []
+        if params.range.start != params.range.end:
+            argument = {"textDocument": {"uri": uri}, "range": _range_wire(params.range)}
+            actions.append(_action(protocol.CODE_ACTION_TITLE, protocol.COMMAND_REASON, argument))
+        docs = server.documents
+        start = docs.offset(uri, params.range.start.line, params.range.start.character)
+        end = docs.offset(uri, params.range.end.line, params.range.end.character)
+        answer = docs.answer_at(uri, start, end) if start is not None and end is not None else None
+        if answer is None or answer.result is None:
+            return actions
+        (sl, sc), (el, ec) = docs.range_of(uri, answer)
+        answered = types.Range(types.Position(sl, sc), types.Position(el, ec))
+        paths = (answer.result.get("agreement") or {}).get("paths", 1)
+        again = {
+            "textDocument": {"uri": uri},
+            "range": _range_wire(answered),
+            "options": {
+                "strategy": "self_consistency",
+                "samples": max(ASK_AGAIN_SAMPLES, 2 * paths),
             },
         }
-        command = types.Command(
-            title=protocol.CODE_ACTION_TITLE, command=protocol.COMMAND_REASON, arguments=[argument]
-        )
+        asked = server.recent.get(answer.id)
+        if asked is not None:
+            again["question"] = asked.question
         return [
-            types.CodeAction(
-                title=protocol.CODE_ACTION_TITLE,
-                kind=types.CodeActionKind.Refactor,
-                command=command,
-            )
+            _action(protocol.ACCEPT_TITLE, protocol.COMMAND_ACCEPT, {"id": answer.id}),
+            _action(protocol.REJECT_TITLE, protocol.COMMAND_REJECT, {"id": answer.id}),
+            _action(protocol.ASK_AGAIN_TITLE, protocol.COMMAND_REASON, again),
+            *actions,
         ]

@@ -32,6 +32,8 @@ def register(server) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(params: types.InitializeParams) -> None:
         # Cheap: parse settings only. The model loads after `initialized`, in the background.
+        negotiated = server.workspace.position_encoding
+        server.documents.encoding = getattr(negotiated, "value", negotiated) or "utf-16"
         if params.initialization_options is not None:
             apply(params.initialization_options)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from agent.errors import PonderError
 from server import protocol
-from server.features.reason import REQUEST_FAILED, as_dict, plain_text
+from server.features.reason import REQUEST_FAILED, as_dict, command_argument, plain_text
 
 
 def _trace(server, params: Any) -> dict:
@@ -73,3 +74,17 @@ def register(server) -> None:
     @server.feature(protocol.REJECT)
     async def reject(params: Any) -> dict:
         return await _store(server, params, accepted=False)
+
+    # The same through workspace/executeCommand (code actions, editors without a plugin).
+    @server.command(protocol.COMMAND_ACCEPT)
+    async def accept_command(*args: Any) -> dict:
+        result = await _store(server, command_argument(args, protocol.COMMAND_ACCEPT), accepted=True)
+        server.tell("answer accepted into memory", types.MessageType.Info)
+        return result
+
+    @server.command(protocol.COMMAND_REJECT)
+    async def reject_command(*args: Any) -> dict:
+        result = await _store(server, command_argument(args, protocol.COMMAND_REJECT), accepted=False)
+        server.tell("answer rejected (kept, never retrieved)", types.MessageType.Info)
+        return result
+

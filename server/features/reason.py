@@ -1,25 +1,33 @@
 """`ponder/reason` and the `ponder.reason` command: parse params, run the pipeline off the event
-loop with progress and cancellation, return (or show) the Answer."""
+loop with progress, streamed reasoning and cancellation; the answer is attached to its range
+(inlay hint, hover: server/features/inline.py) and returned."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcRequestCancelled
+from pygls.uris import to_fs_path
 
 from agent import pipeline
+from agent.answer import reasoning_so_far
 from agent.errors import Cancelled, PonderError
-from agent.models import ponder_home
 from agent.positions import offset_of, split_lines
 from agent.settings import reason_options
 from server import protocol
+from server.documents import Attached
+from server.features.inline import refresh_hints
 from server.features.progress import WorkDone
 
 log = logging.getLogger("ponder")
 REQUEST_FAILED = -32803  # LSP's RequestFailed: the request was valid but could not be done
+STREAM_INTERVAL_S = 0.2  # partial results at most this often
 
 
 def as_dict(value: Any) -> Any:
@@ -54,33 +62,43 @@ def plain_text(text: str) -> str:
     return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
-def _document_text(server, uri: str) -> tuple[str, str, str]:
-    """(text, path, languageId) of a document the client opened. Never read from disk: a client
-    must not be able to put `/proc/self/environ` or any other file into a prompt."""
-    doc = server.workspace.text_documents.get(uri)
-    if doc is None:
-        raise JsonRpcInvalidParams(f"unknown document {uri}: open it first (textDocument/didOpen)")
-    return plain_text(doc.source), doc.path, doc.language_id or ""
+@dataclass
+class Request:
+    task: pipeline.Task
+    uri: str
+    work_done_token: int | str | None
+    partial_result_token: int | str | None
 
 
-def parse_task(server, raw: Any) -> tuple[pipeline.Task, Any]:
-    """ponder/reason params → (Task, workDoneToken). Raises JsonRpcInvalidParams on bad input."""
+def _token(params: dict, name: str) -> int | str | None:
+    token = params.get(name)
+    if token is not None and (isinstance(token, bool) or not isinstance(token, str | int)):
+        raise JsonRpcInvalidParams(f"{name} must be a string or an integer, got {token!r}")
+    return token
+
+
+def parse_request(server, raw: Any) -> Request:
+    """ponder/reason params → Request. Raises JsonRpcInvalidParams on bad input. Only documents
+    the client opened are read: never a file from disk (`/proc/self/environ`, secrets)."""
     params = as_dict(raw)
     if not isinstance(params, dict):
         raise JsonRpcInvalidParams(f"params must be an object, got {params!r}")
-    doc = params.get("textDocument")
-    if not isinstance(doc, dict) or not isinstance(doc.get("uri"), str):
+    doc_id = params.get("textDocument")
+    if not isinstance(doc_id, dict) or not isinstance(doc_id.get("uri"), str):
         raise JsonRpcInvalidParams("textDocument.uri (a string) is required")
+    uri = doc_id["uri"]
     question = params.get("question")
     if question is not None and not isinstance(question, str):
         raise JsonRpcInvalidParams(f"question must be a string, got {question!r}")
-    text, path, language_id = _document_text(server, doc["uri"])
+    work_done, partial = _token(params, "workDoneToken"), _token(params, "partialResultToken")
+    doc = server.documents.get(uri)
+    if doc is None:
+        raise JsonRpcInvalidParams(f"unknown document {uri}: open it first (textDocument/didOpen)")
+    text = plain_text(doc.text)
     lines = split_lines(text)
-    negotiated = server.workspace.position_encoding
-    encoding = getattr(negotiated, "value", negotiated) or "utf-16"
 
     def offset(position: tuple[int, int]) -> int:
-        return offset_of(text, *position, encoding=encoding)
+        return offset_of(text, *position, encoding=server.documents.encoding)
 
     if params.get("range") is not None:
         rng = params["range"]
@@ -98,19 +116,49 @@ def parse_task(server, raw: Any) -> tuple[pipeline.Task, Any]:
         options = reason_options(server.settings.reason, params.get("options"))
     except PonderError as e:
         raise JsonRpcInvalidParams(str(e)) from e
-    token = params.get("workDoneToken")
-    if token is not None and (isinstance(token, bool) or not isinstance(token, str | int)):
-        raise JsonRpcInvalidParams(f"workDoneToken must be a string or an integer, got {token!r}")
     if question is not None:
         question = plain_text(question)
-    task = pipeline.Task(question, text, path, language_id, start, end, options)
-    return task, token
+    path = to_fs_path(uri) if uri.startswith("file:") else uri
+    task = pipeline.Task(question, text, path or uri, doc.language_id, start, end, options)
+    return Request(task, uri, work_done, partial)
+
+
+class ReasoningStream:
+    """Sends the reasoning as it is written, as partial results of the request: `$/progress`
+    with {token: partialResultToken, value: {reasoning: the next piece}}. The pieces join into
+    the text so far (`reasoning_so_far`): a prefix of the final `rationale` when path 0 wins."""
+
+    def __init__(self, server, token: int | str, loop: asyncio.AbstractEventLoop):
+        self.server, self.token, self.loop = server, token, loop
+        self.sent = ""
+        self.last = 0.0
+        self.latest = ""
+
+    def __call__(self, text: str) -> None:  # from the decode thread, on every token of path 0
+        self.latest = text
+        if time.monotonic() - self.last >= STREAM_INTERVAL_S or not self.sent:
+            self.flush()
+
+    def flush(self) -> None:
+        so_far = reasoning_so_far(self.latest)
+        if len(so_far) <= len(self.sent) or not so_far.startswith(self.sent):
+            return
+        piece, self.sent, self.last = so_far[len(self.sent) :], so_far, time.monotonic()
+        params = types.ProgressParams(token=self.token, value={"reasoning": piece})
+        self.loop.call_soon_threadsafe(self.server.progress, params)
 
 
 async def reason(server, raw: Any) -> dict:
-    task, token = parse_task(server, raw)
-    work = await WorkDone.start(server, "ponder: reasoning", token=token)
+    request = parse_request(server, raw)
+    task = request.task
+    work = await WorkDone.start(server, "ponder: reasoning", token=request.work_done_token)
     cancel = work.cancel
+    stream = None
+    if request.partial_result_token is not None:
+        stream = ReasoningStream(server, request.partial_result_token, work.loop)
+    # Attached now, so edits made while it runs move it too; it shows once answered.
+    attached = Attached(f"pending-{uuid.uuid4().hex}", task.start, task.end)
+    server.documents.attach(request.uri, attached)
 
     def recall(question: str, code: str) -> list[dict]:
         try:
@@ -123,53 +171,52 @@ async def reason(server, raw: Any) -> dict:
         engine = server.services.engine(work.report)
         if cancel.is_set():
             raise Cancelled()
-        return pipeline.run(
+        answer = pipeline.run(
             task,
             engine,
             progress=work.report,
             cancel=cancel,
             recall=recall,
             similar=server.services.similar,
+            stream=stream,
         )
+        if stream is not None:
+            stream.flush()
+        return answer
 
     try:
         answer = await asyncio.to_thread(job)
-    except asyncio.CancelledError:  # $/cancelRequest: stop the decode loop, answer -32800 now
-        cancel.set()
-        work.end("cancelled")
-        raise
-    except Cancelled as e:  # cancelled through the progress UI
-        work.end("cancelled")
-        raise JsonRpcRequestCancelled("ponder/reason was cancelled") from e
-    except PonderError as e:
-        work.end(f"failed: {e}")
-        server.tell(str(e))
-        raise JsonRpcException(str(e), code=REQUEST_FAILED) from e
-    except Exception as e:  # a bug: still close the progress and say what failed
-        log.exception("ponder/reason failed")
-        work.end(f"failed: {e!r}")
-        server.tell(f"reasoning failed: {e!r} (a bug in ponder; the server keeps running)")
-        raise JsonRpcException(f"reasoning failed: {e!r}", code=REQUEST_FAILED) from e
+    except BaseException as e:
+        server.documents.detach(request.uri, attached)
+        failure = _failure(server, work, e)
+        if failure is e:
+            raise
+        raise failure from e
     server.remember(answer)
+    result = answer.to_wire()
+    attached.id, attached.result = answer.id, result
+    refresh_hints(server)
     work.end(f"{answer.answer[:60]} ({answer.verdict}, confidence {answer.confidence:.2f})")
-    return answer.to_wire()
+    return result
 
 
-def answer_markdown(answer: dict) -> str:
-    agreement = answer.get("agreement") or {}
-    lines = [
-        f"# {answer['answer']}",
-        "",
-        f"**{answer.get('verdict', 'uncertain')}** · confidence {answer['confidence']:.2f} · "
-        f"{agreement.get('agree', 0)} of {agreement.get('paths', 0)} paths agree",
-    ]
-    if len(answer["candidates"]) > 1:
-        votes = ", ".join(f"{c['answer']!r}: {c['count']}" for c in answer["candidates"])
-        lines.append(f"votes: {votes}")
-    if answer.get("principle"):
-        lines += ["", "## Principle", "", answer["principle"]]
-    lines += ["", "## Reasoning", "", answer["rationale"]]
-    return "\n".join(lines) + "\n"
+def _failure(server, work: WorkDone, error: BaseException) -> BaseException:
+    """What a failed request raises: -32800 when cancelled, -32803 with a message otherwise."""
+    if isinstance(error, asyncio.CancelledError):  # $/cancelRequest: stop decoding, answer now
+        work.cancel.set()
+        work.end("cancelled")
+        return error
+    if isinstance(error, Cancelled):  # cancelled through the progress UI
+        work.end("cancelled")
+        return JsonRpcRequestCancelled("ponder/reason was cancelled")
+    if isinstance(error, PonderError):
+        message = str(error)
+    else:  # a bug: still close the progress and say what failed
+        log.error("ponder/reason failed", exc_info=error)
+        message = f"reasoning failed: {error!r} (a bug in ponder; the server keeps running)"
+    work.end(f"failed: {message}")
+    server.tell(message)
+    return JsonRpcException(message, code=REQUEST_FAILED)
 
 
 def register(server) -> None:
@@ -181,29 +228,28 @@ def register(server) -> None:
 
     @server.command(protocol.COMMAND_REASON)
     async def on_command(*args: Any) -> dict:
-        # executeCommand: the result also goes to the user, as a markdown file shown beside the
-        # code when the client can show documents, else as a message.
-        arguments = args[0] if len(args) == 1 and isinstance(args[0], list | tuple) else args
-        if not arguments:
-            raise JsonRpcInvalidParams(f"{protocol.COMMAND_REASON} needs one argument: the params")
-        result = await reason(server, arguments[0])
-        await show(server, result)
+        # executeCommand (any LSP editor, no plugin): the answer shows as an inlay hint after
+        # the code and in hover; a client without inlay hints gets it as a message.
+        result = await reason(server, command_argument(args, protocol.COMMAND_REASON))
+        if not _shows_inlay_hints(server):
+            server.tell(
+                f"{result['answer']} ({result['verdict']}, confidence {result['confidence']:.2f})",
+                types.MessageType.Info,
+            )
         return result
 
 
-async def show(server, result: dict) -> None:
-    window = getattr(server.client_capabilities, "window", None)
-    can_show = bool(window and window.show_document and window.show_document.support)
-    if can_show:
-        folder = ponder_home() / "answers"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{result['id']}.md"
-        path.write_text(answer_markdown(result), encoding="utf-8")
-        await server.window_show_document_async(
-            types.ShowDocumentParams(uri=path.as_uri(), external=False, take_focus=False)
-        )
-    else:
-        server.tell(
-            f"{result['answer']} ({result['verdict']}, confidence {result['confidence']:.2f})",
-            types.MessageType.Info,
-        )
+def command_argument(args: tuple, command: str) -> Any:
+    """The one argument of an executeCommand call (pygls passes the arguments list)."""
+    arguments = args[0] if len(args) == 1 and isinstance(args[0], list | tuple) else args
+    if len(arguments) != 1:
+        raise JsonRpcInvalidParams(f"{command} needs one argument: its params object")
+    return arguments[0]
+
+
+def _shows_inlay_hints(server) -> bool:
+    try:
+        text_document = server.client_capabilities.text_document
+        return bool(text_document and text_document.inlay_hint) and server.settings.inline.hints
+    except Exception:
+        return False

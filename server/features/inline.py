@@ -1,0 +1,143 @@
+"""Answers attached to code, in standard LSP: the document copies (didOpen / didChange /
+didClose), `textDocument/inlayHint` after each answered range, `textDocument/hover` inside one.
+Any LSP editor shows them with no ponder plugin."""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+
+from server.documents import Attached
+
+log = logging.getLogger("ponder")
+HINT_ANSWER_CHARS = 60
+HOVER_REASONING_LINES = 12
+
+
+def short(text: str, limit: int) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
+def hint_label(result: dict, stale: bool) -> str:
+    """`⟹ ['apple', 'fig'] · 4/5`, `· 0.83` for one path, `?` when uncertain."""
+    agreement = result.get("agreement") or {}
+    paths = agreement.get("paths", 0)
+    support = f"{agreement.get('agree', 0)}/{paths}" if paths > 1 else f"{result['confidence']:.2f}"
+    label = f"⟹ {short(result['answer'], HINT_ANSWER_CHARS)} · {support}"
+    if result.get("verdict") != "confident":
+        label += " ?"
+    return label + (" (stale: the code changed)" if stale else "")
+
+
+def answer_markdown(result: dict, stale: bool = False) -> str:
+    """The answer as markdown: verdict, vote, principle, the reasoning's last lines, memories."""
+    agreement = result.get("agreement") or {}
+    verdict = result.get("verdict", "uncertain")
+    lines = [f"**ponder** ⟹ `{short(result['answer'], 200)}`", ""]
+    if stale:
+        lines += ["*Stale: the code changed since this answer. Ask again.*", ""]
+    lines.append(
+        ("confident" if verdict == "confident" else "UNCERTAIN — do not rely on this answer")
+        + f" · confidence {result['confidence']:.2f}"
+        + f" · {agreement.get('agree', 0)} of {agreement.get('paths', 0)} paths agree"
+    )
+    if len(result.get("candidates") or []) > 1:
+        votes = ", ".join(
+            f"`{short(c['answer'], 40)}` × {c['count']}" for c in result["candidates"]
+        )
+        lines += ["", f"votes: {votes}"]
+    if result.get("principle"):
+        lines += ["", f"*Principle:* {result['principle']}"]
+    reasoning = [line for line in result.get("rationale", "").splitlines() if line.strip()]
+    if reasoning:
+        shown = reasoning[-HOVER_REASONING_LINES:]
+        lines += ["", "**Reasoning**" + (" (last lines)" if len(shown) < len(reasoning) else "")]
+        lines += ["", *shown]
+    for memory in result.get("memories") or []:
+        lines += [
+            "",
+            f"*Remembered:* {short(memory['question'], 80)} ⟹ `{short(memory['answer'], 40)}`",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def refresh_hints(server) -> None:
+    """Ask the client to fetch inlay hints again (when it can)."""
+    try:
+        workspace = server.client_capabilities.workspace
+        supported = bool(
+            workspace and workspace.inlay_hint and workspace.inlay_hint.refresh_support
+        )
+    except Exception:  # capabilities not known yet
+        return
+    if supported and server.settings.inline.hints:
+        server.protocol.send_request("workspace/inlayHint/refresh", None)
+
+
+def _range(server, uri: str, answer: Attached) -> types.Range:
+    (sl, sc), (el, ec) = server.documents.range_of(uri, answer)
+    return types.Range(types.Position(sl, sc), types.Position(el, ec))
+
+
+def register(server) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(params: types.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        server.documents.open(doc.uri, doc.text, doc.version, doc.language_id)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(params: types.DidChangeTextDocumentParams) -> None:
+        changes = []
+        for change in params.content_changes:
+            rng = getattr(change, "range", None)
+            if rng is None:
+                changes.append((None, change.text))
+            else:
+                s, e = rng.start, rng.end
+                changes.append(((s.line, s.character, e.line, e.character), change.text))
+        if server.documents.change(params.text_document.uri, changes, params.text_document.version):
+            refresh_hints(server)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(params: types.DidCloseTextDocumentParams) -> None:
+        server.documents.close(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
+    def inlay_hint(params: types.InlayHintParams) -> list[types.InlayHint]:
+        uri = params.text_document.uri
+        if not server.settings.inline.hints:
+            return []
+        hints = []
+        for answer in server.documents.answered(uri):
+            line, character = server.documents.hint_position(uri, answer)
+            if not params.range.start.line <= line <= params.range.end.line:
+                continue
+            assert answer.result is not None
+            hints.append(
+                types.InlayHint(
+                    position=types.Position(line, character),
+                    label=hint_label(answer.result, answer.stale),
+                    tooltip=types.MarkupContent(
+                        kind=types.MarkupKind.Markdown,
+                        value=answer_markdown(answer.result, answer.stale),
+                    ),
+                    padding_left=True,
+                )
+            )
+        return hints
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(params: types.HoverParams) -> types.Hover | None:
+        uri = params.text_document.uri
+        offset = server.documents.offset(uri, params.position.line, params.position.character)
+        answer = server.documents.answer_at(uri, offset) if offset is not None else None
+        if answer is None or answer.result is None:
+            return None
+        return types.Hover(
+            contents=types.MarkupContent(
+                kind=types.MarkupKind.Markdown, value=answer_markdown(answer.result, answer.stale)
+            ),
+            range=_range(server, uri, answer),
+        )

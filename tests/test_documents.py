@@ -1,0 +1,49 @@
+from server.documents import Attached, Documents
+
+TEXT = "a = 1\n\ndef f(x):\n    return x + a\n\nprint(f(2))\n"
+
+
+def docs_with_answer() -> tuple[Documents, Attached]:
+    docs = Documents()
+    docs.open("u", TEXT)
+    start = TEXT.index("def f")
+    answer = Attached("id1", start, TEXT.index("\n\nprint") + 1, result={"answer": "3"})
+    docs.attach("u", answer)
+    return docs, answer
+
+
+def test_an_edit_above_shifts_the_answer():
+    docs, answer = docs_with_answer()
+    assert docs.hint_position("u", answer) == (3, 16)  # end of `    return x + a`
+    assert not docs.change("u", [((0, 0, 0, 0), "# header\n# more\n")])
+    assert docs.get("u").text[answer.start : answer.start + 5] == "def f"
+    assert docs.hint_position("u", answer) == (5, 16) and not answer.stale
+
+
+def test_an_edit_inside_marks_it_stale_once_and_one_below_does_nothing():
+    docs, answer = docs_with_answer()
+    assert not docs.change("u", [((5, 0, 5, 5), "debug")])
+    assert not answer.stale
+    assert docs.change("u", [((3, 15, 3, 16), "b")])  # `a` → `b` inside the function
+    assert answer.stale
+    assert not docs.change("u", [((3, 15, 3, 16), "c")])  # already stale: no second refresh
+
+
+def test_full_text_replacement_and_close():
+    docs, answer = docs_with_answer()
+    assert docs.change("u", [(None, "x = 2\n")])
+    assert answer.stale and answer.end <= len("x = 2\n")
+    docs.close("u")
+    assert docs.answered("u") == [] and docs.answer_at("u", 0) is None
+
+
+def test_positions_count_utf16_units_and_answers_are_capped():
+    docs = Documents(answers_per_document=2)
+    docs.open("u", "s = '😀'\nt = 1\n")
+    docs.change("u", [((0, 7, 0, 7), "!")])  # after the emoji's two units
+    assert docs.get("u").text.startswith("s = '😀!'")
+    for i in range(3):
+        docs.attach("u", Attached(f"a{i}", i, i + 1, result={}))
+    assert [a.id for a in docs.answered("u")] == ["a1", "a2"]
+    assert docs.answer_at("u", 2).id == "a2"
+    assert docs.offset("u", 99, 0) is None

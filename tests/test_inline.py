@@ -1,0 +1,144 @@
+"""Answers attached to code in standard LSP (scripted engine, the real server over stdio): inlay
+hints that follow edits, hover, code actions that accept into memory, streamed reasoning."""
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig, client_capabilities
+
+from tests.lsp_helpers import SAMPLE, close, open_sample, request, server_config
+from tests.wire import WireServer
+
+WHOLE = {"start": {"line": 7, "character": 0}, "end": {"line": 11, "character": 17}}
+
+
+@pytest_asyncio.fixture
+async def client(tmp_path):
+    config: ClientServerConfig = server_config("scripted", tmp_path / "home")
+    client = await config.start()
+    client.refreshes = 0
+
+    @client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
+    def refresh(params) -> None:
+        client.refreshes += 1
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("neovim"),
+            initialization_options={"memory": {"embedder": "hashing"}},
+        )
+    )
+    yield client
+    await close(client)
+
+
+async def hints(client, uri, last_line=20):
+    rng = types.Range(types.Position(0, 0), types.Position(last_line, 0))
+    result = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(text_document=types.TextDocumentIdentifier(uri=uri), range=rng)
+    )
+    return result or []
+
+
+def edit(client, uri, version, start, end, text):
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(types.Position(*start), types.Position(*end)), text=text
+                )
+            ],
+        )
+    )
+
+
+async def test_the_answer_is_an_inlay_hint_that_follows_edits(client, tmp_path):
+    uri = open_sample(client, tmp_path)
+    assert await hints(client, uri) == []
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="ponder.reason", arguments=[{"textDocument": {"uri": uri}, "range": WHOLE}]
+        )
+    )
+    [hint] = await hints(client, uri)
+    assert hint.position == types.Position(11, 22)  # after `    return round(s, 2)`
+    assert client.refreshes == 1
+    assert hint.label.startswith("⟹ it returns a + b")
+    assert result["answer"] in hint.tooltip.value
+    edit(client, uri, 2, (0, 0), (0, 0), "# a comment\n")  # above: the hint moves down
+    [hint] = await hints(client, uri)
+    assert hint.position.line == 12 and "stale" not in hint.label
+    edit(client, uri, 3, (10, 8), (10, 9), "t")  # inside: the hint says it is stale
+    [hint] = await hints(client, uri)
+    assert "stale" in hint.label and client.refreshes == 2
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert await hints(client, uri) == []
+
+
+async def test_hover_and_code_actions_on_an_answered_range(client, tmp_path):
+    uri = open_sample(client, tmp_path)
+    result = await request(client, "ponder/reason", {"textDocument": {"uri": uri}, "range": WHOLE})
+    hover = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri=uri), types.Position(9, 4))
+    )
+    assert result["answer"] in hover.contents.value and "paths agree" in hover.contents.value
+    outside = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri=uri), types.Position(1, 0))
+    )
+    assert outside is None
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(types.Position(9, 4), types.Position(9, 4)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    titles = [a.title for a in actions]
+    assert titles == [
+        "Ponder: accept answer",
+        "Ponder: reject answer",
+        "Ponder: ask again with more samples",
+    ]
+    accept = client.protocol._converter.unstructure(actions[0])["command"]
+    stored = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="ponder.accept", arguments=[{"id": result["id"]}])
+    )
+    assert stored["memoryId"] and "ponder.accept" in str(accept)
+
+
+async def test_hints_and_hover_for_unknown_documents_are_empty(client):
+    uri = "file:///never/opened.py"
+    assert await hints(client, uri) == []
+    hover = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri=uri), types.Position(999, 0))
+    )
+    assert hover is None
+    with pytest.raises(JsonRpcException, match="partialResultToken"):
+        await request(
+            client, "ponder/reason", {"textDocument": {"uri": uri}, "partialResultToken": {}}
+        )
+
+
+def test_partial_results_stream_a_prefix_of_the_final_reasoning(tmp_path):
+    server = WireServer(tmp_path / "home", model="scripted:slow")
+    try:
+        server.initialize({"reason": {"strategy": "greedy"}})
+        server.open("file:///a.py", SAMPLE)
+        reply = server.request(
+            "ponder/reason",
+            {"textDocument": {"uri": "file:///a.py"}, "partialResultToken": "p1"},
+            timeout=30,
+        )
+        rationale = reply["result"]["rationale"]
+        pieces = [
+            n["params"]["value"]["reasoning"]
+            for n in server.notifications
+            if n["method"] == "$/progress" and n["params"]["token"] == "p1"
+        ]
+        assert len(pieces) >= 2, pieces
+        assert rationale.startswith("".join(pieces)) and "".join(pieces)
+    finally:
+        server.close()
