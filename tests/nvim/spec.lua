@@ -54,8 +54,9 @@ end)
 
 test(":PonderReason on a selection opens the answer float", function()
   vim.cmd("1,5PonderReason What does total([1, 2]) return?")
-  wait_for("the float", function()
-    return ponder.state.float ~= nil or ponder.state.last_error ~= nil
+  wait_for("the answer float", function()
+    local f = ponder.state.float
+    return (f ~= nil and not f.thinking) or ponder.state.last_error ~= nil
   end, 120000)
   assert(ponder.state.last_error == nil, vim.inspect(ponder.state.last_error))
   local lines = vim.api.nvim_buf_get_lines(ponder.state.float.buf, 0, -1, false)
@@ -63,6 +64,10 @@ test(":PonderReason on a selection opens the answer float", function()
   assert(lines[3]:match("^[%a]+ · confidence %d%.%d%d"), "verdict and confidence line: " .. lines[3])
   assert(vim.tbl_contains(lines, "## Reasoning"), "reasoning section")
   assert(ponder.state.last.id and #ponder.state.last.id == 32)
+  -- The reasoning was streamed into the float while it was written.
+  assert(#ponder.state.streamed > 0, "no partial results arrived")
+  assert(vim.lsp.inlay_hint.is_enabled({ bufnr = 0 }) or vim.lsp.inlay_hint.is_enabled({ bufnr = vim.fn.bufnr(file) }),
+    "inlay hints are on in ponder's buffers")
 end)
 
 test(":PonderAccept stores the answer in the server's memory", function()

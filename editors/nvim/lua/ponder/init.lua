@@ -1,5 +1,6 @@
--- ponder for Neovim: starts `ponder serve` with vim.lsp.start, asks ponder/reason, shows the
--- answer in a float, sends ponder/accept / ponder/reject, cancels with $/cancelRequest.
+-- ponder for Neovim: starts `ponder serve` with vim.lsp.start (one server per project root),
+-- asks ponder/reason and streams its reasoning into a float, shows answers as inlay hints after
+-- their code, sends ponder/accept / ponder/reject, cancels with $/cancelRequest.
 local M = {}
 
 M.defaults = {
@@ -8,10 +9,13 @@ M.defaults = {
   settings = {}, -- initializationOptions, e.g. { model = "qwen2.5-coder-0.5b", reason = { strategy = "self_consistency" } }
   keys = { accept = "a", reject = "r", yank = "y", close = "q" }, -- in the answer float
   float = { width = 90, max_height = 30, border = "rounded" },
+  inlay_hints = true, -- show answers after their code (vim.lsp.inlay_hint) in ponder's buffers
+  root_markers = { ".git", "pyproject.toml", "package.json", "Cargo.toml", "go.mod", "Makefile" },
 }
 
 M.config = vim.deepcopy(M.defaults)
-M.state = { last = nil, pending = nil, float = nil, last_stored = nil, last_error = nil }
+M.state = { last = nil, pending = nil, float = nil, last_stored = nil, last_error = nil, streamed = "" }
+local PARTIAL_TOKEN = "ponder-nvim-reasoning"
 
 local function notify(msg, level)
   vim.notify("ponder: " .. msg, level or vim.log.levels.INFO)
@@ -42,18 +46,40 @@ local function wanted(buf)
   return fts == nil or vim.tbl_contains(fts, vim.bo[buf].filetype)
 end
 
+-- Lua's empty table is sent as a JSON array: send settings as an object, always.
+local function as_object(t)
+  return next(t) == nil and vim.empty_dict() or t
+end
+
+-- $/progress: ponder's streamed reasoning goes to the float; the rest to Neovim's handler.
+local function on_progress(err, params, ctx, config)
+  if params and params.token == PARTIAL_TOKEN and type(params.value) == "table" and params.value.reasoning then
+    M.state.streamed = M.state.streamed .. params.value.reasoning
+    pcall(M.show_thinking, M.state.streamed)
+    return
+  end
+  return vim.lsp.handlers["$/progress"](err, params, ctx, config)
+end
+
 function M.attach(buf)
   if not wanted(buf) then
     return nil
   end
   local name = vim.api.nvim_buf_get_name(buf)
-  return vim.lsp.start({
+  -- One server per project (not per folder): the model loads once per project.
+  local root = vim.fs.root(buf, M.config.root_markers) or vim.fn.getcwd()
+  local id = vim.lsp.start({
     name = "ponder",
     cmd = M.config.cmd,
-    root_dir = vim.fs.dirname(name),
-    init_options = M.config.settings,
-    settings = { ponder = M.config.settings },
+    root_dir = root,
+    init_options = as_object(M.config.settings),
+    settings = { ponder = as_object(M.config.settings) },
+    handlers = { ["$/progress"] = on_progress },
   }, { bufnr = buf })
+  if id and M.config.inlay_hints then
+    vim.lsp.inlay_hint.enable(true, { bufnr = buf })
+  end
+  return id
 end
 
 function M.client(buf)
@@ -96,9 +122,7 @@ function M.close_float()
   M.state.float = nil
 end
 
-function M.show(result)
-  M.close_float()
-  local lines = lines_of(result)
+local function open_float(lines, enter)
   local buf = vim.api.nvim_create_buf(false, true)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
   vim.bo[buf].filetype = "markdown"
@@ -106,11 +130,35 @@ function M.show(result)
   local cfg = M.config.float
   local width = math.min(cfg.width, vim.o.columns - 4)
   local height = math.min(#lines, cfg.max_height, math.max(1, vim.o.lines - 4))
-  local win = vim.api.nvim_open_win(buf, true, {
+  local win = vim.api.nvim_open_win(buf, enter, {
     relative = "cursor", row = 1, col = 0, width = width, height = height,
     style = "minimal", border = cfg.border, title = " ponder ", title_pos = "center",
   })
   vim.wo[win].wrap = true
+  return win, buf
+end
+
+--- The reasoning so far, while the answer is being written (the float does not take focus).
+function M.show_thinking(text)
+  local lines = vim.list_extend({ "# thinking…", "" }, vim.split(text, "\n"))
+  local f = M.state.float
+  if f and f.thinking and vim.api.nvim_win_is_valid(f.win) then
+    vim.bo[f.buf].modifiable = true
+    vim.api.nvim_buf_set_lines(f.buf, 0, -1, false, lines)
+    vim.bo[f.buf].modifiable = false
+    local height = math.min(#lines, M.config.float.max_height, math.max(1, vim.o.lines - 4))
+    vim.api.nvim_win_set_height(f.win, height)
+    return f.win
+  end
+  M.close_float()
+  local win, buf = open_float(lines, false)
+  M.state.float = { win = win, buf = buf, thinking = true }
+  return win
+end
+
+function M.show(result)
+  M.close_float()
+  local win, buf = open_float(lines_of(result), true)
   M.state.float = { win = win, buf = buf }
   local k, map = M.config.keys, function(lhs, fn)
     vim.keymap.set("n", lhs, fn, { buffer = buf, nowait = true, silent = true })
@@ -144,10 +192,15 @@ function M.reason(question, line1, line2)
   if question and question ~= "" then
     params.question = question
   end
+  params.partialResultToken = PARTIAL_TOKEN
+  M.state.streamed = ""
   M.state.last_error = nil
   local ok, id = client:request("ponder/reason", params, function(err, result)
     M.state.pending = nil
     if err then
+      if M.state.float and M.state.float.thinking then
+        M.close_float()
+      end
       M.state.last_error = err
       if err.code ~= -32800 then
         notify(err.message, vim.log.levels.ERROR)
@@ -157,6 +210,7 @@ function M.reason(question, line1, line2)
       return
     end
     M.state.last = result
+    M.state.answered_by = client
     local shown, show_err = pcall(M.show, result)
     if not shown then
       M.state.last_error = { message = tostring(show_err) }
@@ -178,6 +232,9 @@ function M.cancel()
   p.client:cancel_request(p.id)
   -- Neovim drops the handler of a cancelled request: report it ourselves.
   M.state.pending = nil
+  if M.state.float and M.state.float.thinking then
+    M.close_float()
+  end
   M.state.last_error = { code = -32800, message = "cancelled" }
   notify("cancelled")
 end
@@ -188,7 +245,8 @@ local function store(method, extra)
     notify("no answer to " .. (method == "ponder/accept" and "accept" or "reject") .. " yet", vim.log.levels.WARN)
     return
   end
-  local client = M.client() or (vim.lsp.get_clients({ name = "ponder" })[1])
+  -- The client that answered: each project has its own server, and only it knows the answer.
+  local client = M.state.answered_by or M.client()
   local params = vim.tbl_extend("force", { id = last.id }, extra or {})
   client:request(method, params, function(err, result)
     if err then
