@@ -70,17 +70,19 @@ _TAG_START = re.compile(
 
 def reasoning_so_far(text: str) -> str:
     """The reasoning of a generation still being written, as far as it is sure: whole words,
-    stopping before an answer line (or a line that may be starting one). It grows into the
-    `rationale` that `extract` returns when the answer comes on a line of its own."""
+    stopping before an answer line (or a line that may be starting one), the last word held
+    back (a trailing ", i.e." is dropped once a tag follows it). It grows into the `rationale`
+    that `extract` returns."""
     complete = text[: max(text.rfind(" "), text.rfind("\n")) + 1]
     tags = [m.start() for m in (_TAG.search(complete), _INLINE_TAG.search(complete)) if m]
     if tags:
-        complete = complete[: min(tags)]
-    else:
-        line_start = complete.rfind("\n") + 1
-        if _TAG_START.match(complete[line_start:].strip()):  # maybe "Final ans…": wait
-            complete = complete[:line_start]
-    return complete.strip()
+        return _close_sentence(complete[: min(tags)])
+    line_start = complete.rfind("\n") + 1
+    if _TAG_START.match(complete[line_start:].strip()):  # maybe "Final ans…": wait
+        complete = complete[:line_start]
+    complete = complete.rstrip()
+    # Trailing ",;:" wait for the next word too: before a tag, `_close_sentence` drops ", i.e.".
+    return complete[: max(complete.rfind(" "), complete.rfind("\n")) + 1].strip().rstrip(",;:")
 
 
 def _close_sentence(before: str) -> str:

@@ -14,33 +14,43 @@ from collections.abc import Sequence
 
 CONFIDENT_AT = 0.8
 
-# strategy → [(lowest raw value, accuracy of answers from there up)], raw values ascending.
+# model → strategy → [(lowest raw value, accuracy of answers from there up)], raw values ascending.
 # Fitted on CRUXEval dev items 1-71 (n=57), Qwen2.5-Coder-1.5B, T=0.5, by
 #   ponder eval aggregate scripts/results/paths-1.5b-T0.5.jsonl --rescore \
 #     --rules greedy,majority+greedy@6 --fit-calibration
 # self_consistency: the default 6 paths, the greedy one among them (6 of 6 agree: 0.85).
 # greedy: the answer tokens' margin; even at 1.0 only 0.74, so greedy is never "confident".
-# Other models and sample counts reuse these (the 0.5B is less accurate: its answers are right
-# less often than these say; see README).
-TABLES: dict[str, list[tuple[float, float]]] = {
-    "greedy": [(0.0, 0.325), (0.5898, 0.471), (1.0, 0.737)],
-    "self_consistency": [(0.0, 0.204), (0.5, 0.432), (0.6667, 0.55), (0.8333, 0.647), (1.0, 0.85)],
-}
+# A model without tables gets its raw signal as confidence and is never called confident: a table
+# fitted on one model says nothing about another (SmolLM2-135M agrees with itself 3 of 3 on wrong
+# answers; the 1.5B's table would have called that 0.85).
+TABLES: dict[str, dict[str, list[tuple[float, float]]]] = {
+    "qwen2.5-coder-1.5b": {
+        "greedy": [(0.0, 0.325), (0.5898, 0.471), (1.0, 0.737)],
+        "self_consistency": [
+            (0.0, 0.204), (0.5, 0.432), (0.6667, 0.55), (0.8333, 0.647), (1.0, 0.85)
+        ],
+    },
+}  # fmt: skip
 
 
-def confidence(strategy: str, raw: float, tables=None) -> float:
+def tables_for(model: str) -> dict[str, list[tuple[float, float]]]:
+    """The strategy → table map fitted for this model ({} when none was)."""
+    return TABLES.get(model, {})
+
+
+def confidence(strategy: str, raw: float, tables: dict) -> float:
     """The calibrated confidence for a raw value (the raw value itself when no table exists)."""
-    table = (TABLES if tables is None else tables).get(strategy)
+    table = tables.get(strategy)
     if not table:
         return raw
     at = bisect_right([lo for lo, _ in table], raw) - 1
     return table[max(at, 0)][1]
 
 
-def verdict(strategy: str, calibrated: float, tables=None) -> str:
+def verdict(strategy: str, calibrated: float, tables: dict) -> str:
     """`confident` at CONFIDENT_AT or above; a strategy without a calibration table is never
     confident (its raw signal has not been shown to mean anything)."""
-    if not (TABLES if tables is None else tables).get(strategy):
+    if not tables.get(strategy):
         return "uncertain"
     return "confident" if calibrated >= CONFIDENT_AT else "uncertain"
 

@@ -229,7 +229,8 @@ def run(
     # The tables were fitted on value answers ("what does f(x) return?"); free-text answers keep
     # their raw agreement or margin and are never called confident.
     calibrated = result.winner is not None and normalise(result.winner.answer)[0] == "value"
-    confidence = calibration.confidence(opts.strategy, raw) if calibrated else raw
+    tables = calibration.tables_for(engine.name)
+    confidence = calibration.confidence(opts.strategy, raw, tables) if calibrated else raw
     if result.winner is None:
         confidence = 0.0
     winner = result.winner
@@ -247,7 +248,7 @@ def run(
         answer=answer_text,
         confidence=round(float(confidence), 4),
         agreement={"agree": result.agree, "paths": len(completions)},
-        verdict=calibration.verdict(opts.strategy, confidence) if calibrated else "uncertain",
+        verdict=calibration.verdict(opts.strategy, confidence, tables) if calibrated else "uncertain",
         principle=principle,
         rationale=best.rationale or best.text,
         candidates=[{"answer": g.answer, "count": g.count} for g in result.groups],

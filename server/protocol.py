@@ -10,8 +10,8 @@ STATUS = "ponder/status"  # {} → {version, model, modelLoaded, gpuOffload, mem
 
 # workspace/executeCommand commands
 COMMAND_REASON = "ponder.reason"  # arguments: [reason params]; the answer shows inline
-COMMAND_ACCEPT = "ponder.accept"  # arguments: [{id, answer?, note?}] as ponder/accept
-COMMAND_REJECT = "ponder.reject"  # arguments: [{id}] as ponder/reject
+COMMAND_ACCEPT = "ponder.acceptAnswer"  # arguments: [{id, answer?, note?}] as ponder/accept
+COMMAND_REJECT = "ponder.rejectAnswer"  # arguments: [{id}] as ponder/reject
 
 CODE_ACTION_TITLE = "Ponder: reason about this"
 ACCEPT_TITLE = "Ponder: accept answer"

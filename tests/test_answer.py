@@ -80,5 +80,8 @@ def test_reasoning_so_far_grows_into_the_final_rationale():
     rationale = extract(final).rationale
     assert all(rationale.startswith(s) for s in seen)
     assert seen[-1] == rationale and "ANSWER" not in seen[-1]
-    assert reasoning_so_far("Step one is") == "Step one"  # whole words only
-    assert reasoning_so_far("It is 4.\nFinal ans") == "It is 4."  # a line that may be a tag
+    assert reasoning_so_far("Step one is") == "Step"  # whole words, the last held back
+    assert reasoning_so_far("It is 4.\nFinal ans") == "It is"  # a line that may be a tag
+    inline = "The output is `[1, 2]`, i.e. `ANSWER: [1, 2]`."
+    seen = [reasoning_so_far(inline[:n]) for n in range(len(inline) + 1)]
+    assert all(extract(inline).rationale.startswith(s) for s in seen), seen

@@ -104,9 +104,9 @@ async def test_hover_and_code_actions_on_an_answered_range(client, tmp_path):
     ]
     accept = client.protocol._converter.unstructure(actions[0])["command"]
     stored = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="ponder.accept", arguments=[{"id": result["id"]}])
+        types.ExecuteCommandParams(command="ponder.acceptAnswer", arguments=[{"id": result["id"]}])
     )
-    assert stored["memoryId"] and "ponder.accept" in str(accept)
+    assert stored["memoryId"] and "ponder.acceptAnswer" in str(accept)
 
 
 async def test_hints_and_hover_for_unknown_documents_are_empty(client):

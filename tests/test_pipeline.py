@@ -104,7 +104,8 @@ def test_no_final_answer_is_never_an_empty_success():
 def test_verdict_follows_the_calibrated_confidence(monkeypatch):
     from agent import calibration
 
-    monkeypatch.setattr(calibration, "TABLES", {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]})
+    table = {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]}
+    monkeypatch.setattr(calibration, "TABLES", {"scripted": table})
     sc = {"strategy": "self_consistency", "samples": 3}
     unanimous = run(task(**sc), ScriptedEngine(["ANSWER: 1"]))
     assert unanimous.confidence == 0.92 and unanimous.verdict == "confident"
@@ -149,10 +150,19 @@ def test_the_default_is_self_consistency_with_the_greedy_path_voting():
     assert engine.calls[0]["greedy_first"] is True and engine.calls[0]["temperature"] == 0.5
 
 
-def test_free_text_answers_are_never_called_confident():
+def test_free_text_answers_are_never_called_confident(monkeypatch):
+    from agent import calibration
+
+    monkeypatch.setattr(calibration, "TABLES", {"scripted": calibration.TABLES["qwen2.5-coder-1.5b"]})
     engine = ScriptedEngine(["ANSWER: it reverses the string"])
     answer = run(task(strategy="self_consistency", samples=3), engine)
     assert answer.agreement == {"agree": 3, "paths": 3}
     assert answer.confidence == 1.0 and answer.verdict == "uncertain"
     value = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 'ba'"]))
     assert value.verdict == "confident" and value.confidence < 1.0  # calibrated
+
+
+def test_a_model_without_its_own_table_is_never_confident():
+    answer = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 'ba'"]))
+    assert answer.agreement == {"agree": 3, "paths": 3}
+    assert answer.confidence == 1.0 and answer.verdict == "uncertain"  # raw, not the 1.5B's 0.85

@@ -70,8 +70,16 @@ export function initializationOptions(config: PonderConfig): Record<string, unkn
   return options;
 }
 
-export function reasonParams(uri: string, range: Range | null, question: string | undefined): Record<string, unknown> {
+export function reasonParams(
+  uri: string,
+  range: Range | null,
+  question: string | undefined,
+  partialResultToken?: string,
+): Record<string, unknown> {
   const params: Record<string, unknown> = { textDocument: { uri } };
+  if (partialResultToken) {
+    params.partialResultToken = partialResultToken;
+  }
   if (range && (range.start.line !== range.end.line || range.start.character !== range.end.character)) {
     params.range = range;
   } else if (range) {
@@ -95,6 +103,30 @@ export function voteSummary(result: ReasonResult): string {
 /** "confident", or a plain warning: the answer is not to be relied on. */
 export function verdictText(result: ReasonResult): string {
   return result.verdict === "confident" ? "confident" : "UNCERTAIN — do not rely on this answer";
+}
+
+/** Partial results of ponder/reason ({reasoning: next piece}) joined into the text so far. */
+export class StreamedReasoning {
+  text = "";
+
+  add(value: unknown): string {
+    const piece = (value as { reasoning?: unknown } | null)?.reasoning;
+    if (typeof piece === "string") {
+      this.text += piece;
+    }
+    return this.text;
+  }
+}
+
+/** The panel while the answer is being written: the reasoning so far. */
+export function thinkingHtml(reasoning: string): string {
+  return `<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline';">
+</head><body>
+<h1>thinking…</h1>
+<pre style="white-space: pre-wrap">${escapeHtml(reasoning)}</pre>
+</body></html>`;
 }
 
 /** The answer panel: answer, confidence and vote, principle, reasoning, memories, buttons. */

@@ -1,22 +1,28 @@
 // The VS Code side, kept thin: everything testable lives in core.ts.
+import { randomBytes, randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as vscode from "vscode";
-import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
-import { answerHtml, initializationOptions, PonderConfig, ReasonResult, reasonParams, serverCommand } from "./core";
+import { LanguageClient, LanguageClientOptions, ProgressType, ServerOptions, TransportKind } from "vscode-languageclient/node";
+import {
+  answerHtml, initializationOptions, PonderConfig, ReasonResult, reasonParams, serverCommand, StreamedReasoning,
+  thinkingHtml,
+} from "./core";
 
 let client: LanguageClient | undefined;
+let starting: Promise<void> | undefined;
 let panel: vscode.WebviewPanel | undefined;
 let status: vscode.StatusBarItem;
-let running: vscode.CancellationTokenSource | undefined;
+// Every request in flight (the status bar item cancels them all); each has its own token.
+const running = new Set<vscode.CancellationTokenSource>();
 
 function readConfig(): PonderConfig {
   const c = vscode.workspace.getConfiguration("ponder");
   return {
     serverPath: c.get<string>("serverPath", ""),
     model: c.get<string>("model", "qwen2.5-coder-1.5b"),
-    strategy: c.get<string>("strategy", "greedy"),
-    samples: c.get<number>("samples", 5),
+    strategy: c.get<string>("strategy", "self_consistency"),
+    samples: c.get<number>("samples", 6),
     stepBack: c.get<boolean>("stepBack", false),
     memoryPath: c.get<string>("memoryPath", ""),
   };
@@ -34,14 +40,27 @@ async function startClient(): Promise<void> {
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: "file" }],
     initializationOptions: initializationOptions(config),
+    middleware: {
+      // The lightbulb's "reason about this" runs here, so its answer streams into the same panel
+      // as the command's: one way to show an answer (inlay hints and hover come on their own).
+      executeCommand: async (command, args, next) =>
+        command === "ponder.reason" && args.length === 1 ? ask(args[0] as Record<string, unknown>) : next(command, args),
+    },
   };
   client = new LanguageClient("ponder", "ponder", serverOptions, clientOptions);
   await client.start();
 }
 
+/** The server, started on first use (not with every window: it loads a model). */
+async function ensureClient(): Promise<LanguageClient> {
+  starting ??= startClient();
+  await starting;
+  return client!;
+}
+
 async function reasonAboutThis(): Promise<void> {
   const editor = vscode.window.activeTextEditor;
-  if (!editor || !client) {
+  if (!editor) {
     return;
   }
   const question = await vscode.window.showInputBox({ prompt: "Ask about this code (empty: reason about this)" });
@@ -50,35 +69,51 @@ async function reasonAboutThis(): Promise<void> {
   }
   const s = editor.selection;
   const range = { start: { line: s.start.line, character: s.start.character }, end: { line: s.end.line, character: s.end.character } };
-  running = new vscode.CancellationTokenSource();
+  await ensureClient();
+  await ask(reasonParams(editor.document.uri.toString(), range, question));
+}
+
+/** ponder/reason with the reasoning streamed into the panel, then the answer. */
+async function ask(params: Record<string, unknown>): Promise<void> {
+  const c = await ensureClient();
+  const source = new vscode.CancellationTokenSource();
+  running.add(source);
   status.text = "$(sync~spin) ponder: thinking… (click to cancel)";
   status.show();
+  const token = `ponder-${randomUUID()}`;
+  const streamed = new StreamedReasoning();
+  const partial = c.onProgress(new ProgressType<unknown>(), token, (value) => {
+    openPanel().webview.html = thinkingHtml(streamed.add(value));
+  });
   try {
-    const result = await client.sendRequest<ReasonResult>(
-      "ponder/reason",
-      reasonParams(editor.document.uri.toString(), range, question),
-      running.token,
-    );
+    const result = await c.sendRequest<ReasonResult>("ponder/reason", { ...params, partialResultToken: token }, source.token);
     showAnswer(result);
   } catch (e) {
-    if (!running.token.isCancellationRequested) {
+    if (!source.token.isCancellationRequested) {
       vscode.window.showErrorMessage(`ponder: ${(e as Error).message}`);
     }
   } finally {
-    status.hide();
-    running = undefined;
+    partial.dispose();
+    running.delete(source);
+    if (running.size === 0) {
+      status.hide();
+    }
   }
 }
 
-function showAnswer(result: ReasonResult): void {
+function openPanel(): vscode.WebviewPanel {
   if (!panel) {
-    panel = vscode.window.createWebviewPanel("ponder", "ponder", vscode.ViewColumn.Beside, { enableScripts: true });
+    panel = vscode.window.createWebviewPanel("ponder", "ponder", { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true });
     panel.onDidDispose(() => (panel = undefined));
     panel.webview.onDidReceiveMessage((m: { command: string; id: string }) => store(m.command === "accept", m.id));
   }
-  const nonce = Math.random().toString(36).slice(2);
-  panel.webview.html = answerHtml(result, nonce);
-  panel.reveal(vscode.ViewColumn.Beside, true);
+  return panel;
+}
+
+function showAnswer(result: ReasonResult): void {
+  const view = openPanel();
+  view.webview.html = answerHtml(result, randomBytes(16).toString("hex"));
+  view.reveal(vscode.ViewColumn.Beside, true);
   lastId = result.id;
 }
 
@@ -86,6 +121,7 @@ let lastId: string | undefined;
 
 async function store(accepted: boolean, id = lastId): Promise<void> {
   if (!client || !id) {
+    vscode.window.showInformationMessage("ponder: no answer to accept or reject yet");
     return;
   }
   try {
@@ -104,14 +140,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("ponder.reasonAboutThis", reasonAboutThis),
     vscode.commands.registerCommand("ponder.accept", () => store(true)),
     vscode.commands.registerCommand("ponder.reject", () => store(false)),
-    vscode.commands.registerCommand("ponder.cancel", () => running?.cancel()),
+    vscode.commands.registerCommand("ponder.cancel", () => running.forEach((source) => source.cancel())),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("ponder") && client) {
         client.sendNotification("workspace/didChangeConfiguration", { settings: { ponder: initializationOptions(readConfig()) } });
       }
     }),
   );
-  await startClient();
 }
 
 export async function deactivate(): Promise<void> {

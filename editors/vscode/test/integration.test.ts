@@ -7,11 +7,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, CancellationTokenSource } from "vscode-jsonrpc/node";
-import { initializationOptions, reasonParams, ReasonResult, serverCommand } from "../src/core";
+import { initializationOptions, reasonParams, ReasonResult, serverCommand, StreamedReasoning, thinkingHtml } from "../src/core";
 
 const repo = path.resolve(__dirname, "..", "..", "..", "..");
 
-test("the extension's server command answers, remembers and cancels", { timeout: 240_000 }, async () => {
+test("the extension's server command answers, remembers and cancels", { timeout: 240_000 }, async (t) => {
   const config = {
     serverPath: "", model: process.env.PONDER_TEST_MODEL ?? "smollm2-135m", strategy: "greedy", samples: 3, stepBack: false,
     memoryPath: "",
@@ -20,10 +20,21 @@ test("the extension's server command answers, remembers and cancels", { timeout:
   assert.equal(command, path.join(repo, ".venv", "bin", "ponder"));
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "ponder-vscode-"));
   const proc = spawn(command, args, { env: { ...process.env, PONDER_HOME: home }, stdio: ["pipe", "pipe", "inherit"] });
+  t.after(() => proc.kill()); // a failed assertion must not leave the server (and this test) running
   const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
   conn.onRequest("window/workDoneProgress/create", () => null);
   const progress: string[] = [];
-  conn.onNotification("$/progress", (p: { value: { kind: string } }) => progress.push(p.value.kind));
+  const streamed = new StreamedReasoning();
+  let panel = "";
+  let partials = 0;
+  conn.onNotification("$/progress", (p: { token: string; value: { kind?: string } }) => {
+    if (p.token === "partial-1") {
+      partials += 1;
+      panel = thinkingHtml(streamed.add(p.value)); // what the extension puts in its panel
+    } else if (p.value.kind) {
+      progress.push(p.value.kind);
+    }
+  });
   conn.listen();
 
   const options = initializationOptions(config) as { reason: Record<string, unknown> };
@@ -40,8 +51,14 @@ test("the extension's server command answers, remembers and cancels", { timeout:
   conn.sendNotification("textDocument/didOpen", { textDocument: { uri, languageId: "python", version: 1, text } });
 
   const range = { start: { line: 0, character: 0 }, end: { line: 1, character: 30 } };
-  const result = await conn.sendRequest<ReasonResult>("ponder/reason", reasonParams(uri, range, "What does double([1]) return?"));
+  const result = await conn.sendRequest<ReasonResult>(
+    "ponder/reason", reasonParams(uri, range, "What does double([1]) return?", "partial-1"),
+  );
   assert.equal(result.model, config.model);
+  // The reasoning streamed into the panel before the answer came; the final reasoning goes on from it.
+  assert.ok(partials > 0 && streamed.text.length > 0, `partial results: ${partials}`);
+  assert.ok(panel.includes("thinking") && panel.includes(streamed.text.slice(0, 10).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")));
+  assert.ok(result.rationale.startsWith(streamed.text), `${JSON.stringify(streamed.text)} vs ${JSON.stringify(result.rationale)}`);
   assert.ok(result.usage.completionTokens > 0);
   assert.ok(progress.includes("begin") && progress.includes("end"));
   const stored = await conn.sendRequest<{ memoryId: string }>("ponder/accept", { id: result.id });
