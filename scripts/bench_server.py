@@ -4,8 +4,11 @@
 
 cold `initialize` latency (process start → response), first-answer latency for the demo question
 (sent right after `initialized`, so it includes the model load), generated tokens per second of that
-answer, and cancel latency ($/cancelRequest → the -32800 error) during a long generation. Last line:
-RESULT model=M initialize_ms=A first_answer_s=B answer_tok_s=C cancel_ms=D
+answer, first streamed words (request → the first partial result of the reasoning, model loaded;
+also split into the prompt evaluation before generation starts and the time after it), and cancel
+latency ($/cancelRequest → the -32800 error) during a long generation. Last line:
+RESULT model=M initialize_ms=A first_answer_s=B answer_tok_s=C first_partial_ms=P
+  first_partial_after_prompt_ms=Q cancel_ms=D
 """
 
 from __future__ import annotations
@@ -28,7 +31,19 @@ QUESTION = "What does restock({'Apple': 0, 'pear': 2}, ['apple', ' Pear', 'fig',
 
 
 async def main(model: str) -> None:
-    client = StdioClient()
+    partials: list[float] = []
+    thinking: list[float] = []  # "thinking: N tokens" reports: the first one is the first token
+
+    def on_notification(method: str, params) -> None:
+        if method != "$/progress":
+            return
+        if params.get("token") == "bench-partial":
+            partials.append(time.perf_counter())
+        value = params.get("value") or {}
+        if value.get("kind") == "report" and str(value.get("message", "")).endswith(" tokens"):
+            thinking.append(time.perf_counter())
+
+    client = StdioClient(on_notification)
     started = time.perf_counter()
     await client.start([sys.executable, "-m", "server"], env=dict(os.environ, PONDER_MODEL=model))
     await client.request("initialize", {"processId": os.getpid(), "capabilities": {}})
@@ -61,6 +76,21 @@ async def main(model: str) -> None:
         f"first answer: {first_answer_s:.1f} s ({usage['completionTokens']} tokens): {result['answer']}"
     )
 
+    # Streaming, with the model loaded: the first partial reasoning text.
+    partials.clear()
+    thinking.clear()
+    started = time.perf_counter()
+    await client.request(
+        "ponder/reason",
+        dict(params, partialResultToken="bench-partial", workDoneToken="bench-work"),
+    )
+    first_partial_ms = (partials[0] - started) * 1000 if partials else float("nan")
+    after_prompt_ms = (partials[0] - thinking[0]) * 1000 if partials and thinking else float("nan")
+    print(
+        f"first partial result: {first_partial_ms:.0f} ms after the request "
+        f"({after_prompt_ms:.0f} ms after generation started), {len(partials)} partials"
+    )
+
     long_params = dict(params, options={"maxTokens": 2000})
     request = asyncio.ensure_future(client.request("ponder/reason", long_params))
     await asyncio.sleep(3.0)
@@ -81,7 +111,8 @@ async def main(model: str) -> None:
     print(f"shutdown/exit status: {code}")
     print(
         f"RESULT model={model} initialize_ms={initialize_ms:.0f} first_answer_s={first_answer_s:.1f} "
-        f"answer_tok_s={answer_tok_s:.1f} cancel_ms={cancel_ms:.0f}"
+        f"answer_tok_s={answer_tok_s:.1f} first_partial_ms={first_partial_ms:.0f} "
+        f"first_partial_after_prompt_ms={after_prompt_ms:.0f} cancel_ms={cancel_ms:.0f}"
     )
 
 
