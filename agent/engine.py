@@ -263,7 +263,9 @@ class LlamaEngine:
         messages (user code, questions, memories) are tokenized as plain text, so a file holding
         `<|im_end|>` cannot end a turn. Each content is rendered as a marker, then swapped back."""
         markers = [f"\x1eponder-message-{i}\x1e" for i in range(len(messages))]
-        rendered = self.format([{**m, "content": mk} for m, mk in zip(messages, markers, strict=True)])
+        rendered = self.format(
+            [{**m, "content": mk} for m, mk in zip(messages, markers, strict=True)]
+        )
         tokens: list[int] = []
         rest = rendered
         for i, (message, marker) in enumerate(zip(messages, markers, strict=True)):

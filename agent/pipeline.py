@@ -12,12 +12,15 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from agent import calibration, context, prompts
 from agent.answer import extract, normalise
-from agent.engine import Completion, Engine
 from agent.settings import ReasonSettings
 from agent.vote import Path, decided, key_of, vote
+
+if TYPE_CHECKING:  # numpy and llama.cpp load with the engine, not with the server
+    from agent.engine import Completion, Engine
 
 # progress(message, percentage or None)
 Progress = Callable[[str, int | None], None]
@@ -248,7 +251,9 @@ def run(
         answer=answer_text,
         confidence=round(float(confidence), 4),
         agreement={"agree": result.agree, "paths": len(completions)},
-        verdict=calibration.verdict(opts.strategy, confidence, tables) if calibrated else "uncertain",
+        verdict=calibration.verdict(opts.strategy, confidence, tables)
+        if calibrated
+        else "uncertain",
         principle=principle,
         rationale=best.rationale or best.text,
         candidates=[{"answer": g.answer, "count": g.count} for g in result.groups],

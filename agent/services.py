@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from agent import models
-from agent.engine import Engine, LlamaEngine
 from agent.errors import PonderError
-from agent.fake_engine import ScriptedEngine
 from agent.settings import Settings
-from memory.embedder import Embedder, make_embedder
-from memory.store import TraceStore
+
+if TYPE_CHECKING:  # numpy, llama.cpp and LanceDB load on first use, not with the server
+    from agent.engine import Engine
+    from memory.embedder import Embedder
+    from memory.store import TraceStore
 
 Progress = Callable[[str, int | None], None]
 SIMILAR_COSINE = 0.7  # free-form answers this close (MiniLM cosine) count as the same answer
@@ -27,11 +29,15 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
     """Engine for `settings.model`: `scripted` (the fake, `scripted:slow` to make it slow),
     a bundled model alias, or a path to a .gguf file."""
     if settings.model.startswith("scripted"):
+        from agent.fake_engine import ScriptedEngine
+
         return ScriptedEngine(delay=0.05 if settings.model == "scripted:slow" else 0.0)
 
     def on_bytes(done: int, total: int) -> None:
         if progress:
             progress(f"checking model {done * 100 // total}%", done * 100 // total)
+
+    from agent.engine import LlamaEngine
 
     resolved = models.resolve(settings.model, progress=on_bytes)
     return LlamaEngine(
@@ -96,6 +102,8 @@ class Services:
                 return self._store
             if self._store_error is not None and self._store_error[0] == uri:
                 raise self._store_error[1]
+            from memory.store import TraceStore
+
             store = TraceStore(uri, self._current_embedder())
             try:
                 store.open()
@@ -108,6 +116,8 @@ class Services:
     def _current_embedder(self) -> Embedder:
         """The embedder the settings name (created once; callers hold _memory_lock)."""
         if self._embedder is None or self._embedder.name != self.settings.memory.embedder:
+            from memory.embedder import make_embedder
+
             self._embedder = make_embedder(self.settings.memory.embedder)
         return self._embedder
 

@@ -1,5 +1,7 @@
-"""`python -m server`: the language server over stdio (same as `ponder serve`)."""
+"""`python -m server`: the language server over stdio (same as `ponder serve`, without parsing a
+command line: the fastest start)."""
 
-from server.cli import main
+from agent.settings import defaults
+from server.app import create_server
 
-main(["serve"])
+create_server(defaults()).start_io()

@@ -8,19 +8,21 @@ import logging
 import sys
 import threading
 from collections import OrderedDict
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
-from agent.pipeline import Answer
 from agent.services import Services
 from agent.settings import Settings
-from server import transport
+from server import VERSION, transport
 from server.documents import Documents
 from server.transport import PonderProtocol, StdinReader
+
+if TYPE_CHECKING:
+    from agent.pipeline import Answer
 
 log = logging.getLogger("ponder")
 RECENT_ANSWERS = 100
@@ -44,16 +46,9 @@ def quiet_expected_errors() -> None:
         logging.getLogger(name).addFilter(ExpectedErrors())
 
 
-def ponder_version() -> str:
-    try:
-        return version("ponder")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
 class PonderServer(LanguageServer):
     def __init__(self, settings: Settings, services: Services):
-        super().__init__("ponder", ponder_version(), protocol_cls=PonderProtocol)
+        super().__init__("ponder", VERSION, protocol_cls=PonderProtocol)
         self.settings = settings
         self.services = services
         self.documents = Documents(answers_per_document=settings.inline.answers_per_document)

@@ -6,6 +6,7 @@ REASON = (
 )
 ACCEPT = "ponder/accept"  # {id, answer?, note?} → {memoryId}
 REJECT = "ponder/reject"  # {id} → {memoryId}
+DEBUG_MODULES = "ponder/debug/modules"  # {} → {loaded: [heavy modules imported so far]}
 STATUS = "ponder/status"  # {} → {version, model, modelLoaded, gpuOffload, memoryPath, settings}
 
 # workspace/executeCommand commands

@@ -22,6 +22,7 @@ async def client(tmp_path):
     @client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
     def refresh(params) -> None:
         client.refreshes += 1
+
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("neovim"),

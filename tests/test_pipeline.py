@@ -153,7 +153,9 @@ def test_the_default_is_self_consistency_with_the_greedy_path_voting():
 def test_free_text_answers_are_never_called_confident(monkeypatch):
     from agent import calibration
 
-    monkeypatch.setattr(calibration, "TABLES", {"scripted": calibration.TABLES["qwen2.5-coder-1.5b"]})
+    monkeypatch.setattr(
+        calibration, "TABLES", {"scripted": calibration.TABLES["qwen2.5-coder-1.5b"]}
+    )
     engine = ScriptedEngine(["ANSWER: it reverses the string"])
     answer = run(task(strategy="self_consistency", samples=3), engine)
     assert answer.agreement == {"agree": 3, "paths": 3}

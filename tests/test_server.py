@@ -176,3 +176,19 @@ async def test_shutdown_then_exit_exits_zero(tmp_path):
     await client.shutdown_session()
     assert client._server.returncode == 0
     await client.stop()
+
+
+def test_nothing_heavy_is_imported_before_the_model_is_needed(tmp_path):
+    """numpy, llama.cpp, LanceDB, torch, tree-sitter and the engine load after `initialize` is
+    answered (the model preload starts at `initialized`), so an editor's start is not slowed."""
+    from tests.wire import WireServer
+
+    server = WireServer(tmp_path / "home", model="smollm2-135m")
+    try:
+        reply = server.request(
+            "initialize", {"processId": None, "rootUri": None, "capabilities": {}}
+        )
+        assert "result" in reply
+        assert server.request("ponder/debug/modules", {})["result"] == {"loaded": []}
+    finally:
+        server.close()

@@ -65,3 +65,11 @@ def test_top_p_one_samples_without_error():
     for _ in range(50):
         picked = _sample_rows(logits, rngs, temperature=1.0, top_p=1.0)
         assert ((0 <= picked) & (picked < 7)).all()
+
+
+def test_the_server_version_is_the_package_version():
+    from importlib.metadata import version
+
+    from server import VERSION
+
+    assert VERSION == version("ponder")

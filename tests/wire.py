@@ -14,10 +14,16 @@ from typing import Any
 
 
 class WireServer:
-    def __init__(self, home: Path, model: str = "scripted", extra_env: dict | None = None):
+    def __init__(
+        self,
+        home: Path,
+        model: str = "scripted",
+        extra_env: dict | None = None,
+        argv: list[str] | None = None,
+    ):
         env = dict(os.environ, PONDER_HOME=str(home), PONDER_MODEL=model, **(extra_env or {}))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server"],
+            argv or [sys.executable, "-m", "server"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -4,15 +4,21 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 from lsprotocol import types
 
-from agent.engine import build_info
 from agent.errors import PonderError
 from agent.settings import from_wire, to_wire
 from server import protocol
 from server.features.progress import WorkDone
+
+# Imported only when first needed, never before `initialize` is answered.
+HEAVY_MODULES = (
+    "numpy", "llama_cpp", "lancedb", "pyarrow", "sentence_transformers", "torch",
+    "tree_sitter", "tree_sitter_language_pack", "agent.engine", "memory.store",
+)  # fmt: skip
 
 
 def _ponder_section(wire: Any) -> Any:
@@ -59,7 +65,17 @@ def register(server) -> None:
         apply(params.settings)
 
     @server.feature(protocol.STATUS)
-    def status(params: Any) -> dict:
+    async def status(params: Any) -> dict:
+        # Off the event loop: it imports llama.cpp and may hash the model file.
+        return await asyncio.to_thread(status_now)
+
+    @server.feature(protocol.DEBUG_MODULES)
+    def debug_modules(params: Any) -> dict:
+        """Which heavy modules this process has imported (the startup test checks none are)."""
+        return {"loaded": sorted(m for m in HEAVY_MODULES if m in sys.modules)}
+
+    def status_now() -> dict:
+        from agent.engine import build_info
         from agent.models import status as model_status
         from agent.services import memory_uri
 

@@ -78,13 +78,16 @@ def register(server) -> None:
     # The same through workspace/executeCommand (code actions, editors without a plugin).
     @server.command(protocol.COMMAND_ACCEPT)
     async def accept_command(*args: Any) -> dict:
-        result = await _store(server, command_argument(args, protocol.COMMAND_ACCEPT), accepted=True)
+        result = await _store(
+            server, command_argument(args, protocol.COMMAND_ACCEPT), accepted=True
+        )
         server.tell("answer accepted into memory", types.MessageType.Info)
         return result
 
     @server.command(protocol.COMMAND_REJECT)
     async def reject_command(*args: Any) -> dict:
-        result = await _store(server, command_argument(args, protocol.COMMAND_REJECT), accepted=False)
+        result = await _store(
+            server, command_argument(args, protocol.COMMAND_REJECT), accepted=False
+        )
         server.tell("answer rejected (kept, never retrieved)", types.MessageType.Info)
         return result
-
