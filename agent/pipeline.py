@@ -148,11 +148,14 @@ def path_of(c: Completion) -> Path:
     return Path(found.answer, found.rationale, c.span_confidence(found.start, found.end), c.text)
 
 
-def _raw_confidence(strategy: str, result, sampled: int) -> float:
-    """Agreement for self-consistency (paths stopped early count as not agreeing); the chosen
-    path's answer-token margin otherwise."""
-    if strategy == "self_consistency":
-        return result.agree / sampled if sampled else 0.0
+def _raw_confidence(opts: ReasonSettings, result, sampled: int) -> float:
+    """Self-consistency: the winner's share of the votes (by margin when votes are weighted;
+    with early stopping, its paths over all sampled: stopped paths count as not agreeing).
+    Otherwise the chosen path's answer-token margin."""
+    if opts.strategy == "self_consistency":
+        if opts.early_stop:
+            return result.agree / sampled if sampled else 0.0
+        return result.share
     return result.winner.best().score if result.winner else 0.0
 
 
@@ -222,13 +225,14 @@ def run(
 
     report("voting", None)
     paths = [path_of(c) for c in completions if c.finish_reason != "stopped"]
-    result = vote(paths, similar)
+    weighted = opts.strategy == "self_consistency" and opts.weighted_vote
+    result = vote(paths, similar, weighted=weighted)
     if opts.strategy == "cot_decoding" and result.groups:
         # CoT-decoding keeps the path whose answer tokens the model is most sure of.
         result.winner = max(
             (g for g in result.groups if g.answer.strip()), key=lambda g: g.score, default=None
         )
-    raw = _raw_confidence(opts.strategy, result, len(completions))
+    raw = _raw_confidence(opts, result, len(completions))
     # The tables were fitted on value answers ("what does f(x) return?"); free-text answers keep
     # their raw agreement or margin and are never called confident.
     calibrated = result.winner is not None and normalise(result.winner.answer)[0] == "value"
