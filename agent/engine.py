@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from agent.errors import Cancelled, PonderError
+from agent.speculation import Drafter
 
 Messages = list[dict[str, str]]
 # on_token(sequence index, text so far, tokens generated so far over all sequences)
@@ -85,6 +86,9 @@ class DecodeStats:
 
     prompt_s: float = 0.0
     steps: dict[int, list[float]] = field(default_factory=dict)  # live paths → [steps, seconds]
+
+    drafted: int = 0  # speculation: tokens proposed by prompt lookup, and how many were kept
+    draft_accepted: int = 0
 
     def add_step(self, rows: int, seconds: float) -> None:
         entry = self.steps.setdefault(rows, [0, 0.0])
@@ -166,8 +170,10 @@ class LlamaEngine:
         context_size: int = 8192,
         gpu_layers: int = -1,
         threads: int = 0,
+        speculation: str = "ngram",
     ):
         self.model_path = model_path
+        self.speculation = speculation  # "ngram": prompt lookup on greedy paths; "off"
         self.name = name
         self.context_size = context_size
         self.gpu_layers = gpu_layers
@@ -321,8 +327,9 @@ class LlamaEngine:
 
         with self.lock:
             return self._decode(
-                messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag, stop_when
-            )
+                messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag, stop_when,
+                greedy_seqs=greedy_rows,
+            )  # fmt: skip
 
     def branch(
         self,
@@ -344,7 +351,10 @@ class LlamaEngine:
             return logits.argmax(axis=1)
 
         with self.lock:
-            return self._decode(messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag)
+            return self._decode(
+                messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag,
+                greedy_seqs=set(range(k)),  # every branch continues greedily after its first token
+            )  # fmt: skip
 
     def _decode(
         self,
@@ -357,6 +367,7 @@ class LlamaEngine:
         on_token,
         answer_tag=None,
         stop_when=None,
+        greedy_seqs: set[int] = frozenset(),  # type: ignore[assignment]
     ) -> list[Completion]:
         """The batched decode loop behind `sample` and `branch`.
 
@@ -401,6 +412,11 @@ class LlamaEngine:
         raw = [b""] * k
         pos = [n_prompt] * k  # the next KV position of each sequence
         conclude_left: dict[int, int] = {}  # sequences concluding → tokens they may still add
+        # Speculation (greedy sequences only): a drafter per sequence; the drafts fed in the last
+        # step; the drafted tokens the model confirmed, already in the KV cache, to append next.
+        drafters = {s: Drafter(prompt) for s in greedy_seqs} if self.speculation == "ngram" else {}
+        drafts: dict[int, list[int]] = {}
+        confirmed: dict[int, list[tuple[int, float, float]]] = {}
         live = list(range(k))
         logits = np.repeat(self._logits(1), k, axis=0)
         try:
@@ -410,54 +426,66 @@ class LlamaEngine:
             generated = 0
             while True:
                 probs, margins = _prob_and_margin(logits, chosen)
-                feed: list[tuple[int, list[int]]] = []
+                feed: list[tuple[int, list[int], int]] = []  # (seq, tokens, first logits index)
                 for row, seq in enumerate(live):
-                    token = int(chosen[row])
                     result = results[seq]
-                    if llama_cpp.llama_vocab_is_eog(self._vocab, token):
-                        result.finish_reason = "length" if result.concluded else "stop"
-                        continue
-                    raw[seq] = self._append(result, raw[seq], token, probs[row], margins[row])
-                    generated += 1
-                    if on_token:
-                        on_token(seq, result.text, generated)
-                    if _cut_at_stop(result, stop) or (
-                        answer_tag
-                        and _cut_after_answer_line(result, answer_tag, seq in conclude_left)
-                    ):
-                        result.finish_reason = "length" if result.concluded else "stop"
-                        continue
-                    tokens = [token]
-                    if seq in conclude_left:
-                        conclude_left[seq] -= 1
-                        if conclude_left[seq] <= 0:
-                            result.finish_reason = "length"
-                            continue
-                    elif len(result.tokens) >= max_tokens:
-                        if not answer_tag:
-                            result.finish_reason = "length"
-                            continue
-                        # Conclude: finish the answer line, writing the tag first when missing.
-                        result.concluded = True
-                        conclude_left[seq] = CONCLUDE_TOKENS
-                        if answer_tag not in result.text:
-                            for t in tag_tokens:
-                                raw[seq] = self._append(result, raw[seq], t, 1.0, 1.0)
-                            tokens += tag_tokens
-                    feed.append((seq, tokens))
+                    steps = [*confirmed.pop(seq, []), (int(chosen[row]), probs[row], margins[row])]
+                    for i, (token, prob, margin) in enumerate(steps):
+                        if llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                            result.finish_reason = "length" if result.concluded else "stop"
+                            break
+                        raw[seq] = self._append(result, raw[seq], token, prob, margin)
+                        generated += 1
+                        if seq in drafters:
+                            drafters[seq].add(token)
+                        if on_token:
+                            on_token(seq, result.text, generated)
+                        if _cut_at_stop(result, stop) or (
+                            answer_tag
+                            and _cut_after_answer_line(result, answer_tag, seq in conclude_left)
+                        ):
+                            result.finish_reason = "length" if result.concluded else "stop"
+                            break
+                        if i < len(steps) - 1:
+                            continue  # a confirmed draft token: already in the KV cache
+                        tokens = [token]
+                        if seq in conclude_left:
+                            conclude_left[seq] -= 1
+                            if conclude_left[seq] <= 0:
+                                result.finish_reason = "length"
+                                break
+                        elif len(result.tokens) >= max_tokens:
+                            if not answer_tag:
+                                result.finish_reason = "length"
+                                break
+                            # Conclude: finish the answer line, writing the tag first if missing.
+                            result.concluded = True
+                            conclude_left[seq] = CONCLUDE_TOKENS
+                            drafters.pop(seq, None)
+                            if answer_tag not in result.text:
+                                for t in tag_tokens:
+                                    raw[seq] = self._append(result, raw[seq], t, 1.0, 1.0)
+                                tokens += tag_tokens
+                        elif seq in drafters:
+                            # Room for the draft and the token after it, before max_tokens.
+                            room = max_tokens - len(result.tokens) - 1
+                            drafts[seq] = drafters[seq].propose(room)
+                            tokens += drafts[seq]
+                        feed.append((seq, tokens, len(tokens) - 1 - len(drafts.get(seq, []))))
                 if not feed:
                     break
                 if stop_when and len(feed) < len(live):  # some paths just finished
                     finished = [r for r in results if r.finish_reason != "running"]
                     if stop_when(finished, len(feed)):
-                        for seq, _ in feed:
+                        for seq, _, _ in feed:
                             results[seq].finish_reason = "stopped"
                         break
                 _check(cancel)
-                live = [seq for seq, _ in feed]
+                live = [seq for seq, _, _ in feed]
                 step_started = time.perf_counter()
                 self._decode_step(feed, pos)
-                logits = self._logits(len(live))
+                rows = self._logits(sum(len(tokens) - first for _, tokens, first in feed))
+                logits = self._verify(feed, rows, drafts, drafters, confirmed, pos, mem)
                 chosen = pick(logits, live, False)
                 for row, seq in enumerate(live):  # concluding paths continue greedily
                     if seq in conclude_left:
@@ -468,7 +496,38 @@ class LlamaEngine:
             for s in range(1, k):
                 llama_cpp.llama_memory_seq_rm(mem, s, -1, -1)
             llama_cpp.llama_memory_seq_rm(mem, 0, n_prompt, -1)
+        stats.drafted = sum(d.proposed for d in drafters.values())
+        stats.draft_accepted = sum(d.accepted for d in drafters.values())
         return results
+
+    def _verify(self, feed, rows, drafts, drafters, confirmed, pos, mem) -> np.ndarray:
+        """Check each sequence's draft against the model's own argmax; keep the longest agreeing
+        prefix (into `confirmed`), drop the KV cells of the rest. Returns one logits row per
+        sequence: the one after its last kept token, to pick its next token from."""
+        import llama_cpp
+
+        out = np.empty((len(feed), rows.shape[1]), dtype=rows.dtype)
+        at = 0
+        for row, (seq, tokens, first) in enumerate(feed):
+            draft = drafts.pop(seq, [])
+            kept = 0
+            while kept < len(draft) and int(rows[at + kept].argmax()) == draft[kept]:
+                kept += 1
+            if draft:
+                probs, margins = _prob_and_margin(
+                    rows[at : at + kept], np.asarray(draft[:kept], dtype=np.int64)
+                )
+                confirmed[seq] = [
+                    (draft[i], float(probs[i]), float(margins[i])) for i in range(kept)
+                ]
+                drafters[seq].accept(len(draft), kept)
+                rejected = len(draft) - kept
+                if rejected:
+                    pos[seq] -= rejected
+                    llama_cpp.llama_memory_seq_rm(mem, seq, pos[seq], -1)
+            out[row] = rows[at + kept]
+            at += len(tokens) - first
+        return out
 
     def _append(self, result: Completion, raw: bytes, token: int, prob, margin) -> bytes:
         """Add one token to a path; returns the path's raw bytes (text is their utf-8 prefix)."""
@@ -511,17 +570,18 @@ class LlamaEngine:
             self._run_batch()
             self._cached = prompt[: start + len(chunk)]
 
-    def _decode_step(self, feed: list[tuple[int, list[int]]], pos: list[int]) -> None:
-        """One decode: each sequence's new tokens at its next positions, logits for its last."""
+    def _decode_step(self, feed: list[tuple[int, list[int], int]], pos: list[int]) -> None:
+        """One decode: each sequence's new tokens at its next positions, logits for its tokens
+        from index `first` on (the last one; with a draft, the chosen token and the draft's)."""
         b = self._batch
         i = 0
-        for seq, tokens in feed:
+        for seq, tokens, first in feed:
             for j, token in enumerate(tokens):
                 b.token[i] = token
                 b.pos[i] = pos[seq]
                 b.n_seq_id[i] = 1
                 b.seq_id[i][0] = seq
-                b.logits[i] = j == len(tokens) - 1
+                b.logits[i] = j >= first
                 pos[seq] += 1
                 i += 1
         b.n_tokens = i

@@ -182,3 +182,45 @@ def test_a_closed_engine_refuses_instead_of_loading_the_model_again():
     with pytest.raises(PonderError, match="model was changed"):
         engine.sample(PROMPT, k=1, max_tokens=4)
     assert engine._ctx is None
+
+
+COPYING = [
+    {
+        "role": "user",
+        "content": "Trace this code line by line, repeating each line before explaining it:\n"
+        "def total(prices, quantities):\n    result = 0\n    for price, quantity in "
+        "zip(prices, quantities):\n        result = result + price * quantity\n    return result\n",
+    }
+]
+
+
+def same_up_to_near_ties(a, b, tie: float = 0.1) -> bool:
+    """Token for token, except that paths may part at a near-tie: llama.cpp's kernels round
+    differently for different batch shapes (margins move by up to ~0.08 on this tiny model), which
+    flips near-ties (it happens between k=1 and k=3 without speculation too)."""
+    for i, (x, y) in enumerate(zip(a.tokens, b.tokens, strict=False)):
+        if x != y:
+            assert min(a.margins[i], b.margins[i]) < tie, (i, a.margins[i], b.margins[i])
+            return True
+    return len(a.tokens) == len(b.tokens)
+
+
+@pytest.mark.parametrize("prompt", [PROMPT, COPYING], ids=["prose", "copies"])
+def test_speculation_gives_greedy_output_token_for_token(engine, prompt):
+    engine.speculation = "off"
+    single = engine.sample(prompt, k=1, max_tokens=96)[0]
+    plain = engine.sample(prompt, k=3, max_tokens=96)
+    branches_plain = engine.branch(prompt, k=3, max_tokens=48)
+    engine.speculation = "ngram"
+    fast_single = engine.sample(prompt, k=1, max_tokens=96)[0]
+    stats = engine.last_stats
+    fast = engine.sample(prompt, k=3, max_tokens=96)
+    branches_fast = engine.branch(prompt, k=3, max_tokens=48)
+    # Rejected draft cells left nothing behind: the next request is as on a fresh cache.
+    again = engine.sample(prompt, k=1, max_tokens=96)[0]
+    assert same_up_to_near_ties(fast_single, single)
+    assert same_up_to_near_ties(again, single)
+    for a, b in zip(fast + branches_fast, plain + branches_plain, strict=True):
+        assert same_up_to_near_ties(a, b)
+    if prompt is COPYING:
+        assert stats.draft_accepted > 0, (stats.drafted, stats.draft_accepted)
