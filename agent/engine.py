@@ -100,6 +100,7 @@ class Engine(Protocol):
     """What the pipeline needs from a model. `LlamaEngine` is the real one, `ScriptedEngine` the fake."""
 
     name: str
+    speculation: str  # "ngram" or "off"
 
     def load(self) -> None: ...
 

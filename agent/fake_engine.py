@@ -18,6 +18,7 @@ class ScriptedEngine:
         self.script = script or ["The code adds its two arguments.\nANSWER: it returns a + b"]
         self.delay = delay
         self.name = name
+        self.speculation = "off"  # the real engine's setting; nothing to speculate here
         self.calls: deque[dict] = deque(maxlen=50)  # the latest calls, for tests; bounded
         self.lock = threading.RLock()
         self._next = 0

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # numpy, llama.cpp and LanceDB load on first use, not with th
     from memory.store import TraceStore
 
 Progress = Callable[[str, int | None], None]
+AUTO_SPECULATION = "ngram"  # what "auto" means on CPU and GPU alike (README, "Performance")
 SIMILAR_COSINE = 0.7  # free-form answers this close (MiniLM cosine) count as the same answer
 
 
@@ -85,6 +86,9 @@ class Services:
                     progress("loading model", None)
                 engine.load()
                 self._engine, self._engine_key = engine, self._key()
+            # Changes nothing but the next decode: no reload.
+            speculation = self.settings.speculation
+            self._engine.speculation = AUTO_SPECULATION if speculation == "auto" else speculation
             return self._engine
 
     @property
