@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from agent import calibration, context, prompts
 from agent.answer import extract, normalise
 from agent.settings import ReasonSettings
-from agent.vote import Path, decided, key_of, vote
+from agent.vote import Ballot, decided, key_of, vote
 
 if TYPE_CHECKING:  # numpy and llama.cpp load with the engine, not with the server
     from agent.engine import Completion, Engine
@@ -143,9 +143,9 @@ def _vote_decided(finished: list[Completion], running: int) -> bool:
     return decided([key_of(extract(c.text).answer) for c in finished], running)
 
 
-def path_of(c: Completion) -> Path:
+def path_of(c: Completion) -> Ballot:
     found = extract(c.text)
-    return Path(found.answer, found.rationale, c.span_confidence(found.start, found.end), c.text)
+    return Ballot(found.answer, found.rationale, c.span_confidence(found.start, found.end), c.text)
 
 
 def _raw_confidence(opts: ReasonSettings, result, sampled: int) -> float:
@@ -241,7 +241,7 @@ def run(
     if result.winner is None:
         confidence = 0.0
     winner = result.winner
-    best = winner.best() if winner else (paths[0] if paths else Path("", "", 0.0))
+    best = winner.best() if winner else (paths[0] if paths else Ballot("", "", 0.0))
     if winner and paths and completions[0].finish_reason != "stopped":
         if any(p is paths[0] for p in winner.paths):
             best = paths[0]  # the path the user watched being written

@@ -9,11 +9,11 @@ None, so reasoning goes on without memory.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from agent import models
 from agent.errors import PonderError
+from agent.pipeline import Progress
 from agent.settings import Settings
 
 if TYPE_CHECKING:  # numpy, llama.cpp and LanceDB load on first use, not with the server
@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # numpy, llama.cpp and LanceDB load on first use, not with th
     from memory.embedder import Embedder
     from memory.store import TraceStore
 
-Progress = Callable[[str, int | None], None]
 AUTO_SPECULATION = "ngram"  # what "auto" means on CPU and GPU alike (README, "Performance")
 SIMILAR_COSINE = 0.7  # free-form answers this close (MiniLM cosine) count as the same answer
 

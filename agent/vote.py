@@ -18,7 +18,9 @@ NO_ANSWER = ("none",)
 
 
 @dataclass
-class Path:
+class Ballot:
+    """One reasoning path, as it votes."""
+
     answer: str
     rationale: str
     score: float  # this path's own confidence (answer-token margin)
@@ -28,7 +30,7 @@ class Path:
 @dataclass
 class Group:
     answer: str  # the representative answer (from the group's most confident path)
-    paths: list[Path] = field(default_factory=list)
+    paths: list[Ballot] = field(default_factory=list)
     weight: float = 0.0
 
     @property
@@ -39,7 +41,7 @@ class Group:
     def score(self) -> float:
         return sum(p.score for p in self.paths)
 
-    def best(self) -> Path:
+    def best(self) -> Ballot:
         return max(self.paths, key=lambda p: p.score)
 
 
@@ -48,7 +50,7 @@ def key_of(answer: str) -> tuple:
 
 
 def group(
-    paths: Sequence[Path],
+    paths: Sequence[Ballot],
     similar: Callable[[str, str], bool] | None = None,
     weighted: bool = False,
 ) -> list[Group]:
@@ -92,7 +94,7 @@ class Vote:
 
 
 def vote(
-    paths: Sequence[Path],
+    paths: Sequence[Ballot],
     similar: Callable[[str, str], bool] | None = None,
     weighted: bool = False,
 ) -> Vote:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from agent import models, pipeline  # noqa: E402
 from agent.engine import LlamaEngine, build_info  # noqa: E402
-from agent.evaluate import load_items, question_for  # noqa: E402
+from server.cli.evaluation.harness import load_items, question_for  # noqa: E402
 
 
 def decode(engine: LlamaEngine, messages, tokens: int, speculation: str):

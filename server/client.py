@@ -117,7 +117,6 @@ class Spinner:
         self.stream = stream
         self.tty = stream.isatty()
         self.frame = 0
-        self.last = ""
         self.last_phase = ""
 
     def show(self, text: str) -> None:
@@ -127,7 +126,6 @@ class Spinner:
         elif text.split(":")[0] != self.last_phase:  # a log, not a terminal: one line a phase
             self.last_phase = text.split(":")[0]
             self.stream.write(f"{text}\n")
-        self.last = text
         self.stream.flush()
 
     def clear(self) -> None:

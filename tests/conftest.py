@@ -16,3 +16,11 @@ def _isolated_home(tmp_path, monkeypatch):
     """Each test gets its own PONDER_HOME (models are symlinked or re-assembled there)."""
     monkeypatch.setenv("PONDER_HOME", str(tmp_path / "ponder-home"))
     monkeypatch.delenv("PONDER_MODEL", raising=False)
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+    """Every test under tests/e2e/ runs the real thing (a GGUF model, Neovim, the embedder):
+    marked `e2e`, so `pytest -m "not e2e"` is the fast lane (unit and scripted-engine tests)."""
+    for item in items:
+        if "/tests/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)

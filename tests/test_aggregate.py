@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-from agent import aggregate, calibration, evaluate
+from agent import calibration
 from agent.errors import PonderError
+from server.cli.evaluation import aggregate
+from server.cli.evaluation import harness as evaluate
 
 
 def item(answers, correct, tokens=None, margins=None):

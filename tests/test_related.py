@@ -1,6 +1,6 @@
 """Related questions for the memory protocol: mutated inputs, true outputs by running f."""
 
-from agent import related
+from server.cli.evaluation import related
 
 
 def test_a_mutated_input_gets_its_true_output():

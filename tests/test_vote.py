@@ -1,10 +1,10 @@
 import pytest
 
-from agent.vote import NO_ANSWER, Path, decided, vote
+from agent.vote import NO_ANSWER, Ballot, decided, vote
 
 
 def p(answer, score=0.5):
-    return Path(answer, "why", score)
+    return Ballot(answer, "why", score)
 
 
 def test_majority_wins_and_confidence_is_share():

@@ -2,18 +2,18 @@
 
 from agent.services import Services
 from agent.settings import Settings
-from agent.vote import Path, vote
+from agent.vote import Ballot, vote
 
 
 def test_paraphrased_answers_are_one_vote_and_different_ones_are_not():
     services = Services(Settings())
     paths = [
-        Path("It reverses the string", "", 0.5),
-        Path("It returns the string reversed", "", 0.5),
-        Path("It sorts the list of numbers", "", 0.5),
-        Path("It returns the sum of the list", "", 0.5),
-        Path("It adds up all the numbers in the list and returns the total", "", 0.5),
-        Path("It returns the string backwards", "", 0.5),
+        Ballot("It reverses the string", "", 0.5),
+        Ballot("It returns the string reversed", "", 0.5),
+        Ballot("It sorts the list of numbers", "", 0.5),
+        Ballot("It returns the sum of the list", "", 0.5),
+        Ballot("It adds up all the numbers in the list and returns the total", "", 0.5),
+        Ballot("It returns the string backwards", "", 0.5),
     ]
     result = vote(paths, services.similar)
     counts = sorted(g.count for g in result.groups)

@@ -17,11 +17,11 @@ import math
 import re
 import statistics
 from dataclasses import dataclass
-from pathlib import Path as FilePath
+from pathlib import Path
 
 from agent import calibration
 from agent.errors import PonderError
-from agent.vote import NO_ANSWER, Path, decided, key_of, vote
+from agent.vote import NO_ANSWER, Ballot, decided, key_of, vote
 
 ADAPTIVE_FIRST = 3
 HIGH = calibration.CONFIDENT_AT
@@ -113,7 +113,7 @@ class Report:
             agree = sum(_same(best, p) for p in used)
             return Outcome(best["answer"], best["correct"], best["margin"], agree, len(used),
                            tokens, seconds)  # fmt: skip
-        ballots = [Path(p["answer"], "", p["margin"], p["text"]) for p in used]
+        ballots = [Ballot(p["answer"], "", p["margin"], p["text"]) for p in used]
         result = vote(ballots, weighted=rule.vote == "weighted")
         if result.winner is None:
             return Outcome("", False, 0.0, 0, len(used), tokens, seconds)
@@ -286,7 +286,7 @@ def calibration_tables(report: Report, rules: list[Rule]) -> str:
     return "\n".join(lines)
 
 
-def plot(report: Report, rules: list[Rule], file: FilePath) -> None:
+def plot(report: Report, rules: list[Rule], file: Path) -> None:
     """Reliability diagram (calibrated, cross-fitted) per rule, and accuracy vs k."""
     try:
         import matplotlib

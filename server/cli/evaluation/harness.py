@@ -139,7 +139,7 @@ def table(summaries: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-# ---- saved paths: sample once, aggregate offline (agent/aggregate.py) ----------------------------
+# ---- saved paths: sample once, aggregate offline (aggregate.py) ---------------------------------------
 
 PATHS_FORMAT = "ponder-paths"
 PATHS_VERSION = 1
@@ -251,7 +251,7 @@ def read_paths(file: Path, model: str | None = None) -> tuple[dict, list[dict]]:
     return header, items
 
 
-# ---- memory on related questions (agent/related.py) -----------------------------------------
+# ---- memory on related questions (server/cli/evaluation/related.py) -----------------------------------------
 
 
 @dataclass

@@ -1,0 +1,5 @@
+"""`python -m server.cli ARGS`: the `ponder` command."""
+
+from server.cli import main
+
+main()

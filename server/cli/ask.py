@@ -1,0 +1,131 @@
+"""`ponder ask`: start `ponder serve`, ask one question over LSP, print the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+from agent.errors import PonderError
+
+
+def parse_location(location: str) -> tuple[Path, int | None, int | None]:
+    m = re.fullmatch(r"(.+?)(?::(\d+))?(?::(\d+))?", location)
+    assert m
+    path = Path(m.group(1))
+    if not path.is_file():
+        raise PonderError(f"no such file: {path}")
+    line = int(m.group(2)) if m.group(2) else None
+    col = int(m.group(3)) if m.group(3) else None
+    if line is not None and line < 1 or col is not None and col < 1:
+        raise PonderError("LINE and COL are 1-based")
+    return path, line, col
+
+
+async def ask_main(args) -> int:
+    from server.client import LspError, Spinner, StdioClient
+
+    path, line, col = parse_location(args.location)
+    spinner = Spinner()
+    messages: list[str] = []
+
+    def on_notification(method: str, params) -> None:
+        if method == "$/progress":
+            value = params.get("value", {})
+            text = value.get("message") or value.get("title") or ""
+            if value.get("kind") == "end":
+                spinner.show(text)
+                spinner.clear()
+            elif text:
+                spinner.show(text)
+        elif method == "window/showMessage":
+            messages.append(params.get("message", ""))
+
+    client = StdioClient(on_notification)
+    await client.start([sys.executable, "-m", "server.cli", "serve"], env=dict(os.environ))
+    options = {"model": args.model} if args.model else {}
+    await client.request(
+        "initialize",
+        {
+            "processId": os.getpid(),
+            "rootUri": None,
+            "capabilities": {"window": {"workDoneProgress": True}},
+            "initializationOptions": options,
+        },
+    )
+    client.notify("initialized", {})
+    uri = path.resolve().as_uri()
+    text = path.read_text(encoding="utf-8", errors="replace")
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "", "version": 1, "text": text}},
+    )
+    params: dict = {"textDocument": {"uri": uri}, "workDoneToken": "ponder-ask"}
+    if line is not None:
+        params["position"] = {"line": line - 1, "character": (col or 1) - 1}
+    if args.question:
+        params["question"] = args.question
+    reason_options = {}
+    if args.strategy:
+        reason_options["strategy"] = args.strategy
+    if args.samples:
+        reason_options["samples"] = args.samples
+    if args.step_back:
+        reason_options["stepBack"] = True
+    if reason_options:
+        params["options"] = reason_options
+
+    started = time.perf_counter()
+    request = asyncio.ensure_future(client.request("ponder/reason", params))
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, lambda: client.cancel(client.last_request_id))
+    try:
+        result = await request
+    except LspError as e:
+        spinner.clear()
+        for m in messages:
+            print(m, file=sys.stderr)
+        print(f"ponder: {e}", file=sys.stderr)
+        await client.close()
+        return 130 if e.code == -32800 else 1
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    spinner.clear()
+    await client.close()
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print_answer(result, time.perf_counter() - started)
+    return 0
+
+
+def print_answer(result: dict, seconds: float) -> None:
+    uncertain = result.get("verdict") == "uncertain"
+    print(
+        f"Answer: {result['answer']}" + ("   (UNCERTAIN: do not rely on it)" if uncertain else "")
+    )
+    print(f"Confidence: {result['confidence']:.2f} ({result.get('verdict', '?')}), "
+          f"{agreement_text(result)}  ({result['strategy']})")  # fmt: skip
+    if uncertain and result["confidence"] >= 0.8:
+        print("  (agreement only: confidence is calibrated for values, not for free text)")
+    if result.get("principle"):
+        print(f"\nPrinciple: {result['principle']}")
+    print(f"\nReasoning:\n{result['rationale']}")
+    usage = result["usage"]
+    print(
+        f"\n[{result['model']}: {usage['promptTokens']} prompt + {usage['completionTokens']} "
+        f"generated tokens, {usage['seconds']:.1f} s model time, {seconds:.1f} s in all]"
+    )
+
+
+def agreement_text(result: dict) -> str:
+    agreement = result.get("agreement") or {}
+    agree, paths = agreement.get("agree", 0), agreement.get("paths", 1)
+    if paths <= 1:
+        return "one path"
+    return f"{agree} of {paths} paths agree"

@@ -1,0 +1,52 @@
+"""`ponder doctor` (the llama.cpp build, the model) and `ponder models`."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from agent import models
+from agent.settings import defaults
+
+
+def doctor_main() -> None:
+    from agent.engine import build_info
+
+    info = build_info()
+    settings = defaults()
+    print(f"llama-cpp-python {info['llama_cpp_python']}")
+    print(f"GPU offload: {'supported' if info['gpu_offload'] else 'not supported (CPU build)'}")
+    print(f"llama.cpp: {info['system_info']}")
+    print(f"PONDER_HOME: {models.ponder_home()}")
+    status = models.status(settings.model)
+    print(f"model: {status['model']} ({status.get('description', 'a GGUF file')})")
+    print(f"  path: {status['path']}")
+    if "packages_installed" in status:
+        print(f"  packages installed: {'yes' if status['packages_installed'] else 'no'}")
+        if not status["packages_installed"]:
+            print(f"  install: {status['install']}")
+    print(f"  sha256: {status['sha256']}")
+
+
+def models_main(args) -> None:
+    if args.prepare:
+        started = time.perf_counter()
+
+        shown = [-1]
+
+        def progress(done: int, total: int) -> None:
+            percent = done * 100 // total
+            if percent // 10 != shown[0] // 10:  # every 10%
+                shown[0] = percent
+                print(f"{args.prepare}: checking {percent}%", file=sys.stderr)
+
+        resolved = models.resolve(args.prepare, progress=progress)
+        print(f"{resolved.name}: {resolved.path} ({time.perf_counter() - started:.1f} s)")
+        return
+    for spec in models.MODELS.values():
+        status = models.status(spec.alias)
+        mark = "*" if spec.alias == models.DEFAULT_MODEL else " "
+        state = (
+            "installed" if status["packages_installed"] else f"not installed: {spec.install_hint()}"
+        )
+        print(f"{mark} {spec.alias:20} {spec.description:40} {state}")

@@ -1,0 +1,190 @@
+"""`ponder eval`: cruxeval (ask items, or --save-paths), aggregate (voting rules on saved paths),
+related (memory on related questions). The harness lives in server/cli/evaluation/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from agent.errors import PonderError
+from agent.settings import defaults
+
+
+def run(args) -> None:
+    if args.benchmark == "aggregate":
+        aggregate_main(args)
+    elif args.benchmark == "related":
+        related_main(args)
+    elif args.save_paths:
+        sample_paths_main(args)
+    else:
+        eval_main(args)
+
+
+def _eval_setup(args, limit: int | None):
+    """The items, settings and loaded engine an `eval` command runs on."""
+    from agent.services import make_engine
+    from server.cli.evaluation import harness as evaluate
+
+    data = Path(args.data)
+    if not data.is_file():
+        raise PonderError(f"no such data file: {data}")
+    items = evaluate.load_items(data, limit, args.offset)
+    settings = defaults()
+    if args.model:
+        settings.model = args.model
+    if getattr(args, "temperature", None) is not None:
+        settings.reason.temperature = args.temperature
+    engine = make_engine(settings)
+    engine.load()
+    return data, items, settings, engine
+
+
+def eval_main(args) -> None:
+    import dataclasses
+
+    from server.cli.evaluation import harness as evaluate
+
+    names = [n.strip() for n in args.strategies.split(",") if n.strip()]
+    unknown = [n for n in names if n not in evaluate.STRATEGIES]
+    if unknown:
+        raise PonderError(
+            f"unknown strategy {', '.join(unknown)}: use {', '.join(evaluate.STRATEGIES)}"
+        )
+    data, items, settings, engine = _eval_setup(args, args.limit)
+    base = dataclasses.replace(settings.reason, samples=args.samples, max_tokens=args.max_tokens)
+    recall = remember = None
+    if args.memory:
+        from memory.embedder import make_embedder
+        from memory.store import TraceStore
+
+        store = TraceStore(args.memory, make_embedder("minilm")).open()
+
+        def recall(question: str, code: str) -> list[dict]:
+            return store.search(question, code, k=settings.memory.top_k)
+
+        if args.remember:
+
+            def remember(answer) -> None:
+                store.add({**dataclasses.asdict(answer), "tags": ["eval"]})
+    elif args.remember:
+        raise PonderError("--remember needs --memory PATH")
+    print(f"{len(items)} items from {data}, model {engine.name}", file=sys.stderr)
+    summaries, everything = {}, []
+    for name in names:
+
+        def on_item(n: int, r, name=name) -> None:
+            mark = "ok " if r.correct else "-- "
+            print(f"[{name} {n + 1}/{len(items)}] {mark}{r.id}: {r.prediction!r:.60} "
+                  f"(true {r.expected!r:.40}, conf {r.confidence:.2f}, {r.seconds:.1f} s)",
+                  file=sys.stderr)  # fmt: skip
+
+        results = evaluate.run_strategy(items, engine, name, base, on_item, recall, remember)
+        summaries[name] = evaluate.summarise(results)
+        everything += [dataclasses.asdict(r) for r in results]
+    print(evaluate.table(summaries))
+    if args.json:
+        out = {"model": engine.name, "data": str(data), "offset": args.offset, "samples": args.samples,
+               "max_tokens": args.max_tokens, "summaries": summaries, "items": everything}  # fmt: skip
+        Path(args.json).write_text(json.dumps(out, indent=1))
+    scores = " ".join(f"{name}={s['accuracy']:.3f}" for name, s in summaries.items())
+    print(f"RESULT n={len(items)} {scores}")
+
+
+def sample_paths_main(args) -> None:
+    """`ponder eval cruxeval --save-paths FILE`: sample every item's paths once, saved as JSONL."""
+    from server.cli.evaluation import harness as evaluate
+
+    data, items, settings, engine = _eval_setup(args, args.limit)
+    header = evaluate.paths_header(engine, data, args.offset, args.samples, settings.reason.temperature,
+                                   settings.reason.top_p, args.max_tokens, settings.reason.seed)  # fmt: skip
+    file = Path(args.save_paths)
+    done, out = evaluate.open_paths_file(file, header)
+    todo = [it for it in items if it.get("id", "") not in done]
+    print(f"{len(items)} items from {data} ({len(items) - len(todo)} already in {file}), "
+          f"model {engine.name}, 1 greedy + {args.samples} paths at T={settings.reason.temperature}",
+          file=sys.stderr)  # fmt: skip
+    with out:
+        for n, item in enumerate(todo, start=1):
+            saved = evaluate.sample_item(item, engine, header)
+            out.write(json.dumps(saved) + "\n")
+            out.flush()
+            right = sum(p["correct"] for p in saved["paths"])
+            greedy = "ok" if saved["paths"][0]["correct"] else "--"
+            print(f"[{n}/{len(todo)}] {saved['id']}: greedy {greedy}, {right}/{len(saved['paths'])} "
+                  f"paths right, {saved['seconds']:.1f} s", file=sys.stderr)  # fmt: skip
+    aggregate_main(argparse.Namespace(file=str(file), rules="greedy,majority+greedy@" +
+                                      str(args.samples + 1), model=None, plot=None,
+                                      fit_calibration=False, json=None, rescore=False))  # fmt: skip
+
+
+def related_main(args) -> None:
+    import dataclasses
+    import tempfile
+
+    from memory.embedder import make_embedder
+    from memory.store import TraceStore
+    from server.cli.evaluation import harness as evaluate
+    from server.cli.evaluation import related
+
+    data, items, settings, engine = _eval_setup(args, None)
+    pairs = []
+    for item in items:
+        second = related.related_item(item)
+        if second is not None:
+            pairs.append((item, second))
+        if len(pairs) >= args.limit:
+            break
+    options = dataclasses.replace(settings.reason, strategy="greedy", step_back=False)
+    folder = args.store or tempfile.mkdtemp(prefix="ponder-related-")
+    store = TraceStore(folder, make_embedder(settings.memory.embedder)).open()
+    print(f"{len(pairs)} pairs from {data}, model {engine.name}, memory {folder}", file=sys.stderr)
+
+    def on_item(n: int, r) -> None:
+        print(f"[{n + 1}/{len(pairs)}] {r.id}: A {'ok' if r.a_correct else '--'}, "
+              f"B off {'ok' if r.b_off else '--'}, B on {'ok' if r.b_on else '--'} "
+              f"({r.b_on_memories} memories)", file=sys.stderr)  # fmt: skip
+
+    results = evaluate.run_related(pairs, engine, options, store, settings.memory.top_k, on_item)
+    s = evaluate.summarise_related(results)
+    print(f"pairs {s['n']}: A right {s['a_accuracy']:.3f}; B memory off {s['b_off']:.3f}, "
+          f"on {s['b_on']:.3f} (+{s['b_on_wins']}/-{s['b_on_losses']}; {s['retrieved_same']} "
+          f"retrieved their A); unrelated memories shown on {s['unrelated_n']} B items, "
+          f"accuracy change over all B {s['unrelated_change']:+.3f}")  # fmt: skip
+    print(f"RESULT n={s['n']} memory_off={s['b_off']:.3f} memory_on={s['b_on']:.3f} "
+          f"unrelated_change={s['unrelated_change']:+.3f}")  # fmt: skip
+    if args.json:
+        rows = [dataclasses.asdict(r) for r in results]
+        Path(args.json).write_text(json.dumps({"summary": s, "pairs": rows}, indent=1))
+
+
+def aggregate_main(args) -> None:
+    from server.cli.evaluation import aggregate
+    from server.cli.evaluation import harness as evaluate
+
+    header, items = evaluate.read_paths(Path(args.file), args.model)
+    if not items:
+        raise PonderError(f"{args.file} holds no items yet")
+    if args.rescore:
+        print(
+            f"re-extracted: {evaluate.rescore(items)} paths changed their answer", file=sys.stderr
+        )
+    rules = [aggregate.parse_rule(r) for r in args.rules.split(",") if r.strip()]
+    report = aggregate.Report(header, items)
+    summaries = {rule.name: report.summarise(rule) for rule in rules}
+    print(
+        f"{len(items)} items, model {header['model']}, T={header['temperature']}, "
+        f"{header['samples']} samples + greedy; 95% intervals in brackets"
+    )
+    print(aggregate.table(summaries))
+    for name, s in summaries.items():
+        print(aggregate.result_line(name, s))
+    if args.fit_calibration:
+        print(aggregate.calibration_tables(report, rules))
+    if args.plot:
+        aggregate.plot(report, rules, Path(args.plot))
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"header": header, "summaries": summaries}, indent=1))

@@ -1,0 +1,50 @@
+"""`ponder memory`: list, search, show, forget, export, import, stats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agent.errors import PonderError
+from agent.settings import defaults
+
+
+def memory_main(args) -> None:
+    from agent.prompts import chat_example
+    from agent.services import memory_uri
+    from memory.embedder import make_embedder
+    from memory.store import TraceStore
+
+    settings = defaults()
+    uri = args.path or memory_uri(settings)
+    store = TraceStore(uri, make_embedder(args.embedder)).open()
+    if args.action == "list":
+        for t in store.all(args.limit):
+            mark = "+" if t["accepted"] else "-"
+            print(
+                f"{t['id']} {mark} {t['created_at']}  {t['question'][:50]!r} → {t['answer'][:40]!r}"
+            )
+    elif args.action == "search":
+        for t in store.search(args.query, k=10, threshold=0.0):
+            print(f"{t['id']} {t['similarity']:.3f}  {t['question'][:50]!r} → {t['answer'][:40]!r}")
+    elif args.action == "show":
+        trace = store.get(args.id)
+        if trace is None:
+            raise PonderError(f"no trace {args.id} in {uri}")
+        print(json.dumps(trace, indent=2, ensure_ascii=False))
+    elif args.action == "forget":
+        if not store.forget(args.id):
+            raise PonderError(f"no trace {args.id} in {uri}")
+        print(f"forgot {args.id}")
+    elif args.action == "export":
+        count = store.export(
+            Path(args.file), as_chat=chat_example if args.format == "chat" else None
+        )
+        print(f"wrote {count} {'examples' if args.format == 'chat' else 'traces'} to {args.file}")
+    elif args.action == "import":
+        path = Path(args.file)
+        if not path.is_file():
+            raise PonderError(f"no such file: {path}")
+        print(f"imported {store.import_(path)} traces into {uri}")
+    elif args.action == "stats":
+        print(json.dumps(store.stats(), indent=2))

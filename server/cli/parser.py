@@ -1,0 +1,133 @@
+"""The `ponder` command line: every command's arguments, in one place."""
+
+from __future__ import annotations
+
+import argparse
+
+EXAMPLES = """examples:
+  ponder serve                                   # the language server, over stdio
+  ponder ask examples/inventory.py:12 "What does restock return for an empty list?"
+  ponder ask app.py "reason about this" --model qwen2.5-coder-0.5b --json
+  ponder eval cruxeval --limit 50 --strategies greedy,sc --model qwen2.5-coder-0.5b
+  ponder doctor
+"""
+
+
+def build() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ponder",
+        description="ponder: a local reasoning language server (offline, GGUF models).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the language server over stdio")
+    serve.add_argument("--model", help="model alias or path to a .gguf file (env PONDER_MODEL)")
+    serve.add_argument("--log-file", help="write the server log here (default: stderr)")
+    serve.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    ask = sub.add_parser(
+        "ask",
+        help="ask a question about code (starts `ponder serve` and speaks LSP to it)",
+        description="Ask about a file, or about the definition at PATH:LINE[:COL] (1-based).",
+    )
+    ask.add_argument("location", metavar="PATH[:LINE[:COL]]")
+    ask.add_argument("question", nargs="?", default="", help='default: "reason about this"')
+    ask.add_argument("--model", help="model alias or path to a .gguf file")
+    ask.add_argument("--strategy", choices=["greedy", "self_consistency", "cot_decoding"])
+    ask.add_argument("--samples", type=int, help="paths for self_consistency / cot_decoding")
+    ask.add_argument("--step-back", action="store_true", help="ask for the principle first")
+    ask.add_argument("--json", action="store_true", help="print the ponder/reason result as JSON")
+
+    ev = sub.add_parser(
+        "eval",
+        help="evaluate strategies on CRUXEval items (what does f(x) return?)",
+        description="Ask each item through the server's pipeline and score the answers by parsing them "
+        "as Python literals and comparing them with the true output. Prints a table per strategy and a RESULT line. "
+        "With --save-paths, sample every path once instead (the greedy path and --samples "
+        "sampled ones, in one batch) and save them; `ponder eval aggregate` then scores voting "
+        "rules offline.",
+    )
+    evsub = ev.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
+    crux = evsub.add_parser("cruxeval", help="ask CRUXEval items (output prediction)")
+    crux.add_argument("--data", default="../shared/data/cruxeval-dev.jsonl", help="JSONL items")
+    crux.add_argument("--limit", type=int, default=20, help="items to ask (default 20)")
+    crux.add_argument("--offset", type=int, default=0, help="skip this many items first")
+    crux.add_argument(
+        "--strategies",
+        default="greedy,sc",
+        help="comma-separated: greedy, sc, sc+stepback, greedy+stepback, cot_decoding",
+    )
+    crux.add_argument("--model", help="model alias or .gguf path")
+    crux.add_argument("--samples", type=int, default=5, help="k for sc / cot_decoding")
+    crux.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
+    crux.add_argument("--temperature", type=float, help="sampling temperature (default: settings)")
+    crux.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
+    crux.add_argument("--memory", metavar="PATH", help="retrieve worked examples from this store")
+    crux.add_argument("--remember", action="store_true",
+                      help="accept every correct answer into --memory (as a user would)")  # fmt: skip
+    crux.add_argument("--save-paths", metavar="FILE",
+                      help="sample and save every path (JSONL; resumes a stopped run)")  # fmt: skip
+    rel = evsub.add_parser(
+        "related",
+        help="memory on related questions: ask A, accept when right, ask B with memory on/off",
+        description="For each CRUXEval function, B is a second input made by a small mutation "
+        "of A's, its true output computed by running f (items that raise, hang or keep A's "
+        "output are skipped). A is asked without memory and accepted into a fresh store when "
+        "right; B is asked with memory off and on; then each B is asked with only other "
+        "functions' traces retrievable (memory must not hurt unrelated questions). Greedy.",
+    )
+    rel.add_argument("--data", default="../shared/data/cruxeval-dev.jsonl", help="JSONL items")
+    rel.add_argument("--limit", type=int, default=60, help="pairs to ask (default 60)")
+    rel.add_argument("--offset", type=int, default=0, help="skip this many items first")
+    rel.add_argument("--model", help="model alias or .gguf path")
+    rel.add_argument("--store", metavar="PATH", help="memory store (default: a temporary one)")
+    rel.add_argument("--json", metavar="FILE", help="write per-pair results here")
+    agg = evsub.add_parser(
+        "aggregate",
+        help="score voting rules on saved paths (no model needed)",
+        description="Rules: greedy, or VOTE[+greedy][+adaptive][+early]@K with VOTE one of "
+        "majority (one vote per path), weighted (votes weighted by answer-token margin), "
+        "maxmargin (the path with the largest margin). +greedy: the greedy path is one of the K "
+        "votes. +adaptive: 3 paths first, the other K-3 only when the first 3 disagree. +early "
+        "(majority only): one batch, stopped once the paths still running cannot change the "
+        "majority. Seconds are "
+        "estimated from the run's own decode-step timings.",
+    )
+    agg.add_argument("file", help="a file written by `ponder eval cruxeval --save-paths`")
+    agg.add_argument("--rules", default="greedy,majority@5,majority+greedy@5,weighted+greedy@5,"
+                     "adaptive+greedy@5", help="comma-separated rules (see above)")  # fmt: skip
+    agg.add_argument("--model", help="refuse a file sampled with another model")
+    agg.add_argument("--plot", metavar="PNG", help="reliability diagram and accuracy vs k")
+    agg.add_argument("--fit-calibration", action="store_true",
+                     help="print calibration tables fitted on all items (agent/calibration.py)")  # fmt: skip
+    agg.add_argument("--json", metavar="FILE", help="write the summaries here")
+    agg.add_argument("--rescore", action="store_true",
+                     help="extract the answers again with this version's extractor and score them")  # fmt: skip
+
+    mem = sub.add_parser(
+        "memory", help="the memory of accepted reasoning (list, search, export...)"
+    )
+    mem.add_argument("--path", help="store path or LanceDB URI (default $PONDER_HOME/memory)")
+    mem.add_argument("--embedder", choices=["minilm", "hashing"], default="minilm")
+    msub = mem.add_subparsers(dest="action", required=True, metavar="ACTION")
+    msub.add_parser("list", help="the most recent traces").add_argument(
+        "--limit", type=int, default=20
+    )
+    msub.add_parser("search", help="accepted traces similar to a query").add_argument("query")
+    msub.add_parser("show", help="one trace in full").add_argument("id")
+    msub.add_parser("forget", help="delete one trace").add_argument("id")
+    exp = msub.add_parser("export", help="write every trace as JSONL")
+    exp.add_argument("file")
+    exp.add_argument("--format", choices=["traces", "chat"], default="traces",
+                     help="chat: accepted traces as chat-format training examples")  # fmt: skip
+    msub.add_parser("import", help="read traces from an export").add_argument("file")
+    msub.add_parser("stats", help="counts, indices, embedder")
+
+    sub.add_parser("doctor", help="show the llama.cpp build, GPU offload and the resolved model")
+
+    models_cmd = sub.add_parser("models", help="list the bundled model aliases")
+    models_cmd.add_argument("--prepare", metavar="ALIAS", help="assemble and verify one now")
+
+    return parser
