@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # numpy, llama.cpp and LanceDB load on first use, not with th
     from memory.embedder import Embedder
     from memory.store import TraceStore
 
-AUTO_SPECULATION = "ngram"  # what "auto" means on CPU and GPU alike (README, "Performance")
 SIMILAR_COSINE = 0.7  # free-form answers this close (MiniLM cosine) count as the same answer
 
 
@@ -86,9 +85,22 @@ class Services:
                 engine.load()
                 self._engine, self._engine_key = engine, self._key()
             # Changes nothing but the next decode: no reload.
-            speculation = self.settings.speculation
-            self._engine.speculation = AUTO_SPECULATION if speculation == "auto" else speculation
+            self._engine.speculation = self._speculation()
             return self._engine
+
+    def _speculation(self) -> str:
+        """The speculation setting, with "auto" resolved: off on a CPU, where verifying a drafted
+        token costs about 0.65 of a decode step and drafts are kept about as often (a wash:
+        scripts/bench_speculative.py, README "Performance"); on with GPU offload, where
+        verifying several tokens costs about what one does."""
+        if self.settings.speculation != "auto":
+            return self.settings.speculation
+        if self.settings.model.startswith("scripted"):
+            return "off"
+        from agent.engine import build_info
+
+        offload = build_info()["gpu_offload"] and self.settings.gpu_layers != 0
+        return "ngram" if offload else "off"
 
     @property
     def engine_loaded(self) -> bool:
@@ -136,12 +148,12 @@ class Services:
         PonderError the first time only (to be shown once); later requests just go without."""
         try:
             store = self.memory()
-        except PonderError:
+            if store is None or self.settings.memory.top_k == 0:
+                return []
+            return store.search(question, code, k=self.settings.memory.top_k)
+        except PonderError:  # cannot be opened, or cannot be read (a truncated data file)
             uri = memory_uri(self.settings)
             if self._recall_told == uri:
                 return []
             self._recall_told = uri
             raise
-        if store is None or self.settings.memory.top_k == 0:
-            return []
-        return store.search(question, code, k=self.settings.memory.top_k)

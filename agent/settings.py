@@ -65,8 +65,8 @@ class Settings:
     context_size: int = field(default=8192, metadata=_limits(256, 131_072))
     threads: int = field(default=0, metadata=_limits(0, 1024))  # 0: one per core
     preload: bool = True  # load the model in the background right after `initialized`
-    # Prompt-lookup speculation on greedy paths: "auto" (on where scripts/bench_speculative.py
-    # shows a gain: see AUTO_SPECULATION in agent/services.py), "ngram", or "off".
+    # Prompt-lookup speculation on greedy paths: "auto" (on with GPU offload, off on a CPU:
+    # Services._speculation), "ngram", or "off".
     speculation: str = field(default="auto", metadata=_limits(choices=("auto", "ngram", "off")))
     reason: ReasonSettings = field(default_factory=ReasonSettings)
     memory: MemorySettings = field(default_factory=MemorySettings)

@@ -151,3 +151,36 @@ def test_kill_9_mid_write_keeps_every_earlier_trace(tmp_path):
     store = open_store(tmp_path / "mem")
     store.add(trace(77))  # and the store still takes writes
     assert "77" in {t["answer"] for t in store.all()}
+
+
+def test_a_scribbled_data_file_is_a_clear_error_on_search(tmp_path):
+    store = open_store(tmp_path / "mem")
+    store.add(trace(1))
+    store.wait_for_upkeep()
+    for data in (tmp_path / "mem" / "traces.lance" / "data").glob("*.lance"):
+        data.write_bytes(data.read_bytes()[:20])  # truncated
+    reopened = TraceStore(tmp_path / "mem", HashingEmbedder()).open()
+    with pytest.raises(PonderError, match="cannot be read.*without memory"):
+        reopened.search(trace(1)["question"], trace(1)["code"])
+
+
+def test_add_and_forget_on_a_store_not_yet_opened_do_not_deadlock(tmp_path):
+    open_store(tmp_path / "mem").add(trace(1))
+    fresh = TraceStore(tmp_path / "mem", HashingEmbedder())  # not opened
+    memory_id, _ = fresh.add(trace(2))
+    assert TraceStore(tmp_path / "mem", HashingEmbedder()).forget(memory_id)
+
+
+def test_an_embedder_mismatch_is_seen_even_when_the_store_migrates(tmp_path):
+    import lancedb
+
+    db = lancedb.connect(str(tmp_path / "old"))
+    embedder = HashingEmbedder()
+    row = {k: v for k, v in trace(9).items()}
+    row.update(id="a" * 32, language="python", path="f.py", symbol="f", principle="", created_at="2025-01-01",
+               confidence=0.5, vector=embedder.embed([row["question"]])[0].tolist())  # fmt: skip
+    db.create_table("traces", data=[row], schema=_schema(embedder.dim, version=1))
+    db.create_table("meta", data=[{"key": "schema_version", "value": "1"},
+                                  {"key": "embedder", "value": "minilm/384"}])  # fmt: skip
+    with pytest.raises(PonderError, match="written with embedder minilm/384"):
+        TraceStore(tmp_path / "old", embedder).open()
