@@ -33,6 +33,10 @@ class ExpectedErrors(logging.Filter):
     (invalid params, a cancelled or failed request) is one warning line instead."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Unable to deserialize message"):  # pygls's, with a traceback
+            record.msg, record.args = "a message of the wrong shape was refused", ()
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            return True
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, JsonRpcException) and not isinstance(error, JsonRpcInternalError):
             record.msg, record.args = f"request refused: {error.message}", ()

@@ -99,7 +99,10 @@ async def run(stop_event: threading.Event, reader, protocol: PonderProtocol) -> 
             if (msg_id := _visible_id(body)) is not None:
                 protocol.reply_error(msg_id, JsonRpcParseError(f"not JSON: {str(e)[:80]}"))
             continue
-        protocol.receive(data)
+        try:
+            protocol.receive(data)
+        except Exception:  # a bug in a handler must not end the message loop
+            log.exception("a message could not be handled")
 
 
 def _visible_id(body: bytes) -> int | str | None:
@@ -132,6 +135,15 @@ class PonderProtocol(LanguageServerProtocol):
         if is_request and (refusal := self._refusal(data["method"])):
             self.reply_error(msg_id, refusal)
             return
+        if data.get("method") == "$/cancelRequest":
+            cancelled = (
+                (data.get("params") or {}).get("id")
+                if isinstance(data.get("params"), dict)
+                else None
+            )
+            if isinstance(cancelled, bool) or not isinstance(cancelled, str | int):
+                log.warning("ignored a $/cancelRequest without a string or integer id")
+                return
         if _too_deep(data.get("params")):
             if is_request:
                 self.reply_error(msg_id, JsonRpcInvalidParams("params are nested too deeply"))

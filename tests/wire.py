@@ -32,6 +32,7 @@ class WireServer:
         self.messages: queue.Queue[dict] = queue.Queue()
         self.stderr: list[str] = []
         self.notifications: list[dict] = []  # those seen while waiting for replies
+        self.responses: list[dict] = []  # every response seen, to any id
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
         self._next_id = 1000
@@ -98,8 +99,10 @@ class WireServer:
                 self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
             elif "method" in message:
                 self.notifications.append(message)
-            elif message.get("id") == id_:
-                return message
+            else:
+                self.responses.append(message)
+                if message.get("id") == id_:
+                    return message
 
     def initialize(self, options: dict | None = None) -> dict:
         reply = self.request(
