@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 
 from agent.positions import offset_of, position_of, split_lines
 
+# Larger documents are not kept (positions are computed in Python, per request and per edit, and
+# a 5 MB file made the server slow to answer anything): asking about one is a clear error.
+MAX_DOCUMENT_CHARS = 2_000_000
+
 
 @dataclass
 class Attached:
@@ -27,6 +31,7 @@ class Document:
     text: str
     version: int = 0
     language_id: str = ""
+    size: int = 0  # the client's text length when it is over MAX_DOCUMENT_CHARS (text is "")
     answers: list[Attached] = field(default_factory=list)
 
 
@@ -37,7 +42,10 @@ class Documents:
         self._docs: dict[str, Document] = {}
 
     def open(self, uri: str, text: str, version: int = 0, language_id: str = "") -> None:
-        self._docs[uri] = Document(text, version, language_id)
+        if len(text) > MAX_DOCUMENT_CHARS:
+            self._docs[uri] = Document("", version, language_id, size=len(text))
+        else:
+            self._docs[uri] = Document(text, version, language_id)
 
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)
@@ -52,6 +60,11 @@ class Documents:
         doc = self._docs.get(uri)
         if doc is None:
             return False
+        if doc.size:  # too large to follow; a full replacement may bring it back under the cap
+            full = [text for rng, text in changes if rng is None]
+            if full:
+                self.open(uri, full[-1], version, doc.language_id)
+            return False
         went_stale = False
         for rng, new_text in changes:
             if rng is None:
@@ -60,6 +73,9 @@ class Documents:
                 start = offset_of(doc.text, rng[0], rng[1], self.encoding)
                 end = max(start, offset_of(doc.text, rng[2], rng[3], self.encoding))
             doc.text = doc.text[:start] + new_text + doc.text[end:]
+            if len(doc.text) > MAX_DOCUMENT_CHARS:
+                self.open(uri, doc.text, version, doc.language_id)  # drops it to "too large"
+                return bool(doc.answers)
             for answer in doc.answers:
                 went_stale |= _shift(answer, start, end, len(new_text))
         doc.version = version

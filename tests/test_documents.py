@@ -47,3 +47,15 @@ def test_positions_count_utf16_units_and_answers_are_capped():
     assert [a.id for a in docs.answered("u")] == ["a1", "a2"]
     assert docs.answer_at("u", 2).id == "a2"
     assert docs.offset("u", 99, 0) is None
+
+
+def test_a_document_over_the_cap_is_not_kept_and_can_come_back():
+    from server.documents import MAX_DOCUMENT_CHARS
+
+    docs = Documents()
+    docs.open("u", "x" * (MAX_DOCUMENT_CHARS + 1))
+    assert docs.get("u").size == MAX_DOCUMENT_CHARS + 1 and docs.get("u").text == ""
+    docs.change("u", [((0, 0, 0, 0), "y")])  # an edit of a document too large: ignored
+    assert docs.get("u").size
+    docs.change("u", [(None, "small = 1\n")])
+    assert docs.get("u").text == "small = 1\n" and not docs.get("u").size

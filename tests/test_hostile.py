@@ -104,3 +104,12 @@ def test_every_request_gets_a_reply(server):
     assert server.request("ponder/status", {})["error"]["code"] == -32600
     server.notify("exit")
     assert server.proc.wait(timeout=10) == 0
+
+
+def test_a_document_over_the_size_cap_is_a_clear_error(server):
+    server.initialize()
+    server.open("file:///project/big.py", "x = 1\n" * 400_000)  # 2.4 million characters
+    reply = reason(server, {"textDocument": {"uri": "file:///project/big.py"}})
+    assert reply["error"]["code"] == -32602 and "too large" in reply["error"]["message"]
+    server.open(URI, CODE)
+    assert_answers(server)

@@ -21,7 +21,7 @@ from agent.errors import Cancelled, PonderError
 from agent.positions import offset_of, split_lines
 from agent.settings import reason_options
 from server import protocol
-from server.documents import Attached
+from server.documents import MAX_DOCUMENT_CHARS, Attached
 from server.features.inline import refresh_hints
 from server.features.progress import WorkDone
 
@@ -94,6 +94,11 @@ def parse_request(server, raw: Any) -> Request:
     doc = server.documents.get(uri)
     if doc is None:
         raise JsonRpcInvalidParams(f"unknown document {uri}: open it first (textDocument/didOpen)")
+    if doc.size:
+        raise JsonRpcInvalidParams(
+            f"{uri} is too large to reason about ({doc.size:,} characters; the limit is "
+            f"{MAX_DOCUMENT_CHARS:,}): split the file"
+        )
     text = plain_text(doc.text)
     lines = split_lines(text)
 
