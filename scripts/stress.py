@@ -8,7 +8,8 @@
   initialize, broken framing) sent to one server (scripted engine, hashing embedder). After each
   batch a good request must be answered within 10 s. Counts deaths, hangs, internal errors
   (-32603 replies, or a traceback on stderr).
-- concurrency: 100 ponder/reason requests at once, half cancelled: every one answered.
+- concurrency: 100 ponder/reason requests at once (scripted:slow), half cancelled: every one
+  answered (about 5 minutes: the engine takes one request at a time).
 - kill -9: a writer process accepting traces is killed at a random point; every acknowledged
   accept must be in the store afterwards, and the store must open.
 - writers: two processes accepting N traces each into one store: none lost.
@@ -36,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.test_memory import writer  # noqa: E402  (a process accepting traces)
 from tests.wire import WireServer  # noqa: E402
 
 URI = "file:///fuzz/a.py"
@@ -188,14 +190,15 @@ def fuzz(cases: int, seed: int = 0) -> dict:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def concurrency() -> int:
-    """100 requests at once, every other one cancelled: how many got no reply in 120 s."""
+def concurrency(count: int) -> int:
+    """`count` requests at once, every other one cancelled: how many got no reply in 120 s.
+    (The engine takes one request at a time, so the last waits for all the others.)"""
     home = Path(tempfile.mkdtemp(prefix="ponder-conc-"))
     server = WireServer(home, model="scripted:slow")
     try:
         server.initialize({"reason": {"maxTokens": 10}})
         server.open(URI, TEXT)
-        ids = list(range(5000, 5100))
+        ids = list(range(5000, 5000 + count))
         for i in ids:
             server.send({"jsonrpc": "2.0", "id": i, "method": "ponder/reason",
                          "params": {"textDocument": {"uri": URI}}})  # fmt: skip
@@ -214,23 +217,6 @@ def concurrency() -> int:
     finally:
         server.close()
         shutil.rmtree(home, ignore_errors=True)
-
-
-WRITER = """
-import sys
-sys.path.insert(0, {root!r})
-from memory.embedder import HashingEmbedder
-from memory.store import TraceStore
-store = TraceStore({path!r}, HashingEmbedder()).open()
-for n in range({start}, {start} + {count}):
-    store.add({{"question": f"q{{n}} unique words {{n * 31}}", "code": f"code {{n}}", "answer": str(n)}})
-    print(n, flush=True)
-"""
-
-
-def writer(path: Path, start: int, count: int) -> subprocess.Popen:
-    code = WRITER.format(root=str(ROOT), path=str(path), start=start, count=count)
-    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
 
 
 def answers_in(path: Path) -> set[str]:
@@ -306,13 +292,15 @@ def main() -> None:
     parser.add_argument("--fuzz", type=int, default=10_000)
     parser.add_argument("--kill9", type=int, default=100)
     parser.add_argument("--writers", type=int, default=500)
+    parser.add_argument("--concurrent", type=int, default=100, help="requests at once (0: skip)")
     parser.add_argument("--egress-model", help="model for the egress check (skipped without)")
     args = parser.parse_args()
     f = fuzz(args.fuzz)
     if f["internal"] or f["deaths"]:
         print(f["stderr"], file=sys.stderr)
-    missing = concurrency()
-    print(f"concurrency: 100 requests, half cancelled, {missing} without a reply", file=sys.stderr)
+    missing = concurrency(args.concurrent) if args.concurrent else 0
+    print(f"concurrency: {args.concurrent} requests, half cancelled, {missing} without a reply",
+          file=sys.stderr)  # fmt: skip
     lost = kill9(args.kill9)
     writers_lost = two_writers(args.writers)
     e = egress(args.egress_model) if args.egress_model else "skipped"

@@ -85,16 +85,22 @@ def test_export_import_round_trips_every_field(tmp_path):
     assert "ANSWER:" in example["messages"][2]["content"]
 
 
-def test_migrates_a_v1_store_without_losing_rows(tmp_path):
+def v1_store(path):
+    """A store as schema version 1 wrote it: one trace, id "a" * 32; returns the database."""
     import lancedb
 
-    db = lancedb.connect(str(tmp_path / "old"))
+    db = lancedb.connect(str(path))
     embedder = HashingEmbedder()
     row = {k: v for k, v in trace(9).items()}
     row.update(id="a" * 32, language="python", path="f.py", symbol="f", principle="", created_at="2025-01-01",
                confidence=0.5, vector=embedder.embed([row["question"]])[0].tolist())  # fmt: skip
     db.create_table("traces", data=[row], schema=_schema(embedder.dim, version=1))
-    store = TraceStore(tmp_path / "old", embedder).open()
+    return db
+
+
+def test_migrates_a_v1_store_without_losing_rows(tmp_path):
+    v1_store(tmp_path / "old")
+    store = TraceStore(tmp_path / "old", HashingEmbedder()).open()
     stats = store.stats()
     assert stats["traces"] == 1 and stats["schema_version"] == 2
     kept = store.get("a" * 32)
@@ -172,15 +178,8 @@ def test_add_and_forget_on_a_store_not_yet_opened_do_not_deadlock(tmp_path):
 
 
 def test_an_embedder_mismatch_is_seen_even_when_the_store_migrates(tmp_path):
-    import lancedb
-
-    db = lancedb.connect(str(tmp_path / "old"))
-    embedder = HashingEmbedder()
-    row = {k: v for k, v in trace(9).items()}
-    row.update(id="a" * 32, language="python", path="f.py", symbol="f", principle="", created_at="2025-01-01",
-               confidence=0.5, vector=embedder.embed([row["question"]])[0].tolist())  # fmt: skip
-    db.create_table("traces", data=[row], schema=_schema(embedder.dim, version=1))
+    db = v1_store(tmp_path / "old")
     db.create_table("meta", data=[{"key": "schema_version", "value": "1"},
                                   {"key": "embedder", "value": "minilm/384"}])  # fmt: skip
     with pytest.raises(PonderError, match="written with embedder minilm/384"):
-        TraceStore(tmp_path / "old", embedder).open()
+        TraceStore(tmp_path / "old", HashingEmbedder()).open()

@@ -13,6 +13,14 @@ EXAMPLES = """examples:
 """
 
 
+def _items(command: argparse.ArgumentParser, limit: int, what: str) -> None:
+    """The arguments every command over CRUXEval items takes."""
+    command.add_argument("--data", default="../shared/data/cruxeval-dev.jsonl", help="JSONL items")
+    command.add_argument("--limit", type=int, default=limit, help=f"{what} (default {limit})")
+    command.add_argument("--offset", type=int, default=0, help="skip this many items first")
+    command.add_argument("--model", help="model alias or .gguf path")
+
+
 def build() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ponder",
@@ -51,15 +59,12 @@ def build() -> argparse.ArgumentParser:
     )
     evsub = ev.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
     crux = evsub.add_parser("cruxeval", help="ask CRUXEval items (output prediction)")
-    crux.add_argument("--data", default="../shared/data/cruxeval-dev.jsonl", help="JSONL items")
-    crux.add_argument("--limit", type=int, default=20, help="items to ask (default 20)")
-    crux.add_argument("--offset", type=int, default=0, help="skip this many items first")
+    _items(crux, 20, "items to ask")
     crux.add_argument(
         "--strategies",
         default="greedy,sc",
         help="comma-separated: greedy, sc, sc+stepback, greedy+stepback, cot_decoding",
     )
-    crux.add_argument("--model", help="model alias or .gguf path")
     crux.add_argument("--samples", type=int, default=5, help="k for sc / cot_decoding")
     crux.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
     crux.add_argument("--temperature", type=float, help="sampling temperature (default: settings)")
@@ -78,10 +83,7 @@ def build() -> argparse.ArgumentParser:
         "right; B is asked with memory off and on; then each B is asked with only other "
         "functions' traces retrievable (memory must not hurt unrelated questions). Greedy.",
     )
-    rel.add_argument("--data", default="../shared/data/cruxeval-dev.jsonl", help="JSONL items")
-    rel.add_argument("--limit", type=int, default=60, help="pairs to ask (default 60)")
-    rel.add_argument("--offset", type=int, default=0, help="skip this many items first")
-    rel.add_argument("--model", help="model alias or .gguf path")
+    _items(rel, 60, "pairs to ask")
     rel.add_argument("--store", metavar="PATH", help="memory store (default: a temporary one)")
     rel.add_argument("--json", metavar="FILE", help="write per-pair results here")
     agg = evsub.add_parser(

@@ -76,18 +76,12 @@ def register(server) -> None:
         return await _store(server, params, accepted=False)
 
     # The same through workspace/executeCommand (code actions, editors without a plugin).
-    @server.command(protocol.COMMAND_ACCEPT)
-    async def accept_command(*args: Any) -> dict:
-        result = await _store(
-            server, command_argument(args, protocol.COMMAND_ACCEPT), accepted=True
-        )
-        server.tell("answer accepted into memory", types.MessageType.Info)
-        return result
+    def command(name: str, accepted: bool, done: str) -> None:
+        @server.command(name)
+        async def run(*args: Any) -> dict:
+            result = await _store(server, command_argument(args, name), accepted=accepted)
+            server.tell(done, types.MessageType.Info)
+            return result
 
-    @server.command(protocol.COMMAND_REJECT)
-    async def reject_command(*args: Any) -> dict:
-        result = await _store(
-            server, command_argument(args, protocol.COMMAND_REJECT), accepted=False
-        )
-        server.tell("answer rejected (kept, never retrieved)", types.MessageType.Info)
-        return result
+    command(protocol.COMMAND_ACCEPT, True, "answer accepted into memory")
+    command(protocol.COMMAND_REJECT, False, "answer rejected (kept, never retrieved)")
