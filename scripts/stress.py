@@ -267,17 +267,23 @@ def two_writers(count: int) -> int:
 
 
 def egress(model: str) -> int | str:
+    """Connections to non-local addresses during one real `ponder ask` (which must succeed)."""
     if not shutil.which("strace"):
         return "n/a"
     out = Path(tempfile.mkdtemp()) / "strace.txt"
-    subprocess.run(
+    done = subprocess.run(
         ["strace", "-f", "-e", "trace=connect", "-o", str(out), sys.executable, "-m", "server.cli",
          "ask", str(ROOT / "examples" / "inventory.py") + ":11", "What does normalise(' A ') return?",
          "--model", model, "--strategy", "greedy"],
-        capture_output=True, timeout=900,
+        capture_output=True, text=True, timeout=900,
     )  # fmt: skip
+    if done.returncode != 0:
+        return f"ask-failed:{done.returncode}"
+    trace = out.read_text()
+    print(f"egress: the ask answered; {trace.count('connect(')} connect() calls traced",
+          file=sys.stderr)  # fmt: skip
     remote = 0
-    for line in out.read_text().splitlines():
+    for line in trace.splitlines():
         for address in re.findall(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"', line):
             ip = next(a for a in address if a)
             if ip not in ("127.0.0.1", "::1", "0.0.0.0"):
