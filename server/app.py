@@ -64,6 +64,7 @@ class PonderServer(LanguageServer):
         self._stop_event = threading.Event()
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         reader = StdinReader(stdin or sys.stdin.buffer)
+        assert isinstance(self.protocol, PonderProtocol)  # protocol_cls above
         try:
             asyncio.run(transport.run(self._stop_event, reader, self.protocol))
         except BrokenPipeError:

@@ -89,7 +89,7 @@ def register(server) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: types.DidChangeTextDocumentParams) -> None:
-        changes = []
+        changes: list[tuple[tuple[int, int, int, int] | None, str]] = []
         for change in params.content_changes:
             rng = getattr(change, "range", None)
             if rng is None:
