@@ -6,7 +6,11 @@ Fills a fresh LanceDB store with N synthetic traces (random unit vectors, in bul
 IVF-PQ index, then measures: vector search latency (p50/p99 over queries near stored traces),
 recall@5 against exact search (numpy over all vectors), search with a text query (MiniLM embedding
 included), and accept latency (`store.add`: embedding, duplicate check, append, index upkeep).
-Last line: RESULT traces=N search_p50_ms=X search_p99_ms=Y recall_at_5=R accept_p50_ms=Z
+Then, in another fresh store, `--individual` accepts one at a time (as users make them: one Lance
+commit each; compaction and the index run in the background): their p50/p99 over the first and
+the last 500. `--traces 0` skips the bulk part.
+Last lines: RESULT traces=N search_p50_ms=X search_p99_ms=Y recall_at_5=R accept_p50_ms=Z
+RESULT individual_accepts=M first_p50_ms=A first_p99_ms=B last_p50_ms=C last_p99_ms=D
 """
 
 from __future__ import annotations
@@ -60,8 +64,42 @@ def main() -> None:
     parser.add_argument("--traces", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--accepts", type=int, default=30)
+    parser.add_argument("--individual", type=int, default=5000, help="accepts one at a time")
     parser.add_argument("--dir", help="where to build the store (default: a temp dir)")
     args = parser.parse_args()
+    if args.traces:
+        bulk(args)
+    if args.individual:
+        individual(args.individual, args.dir)
+
+
+def individual(count: int, where: str | None) -> None:
+    """`count` accepts one at a time into a fresh store; latency of the first and last 500."""
+    embedder = MiniLMEmbedder()
+    embedder.embed(["warm up"])
+    latencies = []
+    with tempfile.TemporaryDirectory(dir=where) as tmp:
+        store = TraceStore(Path(tmp) / "memory", embedder).open()
+        for n in range(count):
+            trace = {"question": f"What does h({n}, {n % 97}) return for case {n * 31}?",
+                     "code": f"def h(a, b):\n    return a * {n} - b // {n % 13 + 1}",
+                     "answer": str(n), "rationale": "…"}  # fmt: skip
+            started = time.perf_counter()
+            store.add(trace)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if n % 500 == 499:
+                print(f"{n + 1} accepts: last 500 p50 {percentile(latencies[-500:], 50):.1f} ms, "
+                      f"p99 {percentile(latencies[-500:], 99):.1f} ms", flush=True)  # fmt: skip
+        store.wait_for_upkeep()
+    first, last = latencies[:500], latencies[-500:]
+    print(
+        f"RESULT individual_accepts={count} first_p50_ms={percentile(first, 50):.1f} "
+        f"first_p99_ms={percentile(first, 99):.1f} last_p50_ms={percentile(last, 50):.1f} "
+        f"last_p99_ms={percentile(last, 99):.1f}"
+    )
+
+
+def bulk(args) -> None:
 
     rng = np.random.default_rng(0)
     embedder = MiniLMEmbedder()
