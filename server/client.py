@@ -1,4 +1,8 @@
-"""A tiny LSP client over stdio, for `ponder ask`: start `ponder serve`, ask, show progress."""
+"""A tiny LSP client over stdio, for `ponder ask`: start `ponder serve`, ask, show progress.
+
+Why not pygls's `LanguageClient`: it pipes the server's stderr and never reads it (a server that
+logs more than a pipe holds would block), and it sends no `$/cancelRequest` when a request is
+cancelled. This client lets the server's log through to the terminal and cancels on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -55,6 +59,12 @@ class StdioClient:
         self.notify("$/cancelRequest", {"id": msg_id})
 
     async def _read_loop(self) -> None:
+        try:
+            await self._read_messages()
+        except Exception as e:  # unreadable output: fail what waits, never hang
+            self._fail_pending(f"the server's output could not be read ({type(e).__name__}: {e})")
+
+    async def _read_messages(self) -> None:
         assert self.proc and self.proc.stdout
         stdout = self.proc.stdout
         while True:
