@@ -55,6 +55,7 @@ class PonderServer(LanguageServer):
         super().__init__("ponder", VERSION, protocol_cls=PonderProtocol)
         self.settings = settings
         self.services = services
+        self.preload_task: asyncio.Future | None = None  # the model load after `initialized`
         self.documents = Documents(answers_per_document=settings.inline.answers_per_document)
         # Recent answers by id, so `ponder/accept` can store what `ponder/reason` produced.
         self.recent: OrderedDict[str, Answer] = OrderedDict()

@@ -4,9 +4,14 @@ commands, so every LSP editor can use them."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from lsprotocol import types
 
 from server import protocol
+
+if TYPE_CHECKING:
+    from server.app import PonderServer
 
 ASK_AGAIN_SAMPLES = 12  # "ask again with more samples": at least this many paths
 
@@ -26,7 +31,7 @@ def _action(title: str, command: str, argument: dict) -> types.CodeAction:
     )
 
 
-def register(server) -> None:
+def register(server: PonderServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.Refactor]),
@@ -46,7 +51,7 @@ def register(server) -> None:
         (sl, sc), (el, ec) = docs.range_of(uri, answer)
         answered = types.Range(types.Position(sl, sc), types.Position(el, ec))
         paths = (answer.result.get("agreement") or {}).get("paths", 1)
-        again = {
+        again: dict[str, Any] = {
             "textDocument": {"uri": uri},
             "range": _range_wire(answered),
             "options": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -13,6 +13,9 @@ from agent.errors import PonderError
 from agent.settings import from_wire, to_wire
 from server import protocol
 from server.features.progress import WorkDone
+
+if TYPE_CHECKING:
+    from server.app import PonderServer
 
 # Imported only when first needed, never before `initialize` is answered.
 HEAVY_MODULES = (
@@ -28,7 +31,7 @@ def _ponder_section(wire: Any) -> Any:
     return wire
 
 
-def register(server) -> None:
+def register(server: PonderServer) -> None:
     def apply(wire: Any) -> None:
         settings, problems = from_wire(_ponder_section(wire), base=server.settings)
         server.apply_settings(settings)

@@ -5,10 +5,14 @@ Any LSP editor shows them with no ponder plugin."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from server.documents import Attached
+
+if TYPE_CHECKING:
+    from server.app import PonderServer
 
 log = logging.getLogger("ponder")
 HINT_ANSWER_CHARS = 60
@@ -63,7 +67,7 @@ def answer_markdown(result: dict, stale: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def refresh_hints(server) -> None:
+def refresh_hints(server: PonderServer) -> None:
     """Ask the client to fetch inlay hints again (when it can)."""
     try:
         workspace = server.client_capabilities.workspace
@@ -76,12 +80,12 @@ def refresh_hints(server) -> None:
         server.protocol.send_request("workspace/inlayHint/refresh", None)
 
 
-def _range(server, uri: str, answer: Attached) -> types.Range:
+def _range(server: PonderServer, uri: str, answer: Attached) -> types.Range:
     (sl, sc), (el, ec) = server.documents.range_of(uri, answer)
     return types.Range(types.Position(sl, sc), types.Position(el, ec))
 
 
-def register(server) -> None:
+def register(server: PonderServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: types.DidOpenTextDocumentParams) -> None:
         doc = params.text_document

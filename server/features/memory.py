@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
@@ -12,8 +12,11 @@ from agent.errors import PonderError
 from server import protocol
 from server.features.reason import REQUEST_FAILED, as_dict, command_argument, plain_text
 
+if TYPE_CHECKING:
+    from server.app import PonderServer
 
-def _trace(server, params: Any) -> dict:
+
+def _trace(server: PonderServer, params: Any) -> dict:
     if not isinstance(params, dict):
         raise JsonRpcInvalidParams(
             f"params must be an object {{id, answer?, note?}}, got {params!r}"
@@ -49,7 +52,7 @@ def _trace(server, params: Any) -> dict:
     }
 
 
-async def _store(server, raw: Any, accepted: bool) -> dict:
+async def _store(server: PonderServer, raw: Any, accepted: bool) -> dict:
     trace = _trace(server, {} if raw is None else as_dict(raw))
 
     def write() -> tuple[str, bool]:
@@ -66,7 +69,7 @@ async def _store(server, raw: Any, accepted: bool) -> dict:
     return {"memoryId": memory_id, "updated": updated}
 
 
-def register(server) -> None:
+def register(server: PonderServer) -> None:
     @server.feature(protocol.ACCEPT)
     async def accept(params: Any) -> dict:
         return await _store(server, params, accepted=True)

@@ -6,8 +6,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
+
+if TYPE_CHECKING:
+    from server.app import PonderServer
 
 
 class WorkDone:
@@ -62,7 +66,7 @@ class WorkDone:
         self._send(self.server.work_done_progress.tokens.pop, self.token, None)
 
 
-def _client_supports_progress(server) -> bool:
+def _client_supports_progress(server: PonderServer) -> bool:
     try:
         window = server.client_capabilities.window
         return bool(window and window.work_done_progress)

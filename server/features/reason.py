@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcRequestCancelled
@@ -24,6 +24,9 @@ from server import protocol
 from server.documents import MAX_DOCUMENT_CHARS, Attached
 from server.features.inline import refresh_hints
 from server.features.progress import WorkDone
+
+if TYPE_CHECKING:
+    from server.app import PonderServer
 
 log = logging.getLogger("ponder")
 REQUEST_FAILED = -32803  # LSP's RequestFailed: the request was valid but could not be done
@@ -77,7 +80,7 @@ def _token(params: dict, name: str) -> int | str | None:
     return token
 
 
-def parse_request(server, raw: Any) -> Request:
+def parse_request(server: PonderServer, raw: Any) -> Request:
     """ponder/reason params → Request. Raises JsonRpcInvalidParams on bad input. Only documents
     the client opened are read: never a file from disk (`/proc/self/environ`, secrets)."""
     params = as_dict(raw)
@@ -153,7 +156,7 @@ class ReasoningStream:
         self.loop.call_soon_threadsafe(self.server.progress, params)
 
 
-async def reason(server, raw: Any) -> dict:
+async def reason(server: PonderServer, raw: Any) -> dict:
     request = parse_request(server, raw)
     task = request.task
     work = await WorkDone.start(server, "ponder: reasoning", token=request.work_done_token)
@@ -205,7 +208,7 @@ async def reason(server, raw: Any) -> dict:
     return result
 
 
-def _failure(server, work: WorkDone, error: BaseException) -> BaseException:
+def _failure(server: PonderServer, work: WorkDone, error: BaseException) -> BaseException:
     """What a failed request raises: -32800 when cancelled, -32803 with a message otherwise."""
     if isinstance(error, asyncio.CancelledError):  # $/cancelRequest: stop decoding, answer now
         work.cancel.set()
@@ -224,8 +227,7 @@ def _failure(server, work: WorkDone, error: BaseException) -> BaseException:
     return JsonRpcException(message, code=REQUEST_FAILED)
 
 
-def register(server) -> None:
-    server.preload_task = None
+def register(server: PonderServer) -> None:
 
     @server.feature(protocol.REASON)
     async def on_reason(params: Any) -> dict:
@@ -252,7 +254,7 @@ def command_argument(args: tuple, command: str) -> Any:
     return arguments[0]
 
 
-def _shows_inlay_hints(server) -> bool:
+def _shows_inlay_hints(server: PonderServer) -> bool:
     try:
         text_document = server.client_capabilities.text_document
         return bool(text_document and text_document.inlay_hint) and server.settings.inline.hints
