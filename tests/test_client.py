@@ -15,13 +15,20 @@ GARBAGE = (
 )
 
 
+async def stop(client: StdioClient) -> None:
+    if client.proc.returncode is None:
+        client.proc.kill()
+    await client.proc.wait()
+    await client._reader_task
+    client.proc._transport.close()  # type: ignore[attr-defined]  # before the loop closes
+
+
 async def test_unreadable_output_fails_the_pending_request():
     client = StdioClient()
     await client.start([sys.executable, "-c", GARBAGE])
     with pytest.raises(LspError, match="could not be read"):
         await asyncio.wait_for(client.request("ponder/status", {}), 10)
-    client.proc.kill()
-    await client.proc.wait()
+    await stop(client)
 
 
 async def test_a_server_that_exits_fails_the_pending_request():
@@ -29,3 +36,4 @@ async def test_a_server_that_exits_fails_the_pending_request():
     await client.start([sys.executable, "-c", "import sys; sys.stdin.readline()"])
     with pytest.raises(LspError, match="exited"):
         await asyncio.wait_for(client.request("ponder/status", {}), 10)
+    await stop(client)
