@@ -8,7 +8,9 @@ None, so reasoning goes on without memory.
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent import models
@@ -121,12 +123,39 @@ class Services:
 
             store = TraceStore(uri, self._current_embedder())
             try:
+                self._check_memory_location(uri)
                 store.open()
             except PonderError as e:
                 self._store_error = (uri, e)
                 raise
             self._store = store
             return store
+
+    def _check_memory_location(self, uri: str) -> None:
+        """Settings come from the editor, and a workspace can ship its own: such a setting must
+        not send your code to a remote store, nor create directories anywhere. A remote URI needs
+        PONDER_REMOTE_MEMORY=1 in the server's environment (yours, not the workspace's); a local
+        store is created only where its parent directory exists (the default under
+        $PONDER_HOME is created with it)."""
+        from memory.store import is_local
+
+        if not is_local(uri):
+            if os.environ.get("PONDER_REMOTE_MEMORY") != "1":
+                raise PonderError(
+                    f"memory.path {uri} is remote: set PONDER_REMOTE_MEMORY=1 in the environment "
+                    "ponder serve starts in to allow a shared store (a setting alone may not send "
+                    "your code off this machine)"
+                )
+            return
+        if not self.settings.memory.path:
+            models.private_dir(models.ponder_home())
+            return
+        parent = Path(uri.removeprefix("file://")).expanduser().parent
+        if not parent.is_dir():
+            raise PonderError(
+                f"memory.path {uri}: its folder {parent} does not exist (ponder creates the store, "
+                "not the folders above it)"
+            )
 
     def _current_embedder(self) -> Embedder:
         """The embedder the settings name (created once; callers hold _memory_lock)."""

@@ -59,3 +59,17 @@ async def test_broken_store_is_reported_and_answers_go_on(tmp_path):
         await request(client, "ponder/accept", {"id": first["id"]})
     assert broken.read_text() == "this is a file, not a store"
     await close(client)
+
+
+async def test_a_setting_cannot_send_memory_off_the_machine_or_make_folders(tmp_path):
+    for path, expected in [
+        ("s3://somebody-elses-bucket/traces", "is remote"),
+        (str(tmp_path / "no" / "such" / "folders" / "store"), "does not exist"),
+    ]:
+        client = await session(tmp_path, path=path)
+        uri = open_sample(client, tmp_path)
+        answer = await request(client, "ponder/reason", reason_params(uri))
+        assert answer["answer"] and answer["memories"] == []  # answers go on without memory
+        assert any(expected in m.message for m in client.messages), client.messages
+        await close(client)
+    assert not (tmp_path / "no").exists()
