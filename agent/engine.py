@@ -171,7 +171,7 @@ class LlamaEngine:
         context_size: int = 8192,
         gpu_layers: int = -1,
         threads: int = 0,
-        speculation: str = "ngram",
+        speculation: str = "off",
     ):
         self.model_path = model_path
         self.speculation = speculation  # "ngram": prompt lookup on greedy paths; "off"

@@ -47,7 +47,23 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
         context_size=settings.context_size,
         gpu_layers=settings.gpu_layers,
         threads=settings.threads,
+        speculation=resolve_speculation(settings),
     )
+
+
+def resolve_speculation(settings: Settings) -> str:
+    """The speculation setting, with "auto" resolved: off on a CPU, where verifying a drafted
+    token costs about 0.65 of a decode step and drafts are kept about as often (a wash:
+    scripts/bench_speculative.py, README "Performance"); on with GPU offload, where verifying
+    several tokens costs about what one does."""
+    if settings.speculation != "auto":
+        return settings.speculation
+    if settings.model.startswith("scripted"):
+        return "off"
+    from agent.engine import build_info
+
+    offload = build_info()["gpu_offload"] and settings.gpu_layers != 0
+    return "ngram" if offload else "off"
 
 
 def memory_uri(settings: Settings) -> str:
@@ -87,22 +103,8 @@ class Services:
                 engine.load()
                 self._engine, self._engine_key = engine, self._key()
             # Changes nothing but the next decode: no reload.
-            self._engine.speculation = self._speculation()
+            self._engine.speculation = resolve_speculation(self.settings)
             return self._engine
-
-    def _speculation(self) -> str:
-        """The speculation setting, with "auto" resolved: off on a CPU, where verifying a drafted
-        token costs about 0.65 of a decode step and drafts are kept about as often (a wash:
-        scripts/bench_speculative.py, README "Performance"); on with GPU offload, where
-        verifying several tokens costs about what one does."""
-        if self.settings.speculation != "auto":
-            return self.settings.speculation
-        if self.settings.model.startswith("scripted"):
-            return "off"
-        from agent.engine import build_info
-
-        offload = build_info()["gpu_offload"] and self.settings.gpu_layers != 0
-        return "ngram" if offload else "off"
 
     @property
     def engine_loaded(self) -> bool:

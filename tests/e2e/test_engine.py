@@ -18,7 +18,9 @@ def engine(tmp_path_factory):
 
     os.environ["PONDER_HOME"] = str(tmp_path_factory.mktemp("home"))
     resolved = models.resolve(TEST_MODEL)
-    engine = LlamaEngine(str(resolved.path), resolved.name, context_size=2048, threads=2)
+    engine = LlamaEngine(
+        str(resolved.path), resolved.name, context_size=2048, threads=2, speculation="ngram"
+    )  # speculation on: every test here also checks it (cancel, prefix reuse, branches)
     engine.load()
     yield engine
     engine.close()
