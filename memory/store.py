@@ -6,8 +6,9 @@
 - Writes are LanceDB appends/updates: each commits a new table version atomically, so a crash
   mid-write leaves every earlier trace readable, and two processes appending concurrently both land
   (Lance retries conflicting commits).
-- Past INDEX_THRESHOLD rows an IVF-PQ index is built; rows that arrive later are folded into it by
-  `optimize()` once enough of them are waiting. Searches refine PQ distances with exact ones.
+- Past INDEX_THRESHOLD rows an IVF-PQ index is built; every INDEX_CHECK_EVERY writes `optimize()`
+  compacts the fragments and folds the rows that arrived since into the index. Searches refine PQ
+  distances with exact ones.
 - Nothing here ever deletes a store: a store that cannot be opened is a PonderError that says where
   it is and what is wrong; the caller carries on without memory.
 """
@@ -34,7 +35,6 @@ log = logging.getLogger("ponder")
 
 SCHEMA_VERSION = 2
 INDEX_THRESHOLD = 5000  # rows before an ANN index pays for itself
-REINDEX_AFTER = 1000  # unindexed rows that trigger folding them into the index
 INDEX_CHECK_EVERY = 100  # writes between looks at the index
 DUPLICATE_SIMILARITY = 0.97  # an accept this close to a stored one updates it instead
 NPROBES = (
@@ -237,18 +237,12 @@ class TraceStore:
 
     def _maybe_index(self) -> None:
         table = self.table
-        if self._writes > 0:
-            table.optimize()  # compaction: fewer, larger fragments
-        rows = table.count_rows()
-        if rows < INDEX_THRESHOLD:
-            return
-        indices = [i for i in table.list_indices() if "vector" in i.columns]
-        if not indices:
+        if table.count_rows() >= INDEX_THRESHOLD and not any(
+            "vector" in i.columns for i in table.list_indices()
+        ):
             self.build_index()
-            return
-        stats = table.index_stats(indices[0].name)
-        if stats is not None and stats.num_unindexed_rows >= REINDEX_AFTER:
-            table.optimize()  # also indexes the new rows
+        elif self._writes > 0:
+            table.optimize()  # compacts the fragments, and indexes the rows added since
 
     def build_index(self) -> None:
         """Build (or refresh) the ANN index now, whatever the row count."""

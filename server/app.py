@@ -47,7 +47,9 @@ class ExpectedErrors(logging.Filter):
 
 def quiet_expected_errors() -> None:
     for name in ("pygls.protocol.json_rpc", "pygls.protocol.language_server"):
-        logging.getLogger(name).addFilter(ExpectedErrors())
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ExpectedErrors) for f in logger.filters):  # once per process
+            logger.addFilter(ExpectedErrors())
 
 
 class PonderServer(LanguageServer):

@@ -117,15 +117,11 @@ class Documents:
         """End of the answered range's last line (a range ending at a line start ends on the
         line before: a selection of whole lines)."""
         text = self._docs[uri].text
-        end = (
-            answer.end - 1
-            if answer.end > answer.start and _at_line_start(text, answer.end)
-            else answer.end
-        )
-        line, _ = position_of(text, end, self.encoding)
-        lines = split_lines(text)
-        body = lines[line].rstrip("\r\n") if line < len(lines) else ""
-        return position_of(text, offset_of(text, line, 0, self.encoding) + len(body), self.encoding)
+        end = answer.end
+        if end > answer.start and _at_line_start(text, end):
+            end -= 2 if text[end - 2 : end] == "\r\n" else 1  # back over the line break
+        breaks = [at for at in (text.find("\n", end), text.find("\r", end)) if at >= 0]
+        return position_of(text, min(breaks, default=len(text)), self.encoding)
 
     def range_of(self, uri: str, answer: Attached) -> tuple[tuple[int, int], tuple[int, int]]:
         text = self._docs[uri].text

@@ -59,3 +59,14 @@ def test_a_document_over_the_cap_is_not_kept_and_can_come_back():
     assert docs.get("u").size
     docs.change("u", [(None, "small = 1\n")])
     assert docs.get("u").text == "small = 1\n" and not docs.get("u").size
+
+
+def test_the_hint_goes_at_the_end_of_the_last_line_whatever_the_line_breaks():
+    for nl in ("\n", "\r\n", "\r"):
+        text = f"def f():{nl}    return 1{nl}{nl}x = 2{nl}"
+        docs = Documents()
+        docs.open("u", text)
+        whole_lines = Attached("a", 0, text.index("x") - len(nl), result={})
+        inside = Attached("b", 0, text.index("return") + 3, result={})
+        assert docs.hint_position("u", whole_lines) == (1, 12), repr(nl)
+        assert docs.hint_position("u", inside) == (1, 12), repr(nl)
