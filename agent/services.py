@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import astuple
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from agent import models
 from agent.errors import PonderError
@@ -29,6 +31,8 @@ SIMILAR_COSINE = 0.7  # free-form answers this close (MiniLM cosine) count as th
 def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
     """Engine for `settings.model`: `scripted` (the fake, `scripted:slow` to make it slow),
     a bundled model alias, or a path to a .gguf file."""
+    if settings.backend.kind == "openai":
+        return remote_engine(settings)
     if settings.model.startswith("scripted"):
         from agent.fake_engine import ScriptedEngine
 
@@ -51,11 +55,52 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
     )
 
 
+def remote_engine(settings: Settings) -> Engine:
+    """The engine for a model server (backend.kind "openai")."""
+    from agent.remote_engine import OpenAICompatibleEngine
+
+    backend = settings.backend
+    if not backend.url:
+        raise PonderError(
+            'backend.kind is "openai" but backend.url is empty: set it to the server\'s API root '
+            "(e.g. http://gpu-box:8080/v1), or start ponder serve --backend-url URL"
+        )
+    check_backend_location(backend.url)
+    return OpenAICompatibleEngine(
+        backend.url,
+        backend.model,
+        api_key_env=backend.api_key_env,
+        timeout_s=backend.timeout_s,
+        max_concurrent=backend.max_concurrent,
+    )
+
+
+def check_backend_location(url: str) -> None:
+    """Settings come from the editor, and a workspace can ship its own: a setting alone must not
+    send your code to another machine. A backend off this machine must be the one given to
+    `ponder serve --backend-url` ($PONDER_BACKEND_URL), or the server's environment must have
+    PONDER_REMOTE_BACKEND=1."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in ("localhost", "127.0.0.1", "::1") or host.startswith("127."):
+        return
+    if url.rstrip("/") == os.environ.get("PONDER_BACKEND_URL", "").rstrip("/"):
+        return
+    if os.environ.get("PONDER_REMOTE_BACKEND") == "1":
+        return
+    raise PonderError(
+        f"backend.url {url} is on another machine: start ponder serve --backend-url {url}, or set "
+        "PONDER_REMOTE_BACKEND=1 in its environment (a setting alone may not send your code off "
+        "this machine)"
+    )
+
+
 def resolve_speculation(settings: Settings) -> str:
     """The speculation setting, with "auto" resolved: off on a CPU, where verifying a drafted
     token costs about 0.65 of a decode step and drafts are kept about as often (a wash:
     scripts/bench_speculative.py, README "Performance"); on with GPU offload, where verifying
     several tokens costs about what one does."""
+    if settings.backend.kind == "openai":
+        return "off"  # the server decides how it decodes
     if settings.speculation != "auto":
         return settings.speculation
     if settings.model.startswith("scripted"):
@@ -87,7 +132,7 @@ class Services:
 
     def _key(self) -> tuple:
         s = self.settings
-        return (s.model, s.context_size, s.gpu_layers, s.threads)
+        return (s.model, s.context_size, s.gpu_layers, s.threads, astuple(s.backend))
 
     def engine(self, progress: Progress | None = None) -> Engine:
         """The engine for the current settings, created and loaded if needed (blocking)."""

@@ -59,6 +59,19 @@ class InlineSettings:
 
 
 @dataclass
+class BackendSettings:
+    """Where the model runs: "local" (in this process) or "openai" (a team's model server, any
+    OpenAI-compatible /v1/chat/completions: llama.cpp's llama-server, vLLM)."""
+
+    kind: str = field(default="local", metadata=_limits(choices=("local", "openai")))
+    url: str = ""  # e.g. http://gpu-box:8080/v1
+    model: str = ""  # empty: the first model the server lists
+    api_key_env: str = ""  # the name of the environment variable holding the key (never the key)
+    timeout_s: float = field(default=120.0, metadata=_limits(1.0, 3600.0))
+    max_concurrent: int = field(default=8, metadata=_limits(1, 64))
+
+
+@dataclass
 class Settings:
     model: str = DEFAULT_MODEL
     gpu_layers: int = field(default=-1, metadata=_limits(-1, 10_000))  # -1: all, when supported
@@ -68,6 +81,7 @@ class Settings:
     # Prompt-lookup speculation on greedy paths: "auto" (on with GPU offload, off on a CPU:
     # Services._speculation), "ngram", or "off".
     speculation: str = field(default="auto", metadata=_limits(choices=("auto", "ngram", "off")))
+    backend: BackendSettings = field(default_factory=BackendSettings)
     reason: ReasonSettings = field(default_factory=ReasonSettings)
     memory: MemorySettings = field(default_factory=MemorySettings)
     inline: InlineSettings = field(default_factory=InlineSettings)
@@ -158,8 +172,14 @@ def reason_options(base: ReasonSettings, options: Any) -> ReasonSettings:
 
 
 def defaults() -> Settings:
-    """Defaults, with the model taken from $PONDER_MODEL when set."""
-    return Settings(model=os.environ.get("PONDER_MODEL") or DEFAULT_MODEL)
+    """Defaults, with the model taken from $PONDER_MODEL, and a model server from
+    $PONDER_BACKEND_URL and $PONDER_BACKEND_MODEL (what `ponder serve --backend-url` sets)."""
+    settings = Settings(model=os.environ.get("PONDER_MODEL") or DEFAULT_MODEL)
+    if os.environ.get("PONDER_BACKEND_URL"):
+        settings.backend.kind = "openai"
+        settings.backend.url = os.environ["PONDER_BACKEND_URL"]
+        settings.backend.model = os.environ.get("PONDER_BACKEND_MODEL", "")
+    return settings
 
 
 def to_wire(value: Any) -> Any:

@@ -14,22 +14,7 @@ version="${LLAMA_CPP_VERSION:-0.3.36}"
 cache="${PONDER_WHEEL_CACHE:-$HOME/.cache/ponder/wheels}/$flavour-$version"
 pip="${PIP:-.venv/bin/pip}"
 
-case "$flavour" in
-  cpu)
-    flags=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON)
-    if grep -q avx512f /proc/cpuinfo && grep -q avx512_vnni /proc/cpuinfo; then
-      flags+=(-DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON)
-      grep -q avx512vbmi /proc/cpuinfo && flags+=(-DGGML_AVX512_VBMI=ON)
-      grep -q avx512_bf16 /proc/cpuinfo && flags+=(-DGGML_AVX512_BF16=ON)
-    fi
-    grep -q avx_vnni /proc/cpuinfo && flags+=(-DGGML_AVX_VNNI=ON)
-    ;;
-  cuda)
-    # Portable CPU part (AVX2), GPU kernels for sm_90 only to keep the wheel small.
-    flags=(-DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON)
-    ;;
-  *) echo "unknown flavour '$flavour' (use cpu or cuda)" >&2; exit 2 ;;
-esac
+source "$(dirname "$0")/llama_build_flags.sh"
 
 wheel=$(ls "$cache"/llama_cpp_python-"$version"-*.whl 2>/dev/null | head -n 1 || true)
 if [ -z "$wheel" ]; then

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "doctor":
             from server.cli.doctor import doctor_main
 
-            doctor_main()
+            doctor_main(args)
         elif args.command == "models":
             from server.cli.doctor import models_main
 

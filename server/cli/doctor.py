@@ -9,9 +9,11 @@ from agent import models
 from agent.settings import defaults
 
 
-def doctor_main() -> None:
+def doctor_main(args) -> None:
     from agent.engine import build_info
+    from server.cli.serve import use_backend_arguments
 
+    use_backend_arguments(args)
     info = build_info()
     settings = defaults()
     print(f"llama-cpp-python {info['llama_cpp_python']}")
@@ -26,6 +28,28 @@ def doctor_main() -> None:
         if not status["packages_installed"]:
             print(f"  install: {status['install']}")
     print(f"  sha256: {status['sha256']}")
+    if settings.backend.kind == "openai":
+        report_backend(settings)
+
+
+def report_backend(settings) -> None:
+    """Whether the model server answers, what it serves, and what the strategies can use there.
+    Exits 1 when it cannot be reached (the message says what to do)."""
+    from agent.services import remote_engine
+
+    print(f"backend: {settings.backend.url} (OpenAI-compatible)")
+    engine = remote_engine(settings)
+    engine.load()
+    caps = engine.capabilities
+    print("  reachable: yes")
+    print(f"  model: {engine.model} (served: {', '.join(caps.models) or 'not listed'})")
+    print(
+        f"  n completions per request: {'yes' if caps.n else 'no (one request per sampled path)'}"
+    )
+    print(
+        "  logprobs: "
+        + ("yes" if caps.logprobs else "no (cot_decoding unavailable, votes unweighted)")
+    )
 
 
 def models_main(args) -> None:

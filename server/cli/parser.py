@@ -9,6 +9,7 @@ EXAMPLES = """examples:
   ponder ask examples/inventory.py:12 "What does restock return for an empty list?"
   ponder ask app.py "reason about this" --model qwen2.5-coder-0.5b --json
   ponder eval cruxeval --limit 50 --strategies greedy,sc --model qwen2.5-coder-0.5b
+  ponder serve --backend-url http://gpu-box:8080/v1   # reason with a team's model server
   ponder doctor
 """
 
@@ -19,6 +20,21 @@ def _items(command: argparse.ArgumentParser, limit: int, what: str) -> None:
     command.add_argument("--limit", type=int, default=limit, help=f"{what} (default {limit})")
     command.add_argument("--offset", type=int, default=0, help="skip this many items first")
     command.add_argument("--model", help="model alias or .gguf path")
+
+
+def _backend(command: argparse.ArgumentParser) -> None:
+    """The arguments that point ponder at a team's model server."""
+    command.add_argument(
+        "--backend-url",
+        metavar="URL",
+        help="reason with an OpenAI-compatible model server (llama-server, vLLM) at URL, e.g. "
+        "http://gpu-box:8080/v1, instead of a model in this process (env PONDER_BACKEND_URL)",
+    )
+    command.add_argument(
+        "--backend-model",
+        metavar="NAME",
+        help="the served model's name (default: the first the server lists)",
+    )
 
 
 def build() -> argparse.ArgumentParser:
@@ -32,6 +48,7 @@ def build() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the language server over stdio")
     serve.add_argument("--model", help="model alias or path to a .gguf file (env PONDER_MODEL)")
+    _backend(serve)
     serve.add_argument("--log-file", help="write the server log here (default: stderr)")
     serve.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
@@ -127,7 +144,11 @@ def build() -> argparse.ArgumentParser:
     msub.add_parser("import", help="read traces from an export").add_argument("file")
     msub.add_parser("stats", help="counts, indices, embedder")
 
-    sub.add_parser("doctor", help="show the llama.cpp build, GPU offload and the resolved model")
+    doctor = sub.add_parser(
+        "doctor",
+        help="show the llama.cpp build, GPU offload, the resolved model and the model server",
+    )
+    _backend(doctor)
 
     models_cmd = sub.add_parser("models", help="list the bundled model aliases")
     models_cmd.add_argument("--prepare", metavar="ALIAS", help="assemble and verify one now")

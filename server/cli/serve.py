@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from agent.settings import defaults
 
@@ -15,7 +16,18 @@ def serve_main(args) -> None:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    use_backend_arguments(args)
     settings = defaults()
     if args.model:
         settings.model = args.model
     create_server(settings).start_io()
+
+
+def use_backend_arguments(args) -> None:
+    """--backend-url/--backend-model become $PONDER_BACKEND_URL/MODEL: the defaults read them,
+    and a URL given here is one the user chose (a workspace setting cannot override it into
+    sending code elsewhere: services.check_backend_location)."""
+    if args.backend_url:
+        os.environ["PONDER_BACKEND_URL"] = args.backend_url
+    if args.backend_model:
+        os.environ["PONDER_BACKEND_MODEL"] = args.backend_model
