@@ -53,9 +53,11 @@ demo: setup
 
 test: test-python test-vscode
 
-# Unit tests, the server over stdio, the real model, and the Neovim spec in a real headless nvim.
+# Unit tests, the server over stdio, the real model, the backend against a real llama-server
+# (built once from llama.cpp's sources, cached), and the Neovim spec in a real headless nvim.
 test-python: setup-test
-	PONDER_TEST_MODEL=$(TEST_MODEL) $(PY) -m pytest -q
+	@server=$$(PIP=$(PIP) scripts/build_llama_server.sh cpu) && \
+	  PONDER_LLAMA_SERVER=$$server PONDER_TEST_MODEL=$(TEST_MODEL) $(PY) -m pytest -q
 
 # The VS Code extension: install (npm ci, once per lockfile), typecheck, bundle, unit and
 # integration tests (the server started as the extension starts it), package the .vsix.

@@ -45,16 +45,20 @@ class Endpoint:
         return headers
 
     def get(self, path: str) -> dict:
-        return self._json("GET", path, None)
+        return self._json("GET", self.prefix + path, None)
+
+    def get_beside_api(self, path: str) -> dict:
+        """GET a path beside the API root (llama-server's /props is not under /v1)."""
+        return self._json("GET", self.prefix.removesuffix("/v1") + path, None)
 
     def post(self, path: str, body: dict) -> dict:
-        return self._json("POST", path, body)
+        return self._json("POST", self.prefix + path, body)
 
-    def _json(self, method: str, path: str, body: dict | None) -> dict:
+    def _json(self, method: str, full_path: str, body: dict | None) -> dict:
         conn = self.connection()
         try:
             payload = None if body is None else json.dumps(body)
-            conn.request(method, self.prefix + path, payload, self.headers())
+            conn.request(method, full_path, payload, self.headers())
             response = conn.getresponse()
             data = response.read()
             if response.status != 200:

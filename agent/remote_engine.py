@@ -37,6 +37,7 @@ from agent.errors import Cancelled, PonderError
 from agent.http_stream import Endpoint, EventStream, HTTPStatusError
 
 CANCEL_POLL_S = 0.05
+USAGE_GRACE_EVENTS = 4  # events read past a path's answer line, for the usage that follows
 PROBE = [{"role": "user", "content": "Say OK."}]
 
 
@@ -47,6 +48,7 @@ class Capabilities:
     models: list[str]
     n: bool  # several completions in one request
     logprobs: bool  # per-token logprobs with top_logprobs
+    n_max: int = 0  # the most completions one request may ask for (llama-server: its slots); 0: any
 
 
 @dataclass
@@ -102,7 +104,15 @@ class OpenAICompatibleEngine:
                     )
                 self.model = self.name = served[0]
             n, logprobs = self._probe()
-            self.capabilities = Capabilities(served, n, logprobs)
+            self.capabilities = Capabilities(served, n, logprobs, self._slots_served() if n else 0)
+
+    def _slots_served(self) -> int:
+        """llama-server refuses `n` above its number of slots, which its /props tells; other
+        servers (vLLM) have no such limit, and no /props."""
+        try:
+            return int(self.endpoint.get_beside_api("/props").get("total_slots") or 0)
+        except (PonderError, ValueError, TypeError):
+            return 0
 
     def _probe(self) -> tuple[bool, bool]:
         """(supports n, supports logprobs), by asking for one token."""
@@ -154,11 +164,13 @@ class OpenAICompatibleEngine:
                 groups.append(rest)
                 temps.append(temperature)
         requests = []
+        caps = self.capabilities
+        assert caps is not None
+        size = (caps.n_max or k) if caps.n else 1  # paths per request
         for seqs, temp in zip(groups, temps, strict=True):
-            if self._supports_n() and len(seqs) > 1:
-                requests.append(_Request(seqs, temp, seed))
-            else:
-                requests += [_Request([s], temp, seed + s) for s in seqs]
+            for at in range(0, len(seqs), size):
+                part = seqs[at : at + size]
+                requests.append(_Request(part, temp, seed + part[0]))
         run = _Run(self, messages, k, top_p, stop, answer_tag, on_token, stop_when, cancel)
         return run.generate(requests, max_tokens)
 
@@ -200,9 +212,6 @@ class OpenAICompatibleEngine:
             run.add_token(seq, option, math.exp(option["logprob"]), margin)
             requests.append(_Request([seq], 0.0, 0, prefill=text))
         return run.generate(requests, max_tokens - 1)
-
-    def _supports_n(self) -> bool:
-        return bool(self.capabilities and self.capabilities.n)
 
     def _post_chat(self, messages: Messages, **params) -> dict:
         with self._slots:
@@ -316,6 +325,7 @@ class _Run:
 
     def _read(self, stream: EventStream, request: _Request) -> None:
         open_seqs = set(request.seqs)
+        grace = USAGE_GRACE_EVENTS
         for event in stream.events():
             if self.halted.is_set():
                 return
@@ -323,6 +333,13 @@ class _Run:
             if usage:
                 for seq in request.seqs:
                     self.results[seq].prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            if not open_seqs:
+                # Every path has its answer. The usage (prompt tokens) comes after the server's
+                # own end, usually a token or two away; past a few events, stop waiting for it.
+                grace -= 1
+                if usage or grace <= 0:
+                    return
+                continue
             for choice in event.get("choices") or []:
                 index = int(choice.get("index") or 0)
                 if index >= len(request.seqs) or request.seqs[index] not in open_seqs:
@@ -350,8 +367,6 @@ class _Run:
                 if result.finish_reason != "running":
                     open_seqs.discard(seq)
                     self._finished()
-            if not open_seqs:
-                return  # every path of this request has its answer: close the stream
 
     def add_token(self, seq: int, entry: dict, prob: float, margin: float) -> bool:
         """Append one token to path `seq`; True when the path is now finished."""

@@ -22,6 +22,7 @@ from agent.settings import Settings
 
 if TYPE_CHECKING:  # numpy, llama.cpp and LanceDB load on first use, not with the server
     from agent.engine import Engine
+    from agent.remote_engine import OpenAICompatibleEngine
     from memory.embedder import Embedder
     from memory.store import TraceStore
 
@@ -55,7 +56,7 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
     )
 
 
-def remote_engine(settings: Settings) -> Engine:
+def remote_engine(settings: Settings) -> OpenAICompatibleEngine:
     """The engine for a model server (backend.kind "openai")."""
     from agent.remote_engine import OpenAICompatibleEngine
 

@@ -1,0 +1,157 @@
+"""The OpenAI-compatible backend against a real llama.cpp `llama-server` serving smollm2-135m
+(built from the llama.cpp sources of ponder's llama-cpp-python: scripts/build_llama_server.sh)."""
+
+import asyncio
+import os
+import threading
+import time
+
+import pytest
+import pytest_asyncio
+from pygls.exceptions import JsonRpcException
+
+from agent import models
+from agent.engine import LlamaEngine
+from agent.errors import Cancelled, PonderError
+from agent.remote_engine import OpenAICompatibleEngine
+from tests.conftest import TEST_MODEL
+from tests.llama_server import LlamaServer
+from tests.lsp_helpers import cancel_after, close, open_sample, reason_params, request, start
+
+PROMPT = [
+    {"role": "system", "content": "You are a careful assistant."},
+    {"role": "user", "content": "Write three short sentences about rivers."},
+]
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    os.environ["PONDER_HOME"] = str(tmp_path_factory.mktemp("home"))
+    return str(models.resolve(TEST_MODEL).path)
+
+
+@pytest.fixture(scope="module")
+def llama_server(model_path, tmp_path_factory):
+    log = tmp_path_factory.mktemp("log") / "llama-server.log"
+    with LlamaServer(model_path, parallel=4, log=log) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def remote(llama_server):
+    engine = OpenAICompatibleEngine(llama_server.url, max_concurrent=4)
+    engine.load()
+    return engine
+
+
+def test_the_server_is_probed(remote):
+    caps = remote.capabilities
+    assert caps.n and caps.logprobs, caps  # llama-server: n completions share one prompt
+    assert remote.model and remote.model in caps.models
+
+
+def test_greedy_gives_the_in_process_engines_tokens(remote, model_path):
+    local = LlamaEngine(model_path, TEST_MODEL, context_size=2048, threads=2)
+    try:
+        [mine] = local.sample(PROMPT, max_tokens=40)
+    finally:
+        local.close()
+    [theirs] = remote.sample(PROMPT, max_tokens=40)
+    assert theirs.text == mine.text
+    assert theirs.tokens == mine.tokens
+    assert theirs.prompt_tokens == mine.prompt_tokens
+    # margins from top_logprobs agree with the in-process ones (same model, same logits)
+    assert max(abs(a - b) for a, b in zip(theirs.margins, mine.margins, strict=True)) < 0.02
+
+
+def test_samples_differ_and_carry_probabilities(remote):
+    paths = remote.sample(PROMPT, k=4, temperature=0.9, max_tokens=24, seed=3, greedy_first=True)
+    assert len(paths) == 4 and len({p.text for p in paths}) >= 3
+    for p in paths:
+        assert len(p.tokens) == len(p.probs) == len(p.margins) == len(p.offsets) > 0
+        assert all(0.0 <= x <= 1.0 for x in p.probs + p.margins)
+
+
+def test_a_cut_off_path_writes_its_answer_line(remote):
+    [path] = remote.sample(PROMPT, max_tokens=8, answer_tag="ANSWER:")
+    assert path.concluded and "ANSWER:" in path.text
+    assert path.finish_reason == "length"
+
+
+def test_cancel_stops_the_server_generating(remote, llama_server):
+    cancel = threading.Event()
+    threading.Timer(1.0, cancel.set).start()
+    started = time.perf_counter()
+    with pytest.raises(Cancelled):
+        remote.sample(PROMPT, k=3, temperature=0.9, max_tokens=2000, cancel=cancel)
+    assert time.perf_counter() - started < 1.5
+    deadline = time.monotonic() + 0.5
+    while llama_server.busy_slots() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert llama_server.busy_slots() == 0  # the closed streams stopped their slots
+
+
+@pytest_asyncio.fixture
+async def client(llama_server, tmp_path):
+    client = await start(
+        TEST_MODEL, tmp_path / "home", backend={"kind": "openai", "url": llama_server.url}
+    )
+    yield client
+    await close(client)
+
+
+async def test_strategies_through_the_lsp_server(client, tmp_path, remote):
+    uri = open_sample(client, tmp_path)
+    for strategy in ("greedy", "self_consistency", "cot_decoding"):
+        options = {"strategy": strategy, "samples": 3, "maxTokens": 48}
+        result = await request(client, "ponder/reason", reason_params(uri, options=options))
+        assert result["model"] == remote.model
+        assert result["answer"].strip(), strategy
+        paths = 1 if strategy == "greedy" else 3
+        assert sum(c["count"] for c in result["candidates"]) == paths, strategy
+        assert result["usage"]["completionTokens"] > 0 and result["usage"]["promptTokens"] > 50
+
+
+async def test_cancel_through_the_lsp_server_within_500_ms(client, tmp_path):
+    uri = open_sample(client, tmp_path)
+    await request(client, "ponder/reason", reason_params(uri, options={"maxTokens": 4}))
+    long = {"maxTokens": 1500, "strategy": "self_consistency", "samples": 3}
+    elapsed = await cancel_after(client, reason_params(uri, options=long), delay=1.0)
+    assert elapsed < 0.5
+    after = await request(client, "ponder/reason", reason_params(uri, options={"maxTokens": 8}))
+    assert after["usage"]["completionTokens"] > 0
+
+
+async def test_a_killed_server_is_a_clear_error_then_works_when_back(model_path, tmp_path):
+    server = LlamaServer(model_path, parallel=2).start()
+    client = await start(
+        TEST_MODEL, tmp_path / "home", backend={"kind": "openai", "url": server.url}
+    )
+    try:
+        uri = open_sample(client, tmp_path)
+        await request(client, "ponder/reason", reason_params(uri, options={"maxTokens": 4}))
+        long = reason_params(uri, options={"maxTokens": 1500, "strategy": "greedy"})
+        pending = asyncio.ensure_future(request(client, "ponder/reason", long))
+        await asyncio.sleep(1.0)
+        server.kill()
+        with pytest.raises(JsonRpcException, match="closed the connection mid-answer"):
+            await pending
+        with pytest.raises(JsonRpcException, match="connection refused"):
+            await request(client, "ponder/reason", reason_params(uri, options={"maxTokens": 4}))
+        server.start()  # the same port
+        again = await request(client, "ponder/reason", reason_params(uri, options={"maxTokens": 8}))
+        assert again["usage"]["completionTokens"] > 0
+    finally:
+        await close(client)
+        server.stop()
+
+
+def test_a_wrong_key_is_named(model_path, monkeypatch):
+    with LlamaServer(model_path, parallel=1, api_key="team-secret") as server:
+        monkeypatch.setenv("PONDER_TEST_KEY", "wrong")
+        with pytest.raises(PonderError, match="refused the API key \\(HTTP 401\\)"):
+            OpenAICompatibleEngine(server.url, api_key_env="PONDER_TEST_KEY").load()
+        monkeypatch.setenv("PONDER_TEST_KEY", "team-secret")
+        engine = OpenAICompatibleEngine(server.url, api_key_env="PONDER_TEST_KEY")
+        [path] = engine.sample(PROMPT, max_tokens=4)
+        assert path.tokens
