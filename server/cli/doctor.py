@@ -41,10 +41,11 @@ def report_backend(settings) -> None:
     engine = remote_engine(settings)
     engine.load()
     caps = engine.capabilities
+    assert caps is not None  # load() probed the server
     print("  reachable: yes")
     print(f"  model: {engine.model} (served: {', '.join(caps.models) or 'not listed'})")
     print(
-        f"  n completions per request: {'yes' if caps.n else 'no (one request per sampled path)'}"
+        f"  n completions per request: {f'yes (up to {caps.n_max or "any"})' if caps.n else 'no (one request per sampled path)'}"
     )
     print(
         "  logprobs: "
