@@ -44,9 +44,8 @@ def report_backend(settings) -> None:
     assert caps is not None  # load() probed the server
     print("  reachable: yes")
     print(f"  model: {engine.model} (served: {', '.join(caps.models) or 'not listed'})")
-    print(
-        f"  n completions per request: {f'yes (up to {caps.n_max or "any"})' if caps.n else 'no (one request per sampled path)'}"
-    )
+    limit = f"up to {caps.n_max}" if caps.n_max else "no limit"
+    print(f"  n completions per request: {f'yes ({limit})' if caps.n else 'no (one per path)'}")
     print(
         "  logprobs: "
         + ("yes" if caps.logprobs else "no (cot_decoding unavailable, votes unweighted)")
