@@ -9,6 +9,8 @@ export interface PonderConfig {
   samples: number;
   stepBack: boolean;
   memoryPath: string;
+  backendUrl?: string; // a team's model server (machine-scoped: a workspace cannot set it)
+  backendModel?: string;
 }
 
 export interface ServerCommand {
@@ -44,18 +46,25 @@ export function serverCommand(
   exists: (p: string) => boolean,
   onPath: (name: string) => boolean,
 ): ServerCommand {
+  const args = ["serve"];
+  if (config.backendUrl) {
+    args.push("--backend-url", config.backendUrl);
+    if (config.backendModel) {
+      args.push("--backend-model", config.backendModel);
+    }
+  }
   if (config.serverPath) {
-    return { command: config.serverPath, args: ["serve"] };
+    return { command: config.serverPath, args };
   }
   if (!onPath("ponder")) {
     for (const root of workspaceRoots) {
       const candidate = path.join(root, ".venv", "bin", "ponder");
       if (exists(candidate)) {
-        return { command: candidate, args: ["serve"] };
+        return { command: candidate, args };
       }
     }
   }
-  return { command: "ponder", args: ["serve"] };
+  return { command: "ponder", args };
 }
 
 /** VS Code settings → the server's settings (camelCase, the shape of agent/settings.py). */

@@ -25,6 +25,8 @@ function readConfig(): PonderConfig {
     samples: c.get<number>("samples", 6),
     stepBack: c.get<boolean>("stepBack", false),
     memoryPath: c.get<string>("memoryPath", ""),
+    backendUrl: c.get<string>("backendUrl", ""),
+    backendModel: c.get<string>("backendModel", ""),
   };
 }
 

@@ -18,6 +18,12 @@ test("server command: the workspace .venv when ponder is not on PATH", () => {
   assert.equal(d.command, "ponder");
 });
 
+test("server command: a team's model server goes on the command line", () => {
+  const c = serverCommand({ ...config, backendUrl: "http://gpu-box:8080/v1", backendModel: "coder" }, [], () => false, () => true);
+  assert.deepEqual(c.args, ["serve", "--backend-url", "http://gpu-box:8080/v1", "--backend-model", "coder"]);
+  assert.deepEqual(serverCommand({ ...config, backendUrl: "" }, [], () => false, () => true).args, ["serve"]);
+});
+
 test("settings become the server's camelCase options", () => {
   assert.deepEqual(initializationOptions(config), {
     model: "qwen2.5-coder-0.5b",

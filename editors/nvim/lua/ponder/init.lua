@@ -268,9 +268,15 @@ function M.reject()
 end
 
 function M.memory(query)
-  local cmd = vim.list_extend(vim.deepcopy(M.config.cmd), {})
-  cmd[#cmd] = "memory" -- `ponder serve` → `ponder memory search QUERY`
-  vim.list_extend(cmd, { "search", query })
+  -- `ponder serve [--backend-url URL]` → `ponder memory search QUERY`
+  local cmd = {}
+  for _, part in ipairs(M.config.cmd) do
+    if part == "serve" then
+      break
+    end
+    table.insert(cmd, part)
+  end
+  vim.list_extend(cmd, { "memory", "search", query })
   local out = vim.fn.systemlist(cmd)
   vim.fn.setqflist({}, " ", { title = "ponder memory: " .. query, lines = out })
   vim.cmd("copen")
