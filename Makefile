@@ -19,7 +19,7 @@ STAMP  := $(VENV)/.ponder-installed-$(GPU)
 
 VSCODE := editors/vscode
 
-.PHONY: setup setup-test demo test test-python test-vscode lint bench model clean
+.PHONY: test-vscode-real setup setup-test demo test test-python test-vscode lint bench model clean
 
 setup: $(STAMP) model
 
@@ -51,7 +51,7 @@ demo: setup
 	  "What does restock({'Apple': 0, 'pear': 2}, ['apple', ' Pear', 'fig', 'FIG']) return?" \
 	  --model $(MODEL)
 
-test: test-python test-vscode
+test: test-python test-vscode test-vscode-real
 
 # Unit tests, the server over stdio, the real model, the backend against a real llama-server
 # (built once from llama.cpp's sources, cached), and the Neovim spec in a real headless nvim.
@@ -68,6 +68,19 @@ $(VSCODE)/node_modules/.ponder-stamp: $(VSCODE)/package-lock.json
 test-vscode: setup-test $(VSCODE)/node_modules/.ponder-stamp
 	cd $(VSCODE) && npm run typecheck && npm run build && \
 	  PONDER_TEST_MODEL=$(TEST_MODEL) npm test && npm run package
+
+# The extension in a real VS Code: code-server 4.100.3 with dist/ponder.vsix installed, driven in
+# headless Chromium (editors/vscode/test-real/run.mjs); screenshots go to build/screenshots/.
+# scripts/install_code_server.sh installs what it needs once (npm, Debian packages when missing).
+# Where that cannot work, it fails loudly unless PONDER_SKIP_VSCODE_REAL=1.
+test-vscode-real: test-vscode
+	@if [ "$$PONDER_SKIP_VSCODE_REAL" = 1 ]; then \
+	  echo "*** SKIPPED test-vscode-real: PONDER_SKIP_VSCODE_REAL=1 (the extension was NOT run in a real VS Code)"; \
+	  exit 0; fi; \
+	cache=$$(scripts/install_code_server.sh) || { \
+	  echo "*** test-vscode-real cannot run here: installing code-server/Chromium failed (see above)."; \
+	  echo "*** Set PONDER_SKIP_VSCODE_REAL=1 to skip it."; exit 1; }; \
+	PONDER_TEST_MODEL=$(TEST_MODEL) node $(VSCODE)/test-real/run.mjs "$$cache" "$(CURDIR)" build/screenshots
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check agent memory server tests scripts

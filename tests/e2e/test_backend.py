@@ -72,6 +72,33 @@ def test_samples_differ_and_carry_probabilities(remote):
         assert all(0.0 <= x <= 1.0 for x in p.probs + p.margins)
 
 
+def test_stop_when_closes_the_paths_still_running(remote):
+    seen = []
+
+    def stop_after_first(finished, running):
+        seen.append((len(finished), running))
+        return True
+
+    paths = remote.sample(
+        PROMPT, k=3, temperature=0.9, max_tokens=64, seed=5, stop_when=stop_after_first
+    )
+    assert seen[0][0] >= 1 and seen[0][1] >= 1
+    assert [p.finish_reason for p in paths].count("stopped") == seen[0][1]
+
+
+def test_doctor_reports_the_backend(llama_server):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "server.cli", "doctor", "--backend-url", llama_server.url],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert f"backend: {llama_server.url}" in out
+    assert "reachable: yes" in out
+    assert "n completions per request: yes (up to 4)" in out and "logprobs: yes" in out
+
+
 def test_a_cut_off_path_writes_its_answer_line(remote):
     [path] = remote.sample(PROMPT, max_tokens=8, answer_tag="ANSWER:")
     assert path.concluded and "ANSWER:" in path.text
@@ -104,7 +131,11 @@ async def test_strategies_through_the_lsp_server(client, tmp_path, remote):
     uri = open_sample(client, tmp_path)
     for strategy in ("greedy", "self_consistency", "cot_decoding"):
         options = {"strategy": strategy, "samples": 3, "maxTokens": 48}
-        result = await request(client, "ponder/reason", reason_params(uri, options=options))
+        client.progress_reports[strategy] = []
+        params = reason_params(uri, options=options, workDoneToken=strategy)
+        result = await request(client, "ponder/reason", params)
+        reports = [getattr(r, "message", None) or "" for r in client.progress_reports[strategy]]
+        assert any("tokens" in m for m in reports), (strategy, reports)  # progress as in-process
         assert result["model"] == remote.model
         assert result["answer"].strip(), strategy
         paths = 1 if strategy == "greedy" else 3
