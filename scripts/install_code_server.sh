@@ -41,20 +41,23 @@ if [ ! -e "$stamp" ]; then
   echo "installing code-server $version and playwright-core $playwright into $cache (about 3 minutes)..." >&2
   rm -rf "$cache"
   mkdir -p "$cache"
-  export npm_config_nodedir=/usr npm_config_audit=false npm_config_fund=false
+  # npm_config_yes: node-pty's postinstall runs `npx node-gyp`, which would otherwise ask;
+  # build_from_source: argon2 would first try to download a prebuilt binary from GitHub.
+  export npm_config_nodedir=/usr npm_config_audit=false npm_config_fund=false npm_config_yes=true \
+    npm_config_build_from_source=true
   (cd "$cache" && npm init -y >/dev/null &&
     npm install --ignore-scripts --no-save "code-server@$version" "playwright-core@$playwright" >&2)
   vscode="$cache/node_modules/code-server/lib/vscode"
-  (cd "$vscode" && npm install --ignore-scripts --omit=dev --unsafe-perm >&2)
+  (cd "$vscode" && npm install --ignore-scripts --omit=dev >&2)
   mkdir -p "$vscode/node_modules/@vscode/ripgrep/bin"
   cp "$(command -v rg)" "$vscode/node_modules/@vscode/ripgrep/bin/rg"
   # Now the install scripts: native modules (node-gyp), ripgrep's (it finds rg and stops).
-  (cd "$vscode" && npm rebuild --unsafe-perm >&2)
-  (cd "$cache/node_modules/code-server" && npm rebuild --unsafe-perm >&2)
+  (cd "$vscode" && npm rebuild >&2)
+  (cd "$cache" && npm rebuild argon2 >&2)  # code-server's own native dependency
   ln -sfn node_modules "$vscode/node_modules.asar"
   ln -sfn code-linux.sh "$vscode/bin/remote-cli/code-server"
   ln -sfn browser-linux.sh "$vscode/bin/helpers/browser.sh"
-  (cd "$vscode/extensions" && npm install --omit=dev --unsafe-perm >&2)
+  (cd "$vscode/extensions" && npm install --omit=dev >&2)
   touch "$stamp"
 fi
 echo "$cache"

