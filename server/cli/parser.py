@@ -49,6 +49,9 @@ def build() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the language server over stdio")
     serve.add_argument("--model", help="model alias or path to a .gguf file (env PONDER_MODEL)")
     _backend(serve)
+    serve.add_argument(
+        "--stdio", action="store_true", help="accepted and ignored: stdio is the only transport"
+    )
     serve.add_argument("--log-file", help="write the server log here (default: stderr)")
     serve.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as vscode from "vscode";
-import { LanguageClient, LanguageClientOptions, ProgressType, ServerOptions, TransportKind } from "vscode-languageclient/node";
+import { LanguageClient, LanguageClientOptions, ProgressType, ServerOptions } from "vscode-languageclient/node";
 import {
   answerHtml, initializationOptions, PonderConfig, ReasonResult, reasonParams, serverCommand, StreamedReasoning,
   thinkingHtml,
@@ -38,7 +38,10 @@ async function startClient(): Promise<void> {
   const config = readConfig();
   const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
   const { command, args } = serverCommand(config, roots, fs.existsSync, onPath);
-  const serverOptions: ServerOptions = { command, args, transport: TransportKind.stdio };
+  // No `transport`: with TransportKind.stdio the client appends "--stdio" to the arguments
+  // (found by running the extension in a real VS Code: test-real/run.mjs). Without it the
+  // client still speaks over the process's stdin/stdout.
+  const serverOptions: ServerOptions = { command, args };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: "file" }],
     initializationOptions: initializationOptions(config),

@@ -133,6 +133,7 @@ try {
   // Open the file and select the function `area` (lines 4-5).
   await page.keyboard.press("Control+P");
   await page.keyboard.type("geometry.py");
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "geometry.py" }).first().waitFor();
   await page.keyboard.press("Enter");
   const editor = page.locator(".editor-instance .monaco-editor").first();
   await editor.locator(".view-lines").getByText("def total").waitFor();
@@ -140,7 +141,7 @@ try {
   await page.keyboard.type("4");
   await page.keyboard.press("Enter");
   await page.keyboard.press("Home");
-  await page.keyboard.press("Shift+Down");
+  await page.keyboard.press("Shift+ArrowDown");
   await page.keyboard.press("Shift+End");
   step("geometry.py open, area() selected");
 
@@ -163,7 +164,7 @@ try {
 
   await ask("What does area(2) return?");
   step("asked; waiting for the answer panel (the model loads first)");
-  await panel.locator("button#accept").waitFor({ timeout: 120_000 });
+  await panel.locator("button#accept").waitFor({ timeout: 300_000 });
   const heading = (await panel.locator("h1").innerText()).trim();
   const summary = (await panel.locator("p").first().innerText()).trim();
   step(`panel: answer ${JSON.stringify(heading)} | ${summary}`);
@@ -200,7 +201,7 @@ try {
   }
   await ask("What does total([1]) return?");
   await spinner.waitFor();
-  await spinner.waitFor({ state: "hidden", timeout: 120_000 });
+  await spinner.waitFor({ state: "hidden", timeout: 300_000 });
   await panel.locator("button#accept").waitFor();
   step(`answered after the cancel: ${JSON.stringify((await panel.locator("h1").innerText()).trim())}`);
   await page.screenshot({ path: path.join(out, "vscode-after-cancel.png") });
@@ -228,7 +229,7 @@ const walk = (dir) => {
 walk(path.join(userData, "logs"));
 const errors = logs
   .flatMap((file) => fs.readFileSync(file, "utf8").split("\n").map((line) => [path.basename(file), line]))
-  .filter(([file, line]) => /\[error\]/i.test(line) && (/ponder/i.test(line) || /ponder/i.test(file)));
+  .filter(([file, line]) => /\[error\b/i.test(line) && (/ponder/i.test(line) || /ponder/i.test(file)));
 for (const [file, line] of errors) console.error(`extension host error (${file}): ${line}`);
 const exthost = logs.filter((f) => /exthost/i.test(f)).length;
 step(`${logs.length} log files read (${exthost} from the extension host), ${errors.length} ponder errors`);
@@ -236,9 +237,10 @@ if (exthost === 0) {
   console.error("FAILED: no extension host log found");
   failed = true;
 }
-fs.rmSync(work, { recursive: true, force: true });
 if (failed || errors.length) {
   console.error(serverLog.split("\n").slice(-30).join("\n"));
+  console.error(`kept for a look: ${work} (logs under user-data/logs)`);
   process.exit(1);
 }
+fs.rmSync(work, { recursive: true, force: true });
 step("PASS");
