@@ -226,7 +226,18 @@ class OpenAICompatibleEngine:
 class _Run:
     """One `sample`/`branch` call: its paths, the streams feeding them, cancel and stop_when."""
 
-    def __init__(self, engine, messages, k, top_p, stop, answer_tag, on_token, stop_when, cancel):
+    def __init__(
+        self,
+        engine: OpenAICompatibleEngine,
+        messages: Messages,
+        k: int,
+        top_p: float,
+        stop: tuple[str, ...],
+        answer_tag: str | None,
+        on_token: TokenCallback | None,
+        stop_when: StopWhen | None,
+        cancel: threading.Event | None,
+    ):
         self.engine = engine
         self.messages = messages
         self.top_p = top_p
@@ -300,7 +311,7 @@ class _Run:
         }
         if len(request.seqs) > 1:
             body["n"] = len(request.seqs)
-        if self.engine.capabilities.logprobs:
+        if self.engine.capabilities and self.engine.capabilities.logprobs:
             body |= {"logprobs": True, "top_logprobs": 2}
         if request.prefill:  # continue the assistant's message (llama-server, vLLM)
             body["messages"] = [*self.messages, {"role": "assistant", "content": request.prefill}]

@@ -62,9 +62,8 @@ class Terminal:
         os.close(self.master)
 
     def png(self, path: Path) -> None:
-        from PIL import Image, ImageDraw, ImageFont
-
         from fontTools.ttLib import TTFont
+        from PIL import Image, ImageDraw, ImageFont
 
         regular, bold = ImageFont.truetype(FONT, FONT_SIZE), ImageFont.truetype(BOLD, FONT_SIZE)
         fallback = ImageFont.truetype(FALLBACK, FONT_SIZE - 2)
