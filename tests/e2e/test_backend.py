@@ -186,3 +186,32 @@ def test_a_wrong_key_is_named(model_path, monkeypatch):
         engine = OpenAICompatibleEngine(server.url, api_key_env="PONDER_TEST_KEY")
         [path] = engine.sample(PROMPT, max_tokens=4)
         assert path.tokens
+
+
+def test_serve_with_backend_url_streams_the_reasoning(llama_server, tmp_path):
+    """`ponder serve --backend-url`: the reasoning streams (partialResultToken) as it does with
+    the model in-process, and what streamed is the start of the final reasoning."""
+    import sys
+
+    from tests.wire import WireServer
+
+    argv = [sys.executable, "-m", "server.cli", "serve", "--backend-url", llama_server.url]
+    server = WireServer(tmp_path / "home", model=TEST_MODEL, argv=argv)
+    try:
+        server.initialize({"reason": {"strategy": "greedy", "maxTokens": 160}})
+        server.open("file:///a.py", "def double(x):\n    return x * 2\n")
+        reply = server.request(
+            "ponder/reason",
+            {"textDocument": {"uri": "file:///a.py"}, "partialResultToken": "p1"},
+            timeout=120,
+        )
+        result = reply["result"]
+        assert result["model"].endswith(".gguf")  # llama-server names it by its file
+        pieces = [
+            n["params"]["value"]["reasoning"]
+            for n in server.notifications
+            if n["method"] == "$/progress" and n["params"]["token"] == "p1"
+        ]
+        assert pieces and result["rationale"].startswith("".join(pieces)), pieces
+    finally:
+        server.close()
