@@ -12,7 +12,11 @@ import re
 import string
 from dataclasses import dataclass
 
-_TAG = re.compile(r"(?:^|\n)[ \t>*#_-]*(?:final\s+)?answer[ \t]*[*_]*[ \t]*[:：][ \t]*[*_]*", re.I)
+# "ANSWER:", "Final answer:", "**Answer:**", "The answer is:", "The final answer is:" at a line start.
+_TAG = re.compile(
+    r"(?:^|\n)[ \t>*#_-]*(?:the\s+)?(?:final\s+)?answer(?:\s+is)?[ \t]*[*_]*[ \t]*[:：][ \t]*[*_]*",
+    re.I,
+)
 _ASSERT = re.compile(r"^\s*assert\s+.+?==\s*(.+?)\s*$", re.S)
 _CALL_EQ = re.compile(r"^\s*[A-Za-z_][\w.]*\(.*\)\s*(?:==|=|->|returns?|is)\s*(.+?)\s*$", re.S)
 _RETURNS = re.compile(
@@ -63,9 +67,14 @@ def extract(text: str) -> Extracted:
     return Extracted(clean(last), stripped[:begin].strip() or stripped, begin, len(stripped))
 
 
-_TAG_START = re.compile(
-    r"^[ \t>*#_-]*(?:f(?:i(?:n(?:a(?:l)?)?)?)?\s*)?(?:a(?:n(?:s(?:w(?:e(?:r)?)?)?)?)?)?$", re.I
-)
+_TAG_WORDS = ("answer", "final answer", "the answer is", "the final answer is")
+_MARKS = " \t>*#_-"
+
+
+def _may_start_tag(line: str) -> bool:
+    """Whether a line still being written may turn into an answer tag ("The fin…")."""
+    words = " ".join(line.strip().lstrip(_MARKS).lower().split())
+    return any(tag.startswith(words) for tag in _TAG_WORDS)
 
 
 def reasoning_so_far(text: str) -> str:
@@ -78,7 +87,7 @@ def reasoning_so_far(text: str) -> str:
     if tags:
         return _close_sentence(complete[: min(tags)])
     line_start = complete.rfind("\n") + 1
-    if _TAG_START.match(complete[line_start:].strip()):  # maybe "Final ans…": wait
+    if _may_start_tag(complete[line_start:]):  # maybe "Final ans…": wait
         complete = complete[:line_start]
     complete = complete.rstrip()
     # Trailing ",;:" wait for the next word too: before a tag, `_close_sentence` drops ", i.e.".
