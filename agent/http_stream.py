@@ -63,7 +63,10 @@ class Endpoint:
             data = response.read()
             if response.status != 200:
                 raise http_error(self.url, response.status, data)
-            return json.loads(data)
+            reply = json.loads(data)
+            if not isinstance(reply, dict):
+                raise json.JSONDecodeError("not a JSON object", data.decode(errors="replace"), 0)
+            return reply
         except (OSError, http.client.HTTPException) as e:
             raise network_error(self.url, e, self.timeout_s) from e
         except json.JSONDecodeError as e:
@@ -104,6 +107,8 @@ class EventStream:
                 if data == b"[DONE]":
                     return
                 event = json.loads(data)
+                if not isinstance(event, dict):
+                    raise ValueError(f"an event that is not a JSON object: {data[:80]!r}")
                 if "error" in event:  # llama-server reports mid-stream failures this way
                     raise PonderError(
                         f"the model server at {self.endpoint.url} failed mid-answer: "

@@ -203,13 +203,13 @@ class OpenAICompatibleEngine:
             raise PonderError(
                 f"the model server at {self.endpoint.url} gave no first-token options"
             )
-        probs = sorted((math.exp(o["logprob"]) for o in options), reverse=True)
+        probs = sorted((_probability(o["logprob"]) for o in options), reverse=True)
         margin = probs[0] - (probs[1] if len(probs) > 1 else 0.0)
         run = _Run(self, messages, len(options), 1.0, stop, answer_tag, on_token, None, cancel)
         requests = []
         for seq, option in enumerate(options):
             text = _text(option)
-            run.add_token(seq, option, math.exp(option["logprob"]), margin)
+            run.add_token(seq, option, _probability(option["logprob"]), margin)
             requests.append(_Request([seq], 0.0, 0, prefill=text))
         return run.generate(requests, max_tokens - 1)
 
@@ -337,47 +337,59 @@ class _Run:
     def _read(self, stream: EventStream, request: _Request) -> None:
         open_seqs = set(request.seqs)
         grace = USAGE_GRACE_EVENTS
+        # A server that goes on past max_tokens (the last token's own event, and a concluding
+        # tag, are allowed for) is cut: its stream is closed.
+        limits = {s: len(self.results[s].tokens) + request.max_tokens + 2 for s in request.seqs}
         for event in stream.events():
             if self.halted.is_set():
                 return
-            usage = event.get("usage")
-            if usage:
-                for seq in request.seqs:
-                    self.results[seq].prompt_tokens = int(usage.get("prompt_tokens") or 0)
-            if not open_seqs:
-                # Every path has its answer. The usage (prompt tokens) comes after the server's
-                # own end, usually a token or two away; past a few events, stop waiting for it.
-                grace -= 1
-                if usage or grace <= 0:
-                    return
-                continue
-            for choice in event.get("choices") or []:
-                index = int(choice.get("index") or 0)
-                if index >= len(request.seqs) or request.seqs[index] not in open_seqs:
+            try:
+                usage = event.get("usage")
+                if usage:
+                    for seq in request.seqs:
+                        self.results[seq].prompt_tokens = int(usage.get("prompt_tokens") or 0)
+                if not open_seqs:
+                    # Every path has its answer. The usage (prompt tokens) comes after the
+                    # server's own end, a token or two away; past a few events, stop waiting.
+                    grace -= 1
+                    if usage or grace <= 0:
+                        return
                     continue
-                seq = request.seqs[index]
-                entries = _entries(choice)
-                if entries:
-                    for entry in entries:
-                        top = [math.exp(t["logprob"]) for t in entry.get("top_logprobs") or []]
-                        top.sort(reverse=True)
-                        margin = top[0] - top[1] if len(top) > 1 else 1.0
-                        if self.add_token(seq, entry, math.exp(entry["logprob"]), margin):
-                            break
-                else:  # a server without logprobs: the text, every piece equally sure
-                    piece = (choice.get("delta") or {}).get("content") or ""
-                    if piece:
-                        self.add_token(seq, {"token": piece}, 1.0, 1.0)
-                reason = choice.get("finish_reason")
-                result = self.results[seq]
-                if reason and result.finish_reason == "running":
-                    concluded = result.concluded
-                    result.finish_reason = (
-                        "stop" if reason == "stop" and not concluded else "length"
-                    )
-                if result.finish_reason != "running":
-                    open_seqs.discard(seq)
-                    self._finished()
+                for choice in event.get("choices") or []:
+                    index = int(choice.get("index") or 0)
+                    if 0 <= index < len(request.seqs) and request.seqs[index] in open_seqs:
+                        seq = request.seqs[index]
+                        if self._read_choice(seq, choice, limits[seq]):
+                            open_seqs.discard(seq)
+                            self._finished()
+            except (AttributeError, KeyError, TypeError, ValueError) as e:
+                raise PonderError(
+                    f"the model server at {self.engine.endpoint.url} sent a chunk ponder cannot "
+                    f"read ({type(e).__name__}: {e}): is it OpenAI-compatible?"
+                ) from e
+
+    def _read_choice(self, seq: int, choice: dict, limit: int) -> bool:
+        """One streamed piece of path `seq`; True when the path is finished (or has `limit`
+        tokens)."""
+        entries = _entries(choice)
+        if entries:
+            for entry in entries:
+                top = sorted(_probability(t["logprob"]) for t in entry.get("top_logprobs") or [])
+                margin = top[-1] - top[-2] if len(top) > 1 else 1.0
+                if self.add_token(seq, entry, _probability(entry["logprob"]), margin):
+                    break
+        else:  # a server without logprobs: the text, every piece equally sure
+            piece = (choice.get("delta") or {}).get("content") or ""
+            if piece:
+                self.add_token(seq, {"token": piece}, 1.0, 1.0)
+        reason = choice.get("finish_reason")
+        result = self.results[seq]
+        if result.finish_reason == "running" and len(result.tokens) >= limit:
+            reason = "length"
+        if reason and result.finish_reason == "running":
+            stopped = reason == "stop" and not result.concluded
+            result.finish_reason = "stop" if stopped else "length"
+        return result.finish_reason != "running"
 
     def add_token(self, seq: int, entry: dict, prob: float, margin: float) -> bool:
         """Append one token to path `seq`; True when the path is now finished."""
@@ -429,6 +441,12 @@ class _Run:
             for r in running:
                 r.finish_reason = "stopped"
         self._halt()
+
+
+def _probability(logprob) -> float:
+    """exp(logprob), 0 for what is not a finite log-probability (a hostile or broken server)."""
+    value = float(logprob)
+    return math.exp(min(value, 0.0)) if math.isfinite(value) else 0.0
 
 
 def _entries(choice: dict) -> list[dict]:

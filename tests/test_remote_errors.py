@@ -62,6 +62,7 @@ def fake():
             script.headers.append(dict(self.headers))
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.handle_error = lambda request, address: None  # a client that hung up early: expected
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     script.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
@@ -188,3 +189,33 @@ def test_a_workspace_setting_cannot_send_code_to_another_machine(monkeypatch):
 def test_a_bad_url_is_named():
     with pytest.raises(PonderError, match="not an http"):
         engine("gpu-box:8080")
+
+
+def streaming(events: list[bytes]):
+    def send(handler):
+        handler.send_response(200)
+        handler.end_headers()
+        for event in events:
+            handler.wfile.write(event)
+        handler.wfile.write(b"data: [DONE]\n\n")
+
+    return send
+
+
+def test_a_chunk_that_is_not_openai_shaped_is_named(fake):
+    e = engine(fake.url)
+    e.load()
+    fake.chat = streaming([b'data: {"choices": [{"index": "zero"}]}\n\n'])
+    with pytest.raises(PonderError, match="sent a chunk ponder cannot read"):
+        e.sample(PROMPT, max_tokens=16)
+    fake.chat = streaming([b"data: [1, 2]\n\n"])
+    with pytest.raises(PonderError, match="not a JSON object"):
+        e.sample(PROMPT, max_tokens=16)
+
+
+def test_a_server_that_ignores_max_tokens_is_cut_off(fake):
+    e = engine(fake.url)
+    e.load()
+    fake.chat = streaming([chunk("word ") for _ in range(500)])
+    [path] = e.sample(PROMPT, max_tokens=10)
+    assert path.finish_reason == "length" and len(path.tokens) <= 12
