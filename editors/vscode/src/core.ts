@@ -67,6 +67,23 @@ export function serverCommand(
   return { command: "ponder", args };
 }
 
+/** Why the server command cannot start, or undefined when it can: the first thing a new user
+ * meets when ponder is not installed where the extension looks. */
+export function missingServer(
+  server: ServerCommand,
+  exists: (p: string) => boolean,
+  onPath: (name: string) => boolean,
+): string | undefined {
+  const found = server.command.includes("/") ? exists(server.command) : onPath(server.command);
+  if (found) {
+    return undefined;
+  }
+  return (
+    `ponder: cannot find the ponder server "${server.command}". Install ponder (\`make setup\` in its ` +
+    "checkout puts it in .venv/bin/ponder) and set ponder.serverPath to it, or put ponder on PATH."
+  );
+}
+
 /** VS Code settings → the server's settings (camelCase, the shape of agent/settings.py). */
 export function initializationOptions(config: PonderConfig): Record<string, unknown> {
   const options: Record<string, unknown> = {

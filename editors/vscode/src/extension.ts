@@ -5,7 +5,7 @@ import * as path from "path";
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ProgressType, ServerOptions } from "vscode-languageclient/node";
 import {
-  answerHtml, initializationOptions, PonderConfig, ReasonResult, reasonParams, serverCommand, StreamedReasoning,
+  answerHtml, initializationOptions, missingServer, PonderConfig, ReasonResult, reasonParams, serverCommand, StreamedReasoning,
   thinkingHtml,
 } from "./core";
 
@@ -38,6 +38,10 @@ async function startClient(): Promise<void> {
   const config = readConfig();
   const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
   const { command, args } = serverCommand(config, roots, fs.existsSync, onPath);
+  const missing = missingServer({ command, args }, fs.existsSync, onPath);
+  if (missing) {
+    throw new Error(missing);
+  }
   // No `transport`: with TransportKind.stdio the client appends "--stdio" to the arguments
   // (found by running the extension in a real VS Code: test-real/run.mjs). Without it the
   // client still speaks over the process's stdin/stdout.
@@ -58,7 +62,10 @@ async function startClient(): Promise<void> {
 
 /** The server, started on first use (not with every window: it loads a model). */
 async function ensureClient(): Promise<LanguageClient> {
-  starting ??= startClient();
+  starting ??= startClient().catch((e) => {
+    starting = undefined; // fixed settings take effect on the next try
+    throw e;
+  });
   await starting;
   return client!;
 }
@@ -74,7 +81,12 @@ async function reasonAboutThis(): Promise<void> {
   }
   const s = editor.selection;
   const range = { start: { line: s.start.line, character: s.start.character }, end: { line: s.end.line, character: s.end.character } };
-  await ensureClient();
+  try {
+    await ensureClient();
+  } catch (e) {
+    vscode.window.showErrorMessage((e as Error).message);
+    return;
+  }
   await ask(reasonParams(editor.document.uri.toString(), range, question));
 }
 

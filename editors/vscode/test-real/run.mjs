@@ -77,10 +77,9 @@ fs.mkdirSync(path.join(userData, "User"), { recursive: true });
 fs.mkdirSync(workspace);
 fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(path.join(workspace, "geometry.py"), SAMPLE);
-fs.writeFileSync(
-  path.join(userData, "User", "settings.json"),
+const settings = (serverPath) =>
   JSON.stringify({
-    "ponder.serverPath": ponder,
+    "ponder.serverPath": serverPath,
     "ponder.model": model,
     "ponder.samples": 3,
     "security.workspace.trust.enabled": false,
@@ -91,8 +90,10 @@ fs.writeFileSync(
     "editor.inlayHints.enabled": "on",
     "window.commandCenter": false,
     "chat.commandCenter.enabled": false,
-  }),
-);
+  });
+// First as a new user who has not installed ponder where the extension looks.
+const missing = path.join(work, "not-installed", "ponder");
+fs.writeFileSync(path.join(userData, "User", "settings.json"), settings(missing));
 const env = { ...process.env, PONDER_HOME: home, PONDER_MODEL: model };
 delete env.PONDER_BACKEND_URL;
 const common = ["--user-data-dir", userData, "--extensions-dir", extensions];
@@ -163,8 +164,26 @@ try {
   const panel = page.frameLocator("iframe.webview").frameLocator("iframe#active-frame");
 
   await ask("What does area(2) return?");
-  step("asked; waiting for the answer panel (the model loads first)");
-  await panel.locator("button#accept").waitFor({ timeout: 300_000 });
+  await page.locator(".notifications-toasts", { hasText: "cannot find the ponder server" }).waitFor();
+  step("no server installed: the error says what to do");
+  // The user fixes ponder.serverPath in their settings (JSON), saves, and asks again.
+  await palette("Preferences: Open User Settings (JSON)");
+  await page.locator(".editor-instance .monaco-editor .view-lines", { hasText: "ponder.serverPath" }).waitFor();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.insertText(settings(ponder));
+  await page.keyboard.press("Control+S");
+  await page.waitForTimeout(500);
+  await page.keyboard.press("Control+W");
+  await page.locator(".editor-instance .monaco-editor .view-lines", { hasText: "def total" }).waitFor();
+  await page.keyboard.press("Control+G");
+  await page.keyboard.type("4");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Home");
+  await page.keyboard.press("Shift+ArrowDown");
+  await page.keyboard.press("Shift+End");
+  await ask("What does area(2) return?");
+  step("asked again; waiting for the answer panel (the model loads first)");
+  await panel.locator("button#accept").waitFor({ timeout: 150_000 });
   const heading = (await panel.locator("h1").innerText()).trim();
   const summary = (await panel.locator("p").first().innerText()).trim();
   step(`panel: answer ${JSON.stringify(heading)} | ${summary}`);

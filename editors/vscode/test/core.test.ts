@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
-import { answerHtml, initializationOptions, PonderConfig, reasonParams, serverCommand, voteSummary } from "../src/core";
+import { answerHtml, initializationOptions, missingServer, PonderConfig, reasonParams, serverCommand, voteSummary } from "../src/core";
 
 const config: PonderConfig = {
   serverPath: "", model: "qwen2.5-coder-0.5b", strategy: "self_consistency", samples: 7, stepBack: true, memoryPath: "",
@@ -22,6 +22,14 @@ test("server command: a team's model server goes on the command line", () => {
   const c = serverCommand({ ...config, backendUrl: "http://gpu-box:8080/v1", backendModel: "coder" }, [], () => false, () => true);
   assert.deepEqual(c.args, ["serve", "--backend-url", "http://gpu-box:8080/v1", "--backend-model", "coder"]);
   assert.deepEqual(serverCommand({ ...config, backendUrl: "" }, [], () => false, () => true).args, ["serve"]);
+});
+
+test("a server that is not there is named, with what to do", () => {
+  const absent = missingServer({ command: "/opt/nowhere/ponder", args: ["serve"] }, () => false, () => true);
+  assert.match(absent ?? "", /cannot find the ponder server "\/opt\/nowhere\/ponder".*ponder\.serverPath/);
+  assert.match(missingServer({ command: "ponder", args: [] }, () => true, () => false) ?? "", /on PATH/);
+  assert.equal(missingServer({ command: "ponder", args: [] }, () => false, () => true), undefined);
+  assert.equal(missingServer({ command: "/x/ponder", args: [] }, () => true, () => false), undefined);
 });
 
 test("settings become the server's camelCase options", () => {
