@@ -8,7 +8,7 @@ import logging
 import sys
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
@@ -76,6 +76,20 @@ class PonderServer(LanguageServer):
             pass
         finally:
             self.shutdown()
+
+    def client_supports(self, *path: str) -> bool:
+        """Whether the client's capabilities hold this path, e.g. ("window",
+        "work_done_progress"); False before `initialize` told them."""
+        node: Any
+        try:
+            node = self.client_capabilities
+        except Exception:  # capabilities not known yet
+            return False
+        for name in path:
+            node = getattr(node, name, None)
+            if not node:
+                return False
+        return True
 
     def remember(self, answer: Answer) -> None:
         self.recent[answer.id] = answer

@@ -69,13 +69,7 @@ def answer_markdown(result: dict, stale: bool = False) -> str:
 
 def refresh_hints(server: PonderServer) -> None:
     """Ask the client to fetch inlay hints again (when it can)."""
-    try:
-        workspace = server.client_capabilities.workspace
-        supported = bool(
-            workspace and workspace.inlay_hint and workspace.inlay_hint.refresh_support
-        )
-    except Exception:  # capabilities not known yet
-        return
+    supported = server.client_supports("workspace", "inlay_hint", "refresh_support")
     if supported and server.settings.inline.hints:
         server.protocol.send_request("workspace/inlayHint/refresh", None)
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 class WorkDone:
-    def __init__(self, server, token, loop: asyncio.AbstractEventLoop):
+    def __init__(self, server: PonderServer, token, loop: asyncio.AbstractEventLoop):
         self.server = server
         self.token = token
         self.loop = loop
@@ -23,9 +23,11 @@ class WorkDone:
         self.cancel = threading.Event()
 
     @classmethod
-    async def start(cls, server, title: str, token=None, cancellable: bool = True) -> WorkDone:
+    async def start(
+        cls, server: PonderServer, title: str, token=None, cancellable: bool = True
+    ) -> WorkDone:
         loop = asyncio.get_running_loop()
-        if token is None and _client_supports_progress(server):
+        if token is None and server.client_supports("window", "work_done_progress"):
             token = f"ponder-{uuid.uuid4().hex[:12]}"
             try:
                 await server.work_done_progress.create_async(token)
@@ -64,11 +66,3 @@ class WorkDone:
         value = types.WorkDoneProgressEnd(message=message)
         self._send(self.server.work_done_progress.end, self.token, value)
         self._send(self.server.work_done_progress.tokens.pop, self.token, None)
-
-
-def _client_supports_progress(server: PonderServer) -> bool:
-    try:
-        window = server.client_capabilities.window
-        return bool(window and window.work_done_progress)
-    except Exception:  # capabilities not known yet
-        return False

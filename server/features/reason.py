@@ -255,8 +255,4 @@ def command_argument(args: tuple, command: str) -> Any:
 
 
 def _shows_inlay_hints(server: PonderServer) -> bool:
-    try:
-        text_document = server.client_capabilities.text_document
-        return bool(text_document and text_document.inlay_hint) and server.settings.inline.hints
-    except Exception:
-        return False
+    return server.client_supports("text_document", "inlay_hint") and server.settings.inline.hints
