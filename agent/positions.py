@@ -36,9 +36,12 @@ def _body(line: str) -> str:
     return line.rstrip("\r\n")
 
 
-def offset_of(text: str, line: int, character: int, encoding: str = "utf-16") -> int:
-    """The str offset of an LSP position, clamped to its line and to the text."""
-    lines = split_lines(text)
+def offset_of(
+    text: str, line: int, character: int, encoding: str = "utf-16", lines: list[str] | None = None
+) -> int:
+    """The str offset of an LSP position, clamped to its line and to the text. `lines`: the
+    text's `split_lines`, when the caller already has them."""
+    lines = split_lines(text) if lines is None else lines
     if line >= len(lines):
         return len(text)
     offset = sum(len(x) for x in lines[:line])

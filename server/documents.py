@@ -109,9 +109,10 @@ class Documents:
 
     def offset(self, uri: str, line: int, character: int) -> int | None:
         doc = self._docs.get(uri)
-        if doc is None or line > len(split_lines(doc.text)):
+        lines = split_lines(doc.text) if doc is not None else []
+        if doc is None or line > len(lines):
             return None
-        return offset_of(doc.text, line, character, self.encoding)
+        return offset_of(doc.text, line, character, self.encoding, lines)
 
     def hint_position(self, uri: str, answer: Attached) -> tuple[int, int]:
         """End of the answered range's last line (a range ending at a line start ends on the
