@@ -116,7 +116,7 @@ class OpenAICompatibleEngine:
 
     def _probe(self) -> tuple[bool, bool]:
         """(supports n, supports logprobs), by asking for one token."""
-        body = {"model": self.model, "messages": PROBE, "max_tokens": 1, "temperature": 1.0}
+        body = {"model": self.model, "messages": PROBE, "max_tokens": 1, "temperature": 0.0}
         for extra in (
             {"n": 2, "logprobs": True, "top_logprobs": 2},
             {"logprobs": True, "top_logprobs": 2},
@@ -455,9 +455,14 @@ def _entries(choice: dict) -> list[dict]:
 
 
 def _has_logprobs(reply: dict) -> bool:
+    """Whether the reply carries logprobs. A first token that ends the answer at once has no
+    entry (llama-server lists none for end-of-generation), so an empty list still says yes."""
     choices = reply.get("choices") or [{}]
-    entries = _entries(choices[0])
-    return bool(entries) and "top_logprobs" in entries[0]
+    logprobs = choices[0].get("logprobs")
+    if not isinstance(logprobs, dict) or not isinstance(logprobs.get("content"), list):
+        return False
+    entries = logprobs["content"]
+    return not entries or "top_logprobs" in entries[0]
 
 
 def _bytes(entry: dict) -> bytes:

@@ -161,9 +161,16 @@ async def test_a_killed_server_is_a_clear_error_then_works_when_back(model_path,
     try:
         uri = open_sample(client, tmp_path)
         await request(client, "ponder/reason", reason_params(uri, options={"maxTokens": 4}))
-        long = reason_params(uri, options={"maxTokens": 1500, "strategy": "greedy"})
+        long = reason_params(
+            uri,
+            question="Explain in detail, line by line, everything this code does.",
+            options={"maxTokens": 1500, "strategy": "self_consistency", "samples": 3},
+        )
         pending = asyncio.ensure_future(request(client, "ponder/reason", long))
-        await asyncio.sleep(1.0)
+        deadline = time.monotonic() + 30
+        while not server.busy_slots() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # kill it while it generates, not before or after
+        assert not pending.done()
         server.kill()
         with pytest.raises(JsonRpcException, match="closed the connection mid-answer"):
             await pending

@@ -138,12 +138,16 @@ try {
   await page.keyboard.press("Enter");
   const editor = page.locator(".editor-instance .monaco-editor").first();
   await editor.locator(".view-lines").getByText("def total").waitFor();
-  await page.keyboard.press("Control+G");
-  await page.keyboard.type("4");
-  await page.keyboard.press("Enter");
-  await page.keyboard.press("Home");
-  await page.keyboard.press("Shift+ArrowDown");
-  await page.keyboard.press("Shift+End");
+  const selectArea = async () => {
+    // lines 4-5: the function `area`
+    await page.keyboard.press("Control+G");
+    await page.keyboard.type("4");
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Home");
+    await page.keyboard.press("Shift+ArrowDown");
+    await page.keyboard.press("Shift+End");
+  };
+  await selectArea();
   step("geometry.py open, area() selected");
 
   const palette = async (command) => {
@@ -175,12 +179,7 @@ try {
   await page.waitForTimeout(500);
   await page.keyboard.press("Control+W");
   await page.locator(".editor-instance .monaco-editor .view-lines", { hasText: "def total" }).waitFor();
-  await page.keyboard.press("Control+G");
-  await page.keyboard.type("4");
-  await page.keyboard.press("Enter");
-  await page.keyboard.press("Home");
-  await page.keyboard.press("Shift+ArrowDown");
-  await page.keyboard.press("Shift+End");
+  await selectArea();
   await ask("What does area(2) return?");
   step("asked again; waiting for the answer panel (the model loads first)");
   await panel.locator("button#accept").waitFor({ timeout: 150_000 });
