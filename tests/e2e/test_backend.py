@@ -172,7 +172,9 @@ async def test_a_killed_server_is_a_clear_error_then_works_when_back(model_path,
             await asyncio.sleep(0.05)  # kill it while it generates, not before or after
         assert not pending.done()
         server.kill()
-        with pytest.raises(JsonRpcException, match="closed the connection mid-answer"):
+        # The streams open say the server went away mid-answer; a path whose request was not yet
+        # connected (they open concurrently) finds nothing listening: either is the clear error.
+        with pytest.raises(JsonRpcException, match="closed the connection mid-answer|refused"):
             await pending
         with pytest.raises(JsonRpcException, match="connection refused"):
             await request(client, "ponder/reason", reason_params(uri, options={"maxTokens": 4}))
