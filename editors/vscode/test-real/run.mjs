@@ -115,8 +115,31 @@ let serverLog = "";
 server.stdout.on("data", (d) => (serverLog += d));
 server.stderr.on("data", (d) => (serverLog += d));
 
+// The extension host's log: activation errors, the language client's errors. Read while the
+// workbench still runs: closing it makes the language client's pending code-action requests fail
+// ("Starting server failed"), which is teardown, not something a user sees.
+function scanLogs() {
+  const logs = [];
+  const walk = (dir) => {
+    for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith(".log")) logs.push(full);
+    }
+  };
+  walk(path.join(userData, "logs"));
+  const errors = logs
+    .flatMap((file) => fs.readFileSync(file, "utf8").split("\n").map((line) => [path.basename(file), line]))
+    .filter(([file, line]) => /\[error\b/i.test(line) && (/ponder/i.test(line) || /ponder/i.test(file)));
+  for (const [file, line] of errors) console.error(`extension host error (${file}): ${line}`);
+  const exthost = logs.filter((f) => /exthost/i.test(f)).length;
+  step(`${logs.length} log files read (${exthost} from the extension host), ${errors.length} ponder errors`);
+  return { errors, exthost };
+}
+
 let browser;
 let failed = false;
+let scan = { errors: [], exthost: 0 };
 try {
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000);
   step(`code-server on port ${port}`);
@@ -223,9 +246,12 @@ try {
   await panel.locator("button#accept").waitFor();
   step(`answered after the cancel: ${JSON.stringify((await panel.locator("h1").innerText()).trim())}`);
   await page.screenshot({ path: path.join(out, "vscode-after-cancel.png") });
+  await page.waitForTimeout(1000); // let the extension host write its log
+  scan = scanLogs();
 } catch (e) {
   failed = true;
   console.error(`FAILED: ${e.message}`);
+  scan = scanLogs();
   if (browser) {
     const pages = browser.contexts().flatMap((c) => c.pages());
     if (pages.length) await pages[0].screenshot({ path: path.join(out, "vscode-failure.png") }).catch(() => {});
@@ -235,27 +261,8 @@ try {
   server.kill();
 }
 
-// The extension host's log: activation errors, the language client's errors.
-const logs = [];
-const walk = (dir) => {
-  for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) walk(full);
-    else if (entry.name.endsWith(".log")) logs.push(full);
-  }
-};
-walk(path.join(userData, "logs"));
-const errors = logs
-  .flatMap((file) => fs.readFileSync(file, "utf8").split("\n").map((line) => [path.basename(file), line]))
-  .filter(([file, line]) => /\[error\b/i.test(line) && (/ponder/i.test(line) || /ponder/i.test(file)));
-for (const [file, line] of errors) console.error(`extension host error (${file}): ${line}`);
-const exthost = logs.filter((f) => /exthost/i.test(f)).length;
-step(`${logs.length} log files read (${exthost} from the extension host), ${errors.length} ponder errors`);
-if (exthost === 0) {
-  console.error("FAILED: no extension host log found");
-  failed = true;
-}
-if (failed || errors.length) {
+if (failed || scan.errors.length || scan.exthost === 0) {
+  if (scan.exthost === 0) console.error("FAILED: no extension host log found");
   console.error(serverLog.split("\n").slice(-30).join("\n"));
   console.error(`kept for a look: ${work} (logs under user-data/logs)`);
   process.exit(1);
