@@ -531,14 +531,7 @@ class LlamaEngine:
         return out
 
     def _append(self, result: Completion, raw: bytes, token: int, prob, margin) -> bytes:
-        """Add one token to a path; returns the path's raw bytes (text is their utf-8 prefix)."""
-        result.offsets.append(len(result.text))
-        raw += self.piece(token)
-        result.text = raw.decode("utf-8", errors="ignore")
-        result.tokens.append(token)
-        result.probs.append(float(prob))
-        result.margins.append(float(margin))
-        return raw
+        return append_piece(result, raw, self.piece(token), token, prob, margin)
 
     def _plain_tokens(self, text: str) -> list[int]:
         return self._model.tokenize(text.encode("utf-8"), add_bos=False, special=False)
@@ -616,6 +609,20 @@ class LlamaEngine:
                 self._ctx.close()
                 self._model.close()
                 self._ctx = self._model = None
+
+
+def append_piece(
+    result: Completion, raw: bytes, piece: bytes, token: int, prob: float, margin: float
+) -> bytes:
+    """Add one token (its bytes `piece`) to a path; returns the path's raw bytes (its text is
+    their utf-8 prefix: a character split over tokens shows once whole)."""
+    result.offsets.append(len(result.text))
+    raw += piece
+    result.text = raw.decode("utf-8", errors="ignore")
+    result.tokens.append(token)
+    result.probs.append(float(prob))
+    result.margins.append(float(margin))
+    return raw
 
 
 def _check(cancel: threading.Event | None) -> None:

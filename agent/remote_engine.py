@@ -32,6 +32,7 @@ from agent.engine import (
     _check,
     _cut_after_answer_line,
     _cut_at_stop,
+    append_piece,
 )
 from agent.errors import Cancelled, PonderError
 from agent.http_stream import Endpoint, EventStream, HTTPStatusError
@@ -43,7 +44,8 @@ PROBE = [{"role": "user", "content": "Say OK."}]
 
 @dataclass
 class Capabilities:
-    """What the server does, found by `load()` with two tiny requests (`ponder doctor` shows it)."""
+    """What the server does, found by `load()` with a one-token request (`ponder doctor` shows
+    it)."""
 
     models: list[str]
     n: bool  # several completions in one request
@@ -152,22 +154,13 @@ class OpenAICompatibleEngine:
         """k completions: greedy at temperature 0, else sampled (path 0 greedy with
         `greedy_first`). The same contract as `LlamaEngine.sample`."""
         self.load()
-        if temperature <= 0:
-            groups = [list(range(k))]
-            temps = [0.0]
-        else:
-            first = [0] if greedy_first else []
-            groups = [first] if first else []
-            temps = [0.0] if first else []
-            rest = list(range(len(first), k))
-            if rest:
-                groups.append(rest)
-                temps.append(temperature)
+        greedy = list(range(k)) if temperature <= 0 else [0] if greedy_first else []
+        sampled = [s for s in range(k) if s not in greedy]
         requests = []
         caps = self.capabilities
         assert caps is not None
         size = (caps.n_max or k) if caps.n else 1  # paths per request
-        for seqs, temp in zip(groups, temps, strict=True):
+        for seqs, temp in ((greedy, 0.0), (sampled, temperature)):
             for at in range(0, len(seqs), size):
                 part = seqs[at : at + size]
                 requests.append(_Request(part, temp, seed + part[0]))
@@ -397,12 +390,8 @@ class _Run:
             result = self.results[seq]
             if result.finish_reason != "running":
                 return True
-            result.offsets.append(len(result.text))
-            self.raw[seq] += _bytes(entry)
-            result.text = self.raw[seq].decode("utf-8", errors="ignore")
-            result.tokens.append(int(entry.get("id", -1)))
-            result.probs.append(prob)
-            result.margins.append(margin)
+            token = int(entry.get("id", -1))
+            self.raw[seq] = append_piece(result, self.raw[seq], _bytes(entry), token, prob, margin)
             self.generated += 1
             if self.on_token:
                 self.on_token(seq, result.text, self.generated)
@@ -421,13 +410,9 @@ class _Run:
         result.concluded = True
         result.finish_reason = "running"
         if self.answer_tag and self.answer_tag not in result.text:
+            tag = f"\n\n{self.answer_tag}".encode()
             with self.lock:
-                result.offsets.append(len(result.text))
-                self.raw[seq] = result.text.encode() + f"\n\n{self.answer_tag}".encode()
-                result.text = self.raw[seq].decode()
-                result.tokens.append(-1)
-                result.probs.append(1.0)
-                result.margins.append(1.0)
+                self.raw[seq] = append_piece(result, result.text.encode(), tag, -1, 1.0, 1.0)
 
     def _finished(self) -> None:
         """A path finished: ask stop_when whether the paths still running are needed."""

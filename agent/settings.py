@@ -79,7 +79,7 @@ class Settings:
     threads: int = field(default=0, metadata=_limits(0, 1024))  # 0: one per core
     preload: bool = True  # load the model in the background right after `initialized`
     # Prompt-lookup speculation on greedy paths: "auto" (on with GPU offload, off on a CPU:
-    # Services._speculation), "ngram", or "off".
+    # services.resolve_speculation), "ngram", or "off".
     speculation: str = field(default="auto", metadata=_limits(choices=("auto", "ngram", "off")))
     backend: BackendSettings = field(default_factory=BackendSettings)
     reason: ReasonSettings = field(default_factory=ReasonSettings)
