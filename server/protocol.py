@@ -22,7 +22,8 @@ ASK_AGAIN_TITLE = "Ponder: ask again with more samples"
 # Partial results of ponder/reason (when the request has a partialResultToken): $/progress
 # {token, value: {reasoning: the next piece}}; the pieces join into the reasoning written so far.
 # The final result is the whole answer; its rationale continues what was streamed when the
-# streamed path (path 0, the greedy one) gives the winning answer.
+# streamed path (path 0, the greedy one) gives the winning answer. (A path that ends without an
+# answer tag is the exception: its last line, streamed as reasoning, becomes the answer.)
 
 # Result of ponder/reason:
 # {id, answer, confidence (calibrated), agreement:{agree, paths}, verdict: confident|uncertain,

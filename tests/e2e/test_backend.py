@@ -221,6 +221,14 @@ def test_serve_with_backend_url_streams_the_reasoning(llama_server, tmp_path):
             for n in server.notifications
             if n["method"] == "$/progress" and n["params"]["token"] == "p1"
         ]
-        assert pieces and result["rationale"].startswith("".join(pieces)), pieces
+        streamed, rationale = "".join(pieces), result["rationale"]
+        assert pieces and streamed, pieces
+        if not rationale.startswith(streamed):
+            # A path that ends without an answer tag: its last line, streamed as reasoning,
+            # became the answer (answer.extract's no-tag fallback). Seen when llama-server's
+            # greedy text differed from the in-process one in a loaded CI run.
+            assert streamed.startswith(rationale), (streamed, rationale)
+            last_line = streamed[len(rationale) :].strip()
+            assert last_line and "\n" not in last_line and result["answer"], (last_line, result)
     finally:
         server.close()
