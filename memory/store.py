@@ -21,6 +21,7 @@ import os
 import re
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,8 @@ NPROBES = (
 REFINE_FACTOR = 10  # PQ candidates re-ranked with exact distances, per result
 # Minimum similarity of a retrieved example: 0.5 let unrelated functions in (see README).
 DEFAULT_THRESHOLD = 0.75
+# Searches remembered for the accept that follows them (its embedding, its nearest stored trace).
+RECENT_SEARCHES = 64
 
 TEXT_FIELDS = (
     "question", "code", "language", "path", "symbol", "principle", "rationale", "answer",
@@ -96,6 +99,10 @@ class TraceStore:
         self._upkeep: threading.Thread | None = None
         self._table: Any = None
         self._writes = -1  # writes since open, for index upkeep
+        # question + code → (its vector, (table version, nearest accepted trace) or None): an
+        # accept usually follows the answer whose retrieval embedded and searched the same text,
+        # so neither is done twice (see scripts/bench_memory.py --individual).
+        self._recent: OrderedDict[str, tuple[np.ndarray, tuple[int, Any] | None]] = OrderedDict()
         self.nprobes = NPROBES
 
     # ---- opening ------------------------------------------------------------------------------
@@ -183,17 +190,35 @@ class TraceStore:
 
     # ---- writing ------------------------------------------------------------------------------
 
-    def _vector(self, question: str, code: str) -> np.ndarray:
-        return self.embedder.embed([f"{question}\n{code}"])[0]
+    def _vector(self, text: str) -> np.ndarray:
+        with self._lock:
+            known = self._recent.get(text)
+        if known is not None:
+            return known[0]
+        vector = self.embedder.embed([text])[0]
+        self._remember(text, vector, None)
+        return vector
+
+    def _remember(self, text: str, vector: np.ndarray, nearest: tuple[int, Any] | None) -> None:
+        with self._lock:
+            self._recent[text] = (vector, nearest)
+            self._recent.move_to_end(text)
+            while len(self._recent) > RECENT_SEARCHES:
+                self._recent.popitem(last=False)
 
     def add(self, trace: dict, accepted: bool = True) -> tuple[str, bool]:
         """Store a trace; returns (id, updated). A near-duplicate of a stored trace with the same
         accepted flag updates that one instead of adding another."""
-        vector = self._vector(trace.get("question", ""), trace.get("code", ""))
+        text = _embedded_text(trace.get("question", ""), trace.get("code", ""))
+        vector = self._vector(text)
         row = _row(trace, accepted, vector.tolist())
         with self._lock:
             table = self.table
-            twin = self._nearest(vector, accepted)
+            searched = self._recent.get(text, (None, None))[1]
+            if accepted and searched is not None and searched[0] == table.version:
+                twin = searched[1]  # what this text's search found; nothing written since
+            else:
+                twin = self._nearest(vector, accepted)
             if twin is not None and twin[1] >= DUPLICATE_SIMILARITY:
                 values = {k: v for k, v in row.items() if k != "created_at"}
                 table.update(where=f"id = '{twin[0]}'", values=values)
@@ -272,8 +297,14 @@ class TraceStore:
         """Accepted traces most similar to question + code, best first, above `threshold`."""
         try:
             if k <= 0 or self.table.count_rows() == 0:
-                return []
-            rows = self._query(self._vector(question, code), k, "accepted = true")
+                return []  # (an empty store needs no embedder loaded)
+            text = _embedded_text(question, code)
+            vector = self._vector(text)
+            # The version before the query: a write in between makes the accept search again.
+            version = self.table.version
+            rows = self._query(vector, k, "accepted = true")
+            nearest = (rows[0]["id"], rows[0]["similarity"]) if rows else None
+            self._remember(text, vector, (version, nearest))
         except PonderError:
             raise
         except Exception as e:  # e.g. a truncated data file: say so, answers go on without memory
@@ -347,9 +378,8 @@ class TraceStore:
                     record.get("embedder") != f"{self.embedder.name}/{self.embedder.dim}"
                     or not vector
                 ):
-                    vector = self._vector(
-                        record.get("question", ""), record.get("code", "")
-                    ).tolist()
+                    text = _embedded_text(record.get("question", ""), record.get("code", ""))
+                    vector = self.embedder.embed([text])[0].tolist()
                 row = _row(record, bool(record.get("accepted", True)), vector)
                 row["id"] = _check_id(record.get("id") or uuid.uuid4().hex)
                 batch.append(row)
@@ -359,6 +389,10 @@ class TraceStore:
                 self.table.add(batch)
             self._maybe_index()
         return count
+
+
+def _embedded_text(question: str, code: str) -> str:
+    return f"{question}\n{code}"
 
 
 def _row(record: dict, accepted: bool, vector: list[float]) -> dict[str, Any]:

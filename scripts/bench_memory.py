@@ -6,11 +6,15 @@ Fills a fresh LanceDB store with N synthetic traces (random unit vectors, in bul
 IVF-PQ index, then measures: vector search latency (p50/p99 over queries near stored traces),
 recall@5 against exact search (numpy over all vectors), search with a text query (MiniLM embedding
 included), and accept latency (`store.add`: embedding, duplicate check, append, index upkeep).
-Then, in another fresh store, `--individual` accepts one at a time (as users make them: one Lance
-commit each; compaction and the index run in the background): their p50/p99 over the first and
-the last 500. `--traces 0` skips the bulk part.
+Then, in another fresh store, `--individual` accepts one at a time as users make them: the answer's
+retrieval searches the store for the same question and code (its embedding and nearest trace are
+then reused by the accept), then the accept (one Lance commit; compaction and the index run in the
+background). Accept p50/p99 over the first and the last 500; every 10th accept comes without a
+search before it ("cold": an accept of an answer computed with memory off) and is reported apart.
+`--traces 0` skips the bulk part.
 Last lines: RESULT traces=N search_p50_ms=X search_p99_ms=Y recall_at_5=R accept_p50_ms=Z
 RESULT individual_accepts=M first_p50_ms=A first_p99_ms=B last_p50_ms=C last_p99_ms=D
+  cold_p50_ms=E cold_p99_ms=F recall_p50_ms=G recall_p99_ms=H   (one line)
 """
 
 from __future__ import annotations
@@ -77,17 +81,25 @@ def individual(count: int, where: str | None) -> None:
     """`count` accepts one at a time into a fresh store; latency of the first and last 500."""
     embedder = MiniLMEmbedder()
     embedder.embed(["warm up"])
-    latencies = []
+    latencies, cold, recalls = [], [], []
     with tempfile.TemporaryDirectory(dir=where) as tmp:
         store = TraceStore(Path(tmp) / "memory", embedder).open()
         for n in range(count):
             trace = {"question": f"What does h({n}, {n % 97}) return for case {n * 31}?",
                      "code": f"def h(a, b):\n    return a * {n} - b // {n % 13 + 1}",
                      "answer": str(n), "rationale": "…"}  # fmt: skip
+            if n % 10 == 9:
+                started = time.perf_counter()
+                store.add(trace)
+                cold.append((time.perf_counter() - started) * 1000)
+                continue
             started = time.perf_counter()
+            store.search(trace["question"], trace["code"])  # the answer's retrieval
+            searched = time.perf_counter()
             store.add(trace)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if n % 500 == 499:
+            latencies.append((time.perf_counter() - searched) * 1000)
+            recalls.append((searched - started) * 1000)
+            if len(latencies) % 500 == 0:
                 print(f"{n + 1} accepts: last 500 p50 {percentile(latencies[-500:], 50):.1f} ms, "
                       f"p99 {percentile(latencies[-500:], 99):.1f} ms", flush=True)  # fmt: skip
         store.wait_for_upkeep()
@@ -95,7 +107,9 @@ def individual(count: int, where: str | None) -> None:
     print(
         f"RESULT individual_accepts={count} first_p50_ms={percentile(first, 50):.1f} "
         f"first_p99_ms={percentile(first, 99):.1f} last_p50_ms={percentile(last, 50):.1f} "
-        f"last_p99_ms={percentile(last, 99):.1f}"
+        f"last_p99_ms={percentile(last, 99):.1f} cold_p50_ms={percentile(cold, 50):.1f} "
+        f"cold_p99_ms={percentile(cold, 99):.1f} recall_p50_ms={percentile(recalls, 50):.1f} "
+        f"recall_p99_ms={percentile(recalls, 99):.1f}"
     )
 
 

@@ -59,6 +59,33 @@ def test_near_duplicate_accept_updates(tmp_path):
     assert store.stats()["traces"] == 1 and store.get(first)["answer"] == "four"
 
 
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self):
+        super().__init__()
+        self.texts = 0
+
+    def embed(self, texts):
+        self.texts += len(texts)
+        return super().embed(texts)
+
+
+def test_an_accept_after_its_search_reuses_the_embedding_and_the_nearest_trace(tmp_path):
+    store = TraceStore(tmp_path / "mem", CountingEmbedder()).open()
+    store.add(trace(1))
+    asked = trace(2)
+    store.search(asked["question"], asked["code"])  # the answer's retrieval
+    embedded = store.embedder.texts
+    queries = []
+    real_nearest = store._nearest
+    store._nearest = lambda *a: queries.append(a) or real_nearest(*a)
+    memory_id, updated = store.add(asked)
+    assert not updated and store.embedder.texts == embedded and queries == []
+    # Written since the search: the next accept of the same text looks again, and finds its twin.
+    again, updated = store.add({**asked, "answer": "two"})
+    assert updated and again == memory_id and len(queries) == 1
+    assert store.stats()["traces"] == 2 and store.get(memory_id)["answer"] == "two"
+
+
 def test_forget_and_bad_ids(tmp_path):
     store = open_store(tmp_path / "mem")
     memory_id, _ = store.add(trace(1))

@@ -25,7 +25,9 @@ from agent.vote import NO_ANSWER, Ballot, decided, key_of, vote
 
 ADAPTIVE_FIRST = 3
 HIGH = calibration.CONFIDENT_AT
-_RULE = re.compile(r"^(majority|weighted|maxmargin)((?:\+(?:greedy|adaptive|early))*)@(\d+)$")
+_RULE = re.compile(
+    r"^(majority|weighted|maxmargin)((?:\+(?:greedy|adaptive|early|first\d+))*)@(\d+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Rule:
     greedy: bool = False  # the greedy path is one of the k
     adaptive: bool = False  # first ADAPTIVE_FIRST paths; the rest only on disagreement
     early: bool = False  # one batch, stopped once the vote is decided (agent.vote.decided)
+    first: int = 0  # one batch, stopped once this many paths finished; only they vote
 
 
 def parse_rule(text: str) -> Rule:
@@ -46,7 +49,8 @@ def parse_rule(text: str) -> Rule:
     if not m:
         raise PonderError(
             f"unknown rule '{text}': use greedy, or majority|weighted|maxmargin"
-            "[+greedy][+adaptive][+early]@K (e.g. majority+greedy@5)"
+            "[+greedy][+adaptive][+early][+firstM]@K (e.g. majority+greedy@5, "
+            "weighted+greedy+first5@6)"
         )
     flags = m.group(2).split("+")
     k = int(m.group(3))
@@ -54,7 +58,12 @@ def parse_rule(text: str) -> Rule:
         raise PonderError(f"rule '{text}': K must be at least 1")
     if "early" in flags and m.group(1) != "majority":
         raise PonderError(f"rule '{text}': +early needs majority votes")
-    return Rule(text, m.group(1), k, "greedy" in flags, "adaptive" in flags, "early" in flags)
+    first = next((int(f[5:]) for f in flags if f.startswith("first")), 0)
+    if first and not 1 <= first <= k:
+        raise PonderError(f"rule '{text}': +firstM needs 1 <= M <= K")
+    return Rule(
+        text, m.group(1), k, "greedy" in flags, "adaptive" in flags, "early" in flags, first
+    )
 
 
 @dataclass
@@ -103,8 +112,8 @@ class Report:
         used = [p for batch in batches for p in batch]
         seconds = item["prompt_s"] + sum(self.decode_seconds(b) for b in batches)
         tokens = sum(p["tokens"] for p in used)
-        if rule.early:
-            used, steps = _early(paths)
+        if rule.early or rule.first:
+            used, steps = _early(paths) if rule.early else _first(paths, rule.first)
             lengths = [min(p["tokens"], steps) for p in paths]
             seconds = item["prompt_s"] + self.step_a * steps + self.step_b * sum(lengths)
             tokens = sum(lengths)
@@ -159,6 +168,12 @@ def _early(paths: list[dict]) -> tuple[list[dict], int]:
     for n, p in enumerate(order, start=1):
         if decided([key_of(q["answer"]) for q in order[:n]], len(paths) - n):
             return order[:n], p["tokens"]
+    return order, order[-1]["tokens"] if order else 0
+
+
+def _first(paths: list[dict], m: int) -> tuple[list[dict], int]:
+    """The first m paths to finish (the shortest: paths decode in lockstep), and that step."""
+    order = sorted(paths, key=lambda p: p["tokens"])[:m]
     return order, order[-1]["tokens"] if order else 0
 
 
