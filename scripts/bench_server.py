@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agent.models import DEFAULT_MODEL  # noqa: E402
-from server.client import LspError, StdioClient  # noqa: E402
+from server.client import AskClient, LspError  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "inventory.py"
 QUESTION = "What does restock({'Apple': 0, 'pear': 2}, ['apple', ' Pear', 'fig', 'FIG']) return?"
@@ -43,24 +43,13 @@ async def main(model: str) -> None:
         if value.get("kind") == "report" and str(value.get("message", "")).endswith(" tokens"):
             thinking.append(time.perf_counter())
 
-    client = StdioClient(on_notification)
+    client = AskClient(on_notification)
     started = time.perf_counter()
     await client.start([sys.executable, "-m", "server"], env=dict(os.environ, PONDER_MODEL=model))
-    await client.request("initialize", {"processId": os.getpid(), "capabilities": {}})
+    await client.begin({}, progress=False)
     initialize_ms = (time.perf_counter() - started) * 1000
-    client.notify("initialized", {})
     uri = EXAMPLE.as_uri()
-    client.notify(
-        "textDocument/didOpen",
-        {
-            "textDocument": {
-                "uri": uri,
-                "languageId": "python",
-                "version": 1,
-                "text": EXAMPLE.read_text(),
-            }
-        },
-    )
+    client.open(uri, EXAMPLE.read_text(), "python")
     params = {
         "textDocument": {"uri": uri},
         "position": {"line": 10, "character": 0},

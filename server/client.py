@@ -1,16 +1,28 @@
-"""A tiny LSP client over stdio, for `ponder ask`: start `ponder serve`, ask, show progress.
+"""`ponder ask`'s LSP client: pygls's `LanguageClient` running `ponder serve` over stdio.
 
-Why not pygls's `LanguageClient`: it pipes the server's stderr and never reads it (a server that
-logs more than a pipe holds would block), and it sends no `$/cancelRequest` when a request is
-cancelled. This client lets the server's log through to the terminal and cancels on Ctrl-C."""
+pygls does the framing, the ids and the errors. Three things are ours:
+- the server's stderr: pygls pipes it and never reads it (a server that logged more than a pipe
+  holds would block), so it is copied to our stderr as it comes;
+- cancelling: each request gets an id of ours, so Ctrl-C can send `$/cancelRequest` for it;
+- output that cannot be read: pygls logs it and reads on, so a request would wait forever; the
+  server is stopped instead, and pygls then fails every pending request ("exited")."""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import itertools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.client import LanguageClient
+
+NOT_READ = -32099  # our code for "the server's output could not be read" / "the server exited"
+SERVER_REQUESTS = ("window/workDoneProgress/create", "window/showMessageRequest")
+SERVER_NOTIFICATIONS = ("$/progress", "window/showMessage", "window/logMessage")
 
 
 class LspError(Exception):
@@ -19,103 +31,98 @@ class LspError(Exception):
         self.code = code
 
 
-class StdioClient:
+class AskClient(LanguageClient):
     def __init__(self, on_notification: Callable[[str, Any], None] | None = None):
+        super().__init__("ponder-ask", "1")
         self.on_notification = on_notification or (lambda method, params: None)
-        self._next_id = 0
+        self._ids = itertools.count(1)
         self.last_request_id = 0  # the id of the most recent request, for cancel()
-        self._pending: dict[int, asyncio.Future] = {}
-        self.proc: asyncio.subprocess.Process | None = None
-        self._reader_task: asyncio.Task | None = None
+        self.unreadable: str | None = None
+        for method in SERVER_NOTIFICATIONS + SERVER_REQUESTS:
+            self.feature(method)(self._forward(method))
+
+    def _forward(self, method: str) -> Callable[[Any], None]:
+        def handler(params: Any) -> None:
+            self.on_notification(method, self.protocol._converter.unstructure(params))
+
+        return handler
 
     async def start(self, argv: list[str], env: dict | None = None) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=None,  # the server's own log goes to our stderr
-            env=env,
-        )
-        self._reader_task = asyncio.ensure_future(self._read_loop())
+        await self.start_io(*argv, env=env)
+        assert self._server is not None and self._server.stderr is not None
+        self._async_tasks.append(asyncio.create_task(_copy(self._server.stderr)))
 
-    def _send(self, message: dict) -> None:
-        assert self.proc and self.proc.stdin
-        body = json.dumps(message).encode()
-        self.proc.stdin.write(f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    async def begin(self, options: dict, progress: bool = True) -> None:
+        """initialize (with these initializationOptions) and initialized."""
+        window = lsp.WindowClientCapabilities(work_done_progress=progress)
+        params = lsp.InitializeParams(
+            capabilities=lsp.ClientCapabilities(window=window),
+            process_id=os.getpid(),
+            root_uri=None,
+            initialization_options=options,
+        )
+        try:
+            await self.initialize_async(params)
+        except (JsonRpcException, RuntimeError) as e:
+            raise LspError(NOT_READ, self.unreadable or f"the server did not start ({e})") from e
+        self.initialized(lsp.InitializedParams())
+
+    def open(self, uri: str, text: str, language: str = "") -> None:
+        self.text_document_did_open(
+            lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, language, 1, text))
+        )
+
+    @property
+    def proc(self) -> asyncio.subprocess.Process:
+        assert self._server is not None
+        return self._server
 
     async def request(self, method: str, params: Any = None) -> Any:
-        self._next_id += 1
-        msg_id = self._next_id
-        future = asyncio.get_running_loop().create_future()
-        self._pending[msg_id] = future
-        self._send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
-        self.last_request_id = msg_id
-        return await future
-
-    def notify(self, method: str, params: Any = None) -> None:
-        self._send({"jsonrpc": "2.0", "method": method, "params": params})
+        """One of ponder's own requests (plain JSON params and result); the LSP methods go
+        through pygls's typed ones (`initialize_async`, `text_document_did_open`, …)."""
+        msg_id = self.last_request_id = next(self._ids)
+        try:
+            return plain(await self.protocol.send_request_async(method, params, msg_id=msg_id))
+        except JsonRpcException as e:
+            raise LspError(e.code, e.message) from e
+        except RuntimeError as e:  # pygls: "Server process N exited with return code R"
+            raise LspError(NOT_READ, self.unreadable or f"the server exited ({e})") from e
 
     def cancel(self, msg_id: int) -> None:
-        self.notify("$/cancelRequest", {"id": msg_id})
+        self.cancel_request(lsp.CancelParams(id=msg_id))
 
-    async def _read_loop(self) -> None:
-        try:
-            await self._read_messages()
-        except Exception as e:  # unreadable output: fail what waits, never hang
-            self._fail_pending(f"the server's output could not be read ({type(e).__name__}: {e})")
-
-    async def _read_messages(self) -> None:
-        assert self.proc and self.proc.stdout
-        stdout = self.proc.stdout
-        while True:
-            length = None
-            while True:
-                line = await stdout.readline()
-                if not line:
-                    self._fail_pending("the server exited")
-                    return
-                line = line.strip()
-                if not line:
-                    break
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if length is None:
-                continue
-            message = json.loads(await stdout.readexactly(length))
-            self._dispatch(message)
-
-    def _dispatch(self, message: dict) -> None:
-        if "method" in message and "id" in message:  # a request from the server
-            self._send({"jsonrpc": "2.0", "id": message["id"], "result": None})
-            self.on_notification(message["method"], message.get("params"))
-        elif "method" in message:
-            self.on_notification(message["method"], message.get("params"))
-        else:
-            future = self._pending.pop(message.get("id", -1), None)
-            if future is None or future.done():
-                return
-            if "error" in message:
-                err = message["error"]
-                future.set_exception(LspError(err.get("code", 0), err.get("message", "")))
-            else:
-                future.set_result(message.get("result"))
-
-    def _fail_pending(self, why: str) -> None:
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(LspError(-32099, why))
-        self._pending.clear()
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Output pygls could not read: stop the server, which fails every pending request."""
+        self.unreadable = f"the server's output could not be read ({type(error).__name__}: {error})"
+        if self.proc.returncode is None:
+            self.proc.kill()
 
     async def close(self) -> int:
         """shutdown + exit; returns the server's exit status."""
-        assert self.proc
         try:
-            await asyncio.wait_for(self.request("shutdown"), 10)
-            self.notify("exit")
-            return await asyncio.wait_for(self.proc.wait(), 10)
-        except (TimeoutError, LspError):
-            self.proc.kill()
-            return await self.proc.wait()
+            await asyncio.wait_for(self.shutdown_async(None), 10)
+            self.exit(None)
+            await asyncio.wait_for(self.proc.wait(), 10)
+        except (TimeoutError, JsonRpcException, RuntimeError):
+            if self.proc.returncode is None:
+                self.proc.kill()
+        await self.stop()
+        return self.proc.returncode if self.proc.returncode is not None else -1
+
+
+def plain(value: Any) -> Any:
+    """pygls gives an untyped result as nested namedtuples: back to dicts and lists."""
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+async def _copy(stderr: asyncio.StreamReader) -> None:
+    while line := await stderr.readline():
+        sys.stderr.buffer.write(line)
+        sys.stderr.flush()
 
 
 class Spinner:

@@ -1,11 +1,17 @@
-"""`ponder ask`'s LSP client: a server whose output cannot be read fails the request, never hangs."""
+"""`ponder ask` and its LSP client (pygls's): a server whose output cannot be read, or that exits,
+fails the request, never hangs; Ctrl-C cancels."""
 
 import asyncio
+import json
+import os
+import signal
+import subprocess
 import sys
+import time
 
 import pytest
 
-from server.client import LspError, StdioClient
+from server.client import AskClient, LspError
 
 GARBAGE = (
     "import sys, time\n"
@@ -15,16 +21,15 @@ GARBAGE = (
 )
 
 
-async def stop(client: StdioClient) -> None:
+async def stop(client: AskClient) -> None:
     if client.proc.returncode is None:
         client.proc.kill()
-    await client.proc.wait()
-    await client._reader_task
+    await client.stop()
     client.proc._transport.close()  # type: ignore[attr-defined]  # before the loop closes
 
 
 async def test_unreadable_output_fails_the_pending_request():
-    client = StdioClient()
+    client = AskClient()
     await client.start([sys.executable, "-c", GARBAGE])
     with pytest.raises(LspError, match="could not be read"):
         await asyncio.wait_for(client.request("ponder/status", {}), 10)
@@ -32,8 +37,35 @@ async def test_unreadable_output_fails_the_pending_request():
 
 
 async def test_a_server_that_exits_fails_the_pending_request():
-    client = StdioClient()
+    client = AskClient()
     await client.start([sys.executable, "-c", "import sys; sys.stdin.readline()"])
     with pytest.raises(LspError, match="exited"):
         await asyncio.wait_for(client.request("ponder/status", {}), 10)
     await stop(client)
+
+
+def ask(tmp_path, *args, model="scripted"):
+    source = tmp_path / "a.py"
+    source.write_text("def f(a, b):\n    return a + b\n")
+    env = dict(os.environ, PONDER_HOME=str(tmp_path / "home"), PONDER_MODEL=model)
+    argv = [sys.executable, "-m", "server.cli", "ask", f"{source}:2", *args]
+    return subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_ponder_ask_prints_the_answer_and_the_json(tmp_path):
+    out, err = ask(tmp_path, "What does f(1, 2) return?").communicate(timeout=60)
+    assert "Answer: it returns a + b" in out, (out, err)
+    process = ask(tmp_path, "What does f(1, 2) return?", "--json")
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0 and json.loads(out)["answer"] == "it returns a + b", err
+
+
+def test_ctrl_c_cancels_the_request_and_the_server_says_why(tmp_path):
+    process = ask(tmp_path, model="scripted:slow")
+    time.sleep(3)  # the server is up and reasoning
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, (out, err)
+    assert "cancel" in err.lower(), err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import signal
@@ -28,7 +29,9 @@ def parse_location(location: str) -> tuple[Path, int | None, int | None]:
 
 
 async def ask_main(args) -> int:
-    from server.client import LspError, Spinner, StdioClient
+    from server.client import AskClient, LspError, Spinner
+
+    logging.getLogger("pygls").setLevel(logging.CRITICAL)  # what fails is said once, by us
 
     path, line, col = parse_location(args.location)
     spinner = Spinner()
@@ -46,25 +49,16 @@ async def ask_main(args) -> int:
         elif method == "window/showMessage":
             messages.append(params.get("message", ""))
 
-    client = StdioClient(on_notification)
+    client = AskClient(on_notification)
     await client.start([sys.executable, "-m", "server.cli", "serve"], env=dict(os.environ))
-    options = {"model": args.model} if args.model else {}
-    await client.request(
-        "initialize",
-        {
-            "processId": os.getpid(),
-            "rootUri": None,
-            "capabilities": {"window": {"workDoneProgress": True}},
-            "initializationOptions": options,
-        },
-    )
-    client.notify("initialized", {})
+    try:
+        await client.begin({"model": args.model} if args.model else {})
+    except LspError as e:  # the server died at start (its stderr said why)
+        print(f"ponder: {e}", file=sys.stderr)
+        await client.close()
+        return 1
     uri = path.resolve().as_uri()
-    text = path.read_text(encoding="utf-8", errors="replace")
-    client.notify(
-        "textDocument/didOpen",
-        {"textDocument": {"uri": uri, "languageId": "", "version": 1, "text": text}},
-    )
+    client.open(uri, path.read_text(encoding="utf-8", errors="replace"))
     params: dict = {"textDocument": {"uri": uri}, "workDoneToken": "ponder-ask"}
     if line is not None:
         params["position"] = {"line": line - 1, "character": (col or 1) - 1}
