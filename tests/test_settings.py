@@ -73,3 +73,24 @@ def test_the_server_version_is_the_package_version():
     from server import VERSION
 
     assert VERSION == version("ponder")
+
+
+def test_sections_keys_and_messages():
+    settings, problems = from_wire(
+        {
+            "reason": 5,
+            "memory": None,
+            "inline": [],
+            "backend": {"timeout_s": 30, "maxConcurrent": 0},
+        }
+    )
+    assert settings.reason == ReasonSettings() and settings.backend.timeout_s == 30.0
+    assert settings.backend.max_concurrent == 8
+    assert problems == [
+        "reason must be an object, got 5",
+        "backend.maxConcurrent must be between 1 and 64, got 0; using 8",
+    ]
+    base, _ = from_wire({"reason": {"samples": 3}})
+    again, problems = from_wire({"reason": {"temperature": 0.2, "samples": True}}, base=base)
+    assert (again.reason.samples, again.reason.temperature) == (3, 0.2)
+    assert problems == ["reason.samples must be a number, got True; using 3"]
