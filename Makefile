@@ -32,6 +32,9 @@ $(STAMP): pyproject.toml scripts/build_llama_wheel.sh
 	@wheel=$$(PIP=$(PIP) scripts/build_llama_wheel.sh $(GPU)) && \
 	  $(PIP) install -q --force-reinstall --no-deps "$$wheel" 2>&1 | grep -v "^WARNING: Location" || true
 	@$(PIP) install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	@# An editable install leaves compiling to the first run (never, under PYTHONDONTWRITEBYTECODE):
+	@# compiled now, as pip does for a regular install, an editor's ponder starts ~60 ms sooner.
+	@$(PY) -m compileall -q agent server memory
 	@rm -f $(VENV)/.ponder-installed-*
 	@touch $@
 	@echo "ponder installed in $(VENV) (llama.cpp build: $(GPU))"

@@ -3,12 +3,15 @@
     python scripts/bench_startup.py [--runs 10]
 
 Each server is started `--runs` times, alternating; the time is process start → the initialize
-reply (`ponder serve`, through the command line). Last line: RESULT bare_ms=X ponder_ms=Y ratio=R (medians; target R <= 1.1).
+reply (`ponder serve`, through the command line). ponder's sources are compiled first, as a pip
+install (and `make setup`) leaves them: pygls's are. Last line: RESULT bare_ms=X ponder_ms=Y
+ratio=R (medians; target R <= 1.1).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import sys
@@ -46,6 +49,8 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=10)
     runs = parser.parse_args().runs
+    for package in ("agent", "server", "memory"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     home = Path(tempfile.mkdtemp(prefix="ponder-startup-"))
     os.environ.setdefault("PONDER_MODEL", "smollm2-135m")
     bare, ponder = [], []
