@@ -8,16 +8,13 @@ a bad option is an error for that request, since the user asked for it just now.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import cattrs
-from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.errors import ClassValidationError
 
+from agent import structure
 from agent.errors import PonderError
 from agent.models import DEFAULT_MODEL
 
@@ -91,88 +88,16 @@ class Settings:
     inline: InlineSettings = field(default_factory=InlineSettings)
 
 
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(word.title() for word in rest)
-
-
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-
-
-# ---- parsing: cattrs structures the camelCase dict; ponder words what it refuses ---------------
-
-
-def _strict_bool(value: Any, _type: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"must be true or false, got {value!r}")
-    return value
-
-
-def _number(kind: type) -> Any:
-    def structure(value: Any, _type: Any) -> int | float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"must be a number, got {value!r}")
-        try:
-            finite = math.isfinite(value)
-        except OverflowError:  # an int too large for a float
-            finite = False
-        if not finite:
-            raise ValueError(f"must be a finite number, got {str(value)[:20]}")
-        if kind is int and value != int(value):
-            raise ValueError(f"must be a whole number, got {value!r}")
-        return kind(value)
-
-    return structure
-
-
-def _strict_str(value: Any, _type: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"must be a string, got {value!r}")
-    return value
-
-
-def _converter() -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-    converter.register_structure_hook(bool, _strict_bool)  # before int: bool is an int
-    converter.register_structure_hook(int, _number(int))
-    converter.register_structure_hook(float, _number(float))
-    converter.register_structure_hook(str, _strict_str)
-    for cls in (ReasonSettings, MemorySettings, InlineSettings, BackendSettings, Settings):
-        names: dict[str, Any] = {
-            f.name: override(rename=camel(f.name)) for f in dataclasses.fields(cls)
-        }
-        converter.register_structure_hook(
-            cls, make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True, **names)
-        )
-        converter.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, converter, **names))
-    return converter
-
-
-CONVERTER = _converter()
-
-
-def _refused(error: ClassValidationError, cls: type, path: tuple[str, ...] = ()):
-    """(path of camelCase keys, why) for each value cattrs refused; why is None for an unknown
-    key, "object" for a section that is not an object."""
-    for sub in error.exceptions:
-        if isinstance(sub, ForbiddenExtraKeysError):
-            yield from (((*path, key), None) for key in sorted(sub.extra_fields))
-            continue
-        name = next(n.name for n in sub.__notes__ if isinstance(n, AttributeValidationNote))
-        section = _section(cls, name)
-        if isinstance(sub, ClassValidationError) and section:
-            yield from _refused(sub, section, (*path, camel(name)))
-        elif section:
-            yield (*path, camel(name)), "object"
-        else:
-            yield (*path, camel(name)), str(sub)
+CONVERTER = structure.converter(
+    (ReasonSettings, MemorySettings, InlineSettings, BackendSettings, Settings),
+    forbid_extra_keys=True,
+)
 
 
 def _out_of_limits(value: Any, path: tuple[str, ...] = ()):
     """(path, why) for each field outside its range or choices (field metadata)."""
     for f in dataclasses.fields(value):
-        current, where = getattr(value, f.name), (*path, camel(f.name))
+        current, where = getattr(value, f.name), (*path, structure.camel(f.name))
         if dataclasses.is_dataclass(current):
             yield from _out_of_limits(current, where)
             continue
@@ -182,18 +107,6 @@ def _out_of_limits(value: Any, path: tuple[str, ...] = ()):
             yield where, f"must be between {lo} and {hi}, got {current!r}"
         elif choices and current not in choices:
             yield where, f"must be one of {', '.join(choices)}, got {current!r}"
-
-
-def _section(cls: type, name: str) -> type | None:
-    """The settings class of field `name` of `cls` when it is a section (reason, memory, …)."""
-    value = getattr(cls(), name)
-    return type(value) if dataclasses.is_dataclass(value) else None
-
-
-def _known(cls: type, path: tuple[str, ...]) -> list[str]:
-    for key in path:
-        cls = _section(cls, snake(key)) or cls
-    return [camel(f.name) for f in dataclasses.fields(cls)]
 
 
 def _at(tree: dict, path: tuple[str, ...]) -> Any:
@@ -208,7 +121,7 @@ def merge(base: Any, wire: Any, problems: list[str], prefix: str = "") -> Any:
     if wire is None or wire == []:  # Lua's empty table arrives as []
         return dataclasses.replace(base)
     if not isinstance(wire, dict):
-        problems.append(f"{prefix or 'settings'} must be an object, got {wire!r}")
+        problems.append(f"{prefix.rstrip('.') or 'settings'} must be an object, got {wire!r}")
         return dataclasses.replace(base)
     before = CONVERTER.unstructure(base)
     data = _overlay(before, wire)
@@ -216,20 +129,20 @@ def merge(base: Any, wire: Any, problems: list[str], prefix: str = "") -> Any:
         try:
             value = CONVERTER.structure(data, type(base))
         except ClassValidationError as e:
-            refused = list(_refused(e, type(base)))
+            refused = list(structure.refusals(e, type(base)))
         else:
-            refused = list(_out_of_limits(value))
+            refused = [(path, "value", why) for path, why in _out_of_limits(value)]
             if not refused:
                 return value
-        for path, why in refused:
+        for path, kind, why in refused:
             where = prefix + ".".join(path)
             parent = _at(data, path[:-1])
-            if why is None:
-                known = ", ".join(_known(type(base), path[:-1]))
+            if kind == "unknown":
+                known = ", ".join(structure.fields_of(type(base), path[:-1]))
                 problems.append(f"unknown setting '{where}' (known: {known})")
                 del parent[path[-1]]
                 continue
-            if why == "object":
+            if kind == "object":
                 problems.append(f"{where} must be an object, got {parent[path[-1]]!r}")
             else:
                 problems.append(f"{where} {why}; using {_at(before, path)!r}")
@@ -242,7 +155,7 @@ def _overlay(base: dict, wire: dict) -> dict:
     taken as camelCase."""
     out = dict(base)
     for key, value in wire.items():
-        key = camel(snake(key)) if isinstance(key, str) else key
+        key = structure.camel(structure.snake(key)) if isinstance(key, str) else key
         if isinstance(out.get(key), dict) and isinstance(value, dict):
             out[key] = _overlay(out[key], value)
         elif isinstance(out.get(key), dict) and (value is None or value == []):

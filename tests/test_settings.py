@@ -1,7 +1,8 @@
 import pytest
 
 from agent.errors import PonderError
-from agent.settings import ReasonSettings, Settings, camel, from_wire, reason_options, to_wire
+from agent.settings import ReasonSettings, Settings, from_wire, reason_options, to_wire
+from agent.structure import camel
 
 
 def test_defaults_and_camel_case_round_trip():

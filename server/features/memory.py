@@ -11,31 +11,21 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from agent.errors import PonderError
 from server import protocol
 from server.features.reason import REQUEST_FAILED, as_dict, command_argument, plain_text
+from server.params import TraceParams, parse
 
 if TYPE_CHECKING:
     from server.app import PonderServer
 
 
-def _trace(server: PonderServer, params: Any) -> dict:
-    if not isinstance(params, dict):
-        raise JsonRpcInvalidParams(
-            f"params must be an object {{id, answer?, note?}}, got {params!r}"
-        )
-    answer_id = params.get("id")
-    if not isinstance(answer_id, str):
-        raise JsonRpcInvalidParams("id (a string: the id of a ponder/reason result) is required")
-    answer = server.recent.get(answer_id)
+def _trace(server: PonderServer, raw: Any) -> dict:
+    params = parse(TraceParams, raw)
+    answer = server.recent.get(params.id)
     if answer is None:
         raise JsonRpcInvalidParams(
-            f"unknown answer id {answer_id}: only this session's last {len(server.recent) or 100} "
-            "answers can be accepted or rejected"
+            f"unknown answer id {params.id}: only this session's last "
+            f"{len(server.recent) or 100} answers can be accepted or rejected"
         )
-    edited = params.get("answer")
-    if edited is not None and not isinstance(edited, str):
-        raise JsonRpcInvalidParams(f"answer must be a string, got {edited!r}")
-    note = params.get("note")
-    if note is not None and not isinstance(note, str):
-        raise JsonRpcInvalidParams(f"note must be a string, got {note!r}")
+    edited, note = params.answer, params.note
     return {
         "question": answer.question,
         "code": answer.code,

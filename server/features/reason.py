@@ -24,6 +24,7 @@ from server import protocol
 from server.documents import MAX_DOCUMENT_CHARS, Attached
 from server.features.inline import refresh_hints
 from server.features.progress import WorkDone
+from server.params import Position, ReasonParams, parse
 
 if TYPE_CHECKING:
     from server.app import PonderServer
@@ -44,14 +45,8 @@ def as_dict(value: Any) -> Any:
     return value
 
 
-def _position(value: Any, name: str, lines: list[str]) -> tuple[int, int]:
-    if not isinstance(value, dict):
-        raise JsonRpcInvalidParams(f"{name} must be an object {{line, character}}, got {value!r}")
-    for field in ("line", "character"):
-        v = value.get(field)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise JsonRpcInvalidParams(f"{name}.{field} must be a non-negative integer, got {v!r}")
-    line, character = int(value["line"]), int(value["character"])
+def _inside(position: Position, name: str, lines: list[str]) -> tuple[int, int]:
+    line, character = position.line, position.character
     # LSP allows the position just past the last line's end (line == number of lines, char 0).
     if line > len(lines) or (line == len(lines) and character > 0):
         raise JsonRpcInvalidParams(
@@ -73,27 +68,11 @@ class Request:
     partial_result_token: int | str | None
 
 
-def _token(params: dict, name: str) -> int | str | None:
-    token = params.get(name)
-    if token is not None and (isinstance(token, bool) or not isinstance(token, str | int)):
-        raise JsonRpcInvalidParams(f"{name} must be a string or an integer, got {token!r}")
-    return token
-
-
 def parse_request(server: PonderServer, raw: Any) -> Request:
     """ponder/reason params → Request. Raises JsonRpcInvalidParams on bad input. Only documents
     the client opened are read: never a file from disk (`/proc/self/environ`, secrets)."""
-    params = as_dict(raw)
-    if not isinstance(params, dict):
-        raise JsonRpcInvalidParams(f"params must be an object, got {params!r}")
-    doc_id = params.get("textDocument")
-    if not isinstance(doc_id, dict) or not isinstance(doc_id.get("uri"), str):
-        raise JsonRpcInvalidParams("textDocument.uri (a string) is required")
-    uri = doc_id["uri"]
-    question = params.get("question")
-    if question is not None and not isinstance(question, str):
-        raise JsonRpcInvalidParams(f"question must be a string, got {question!r}")
-    work_done, partial = _token(params, "workDoneToken"), _token(params, "partialResultToken")
+    params = parse(ReasonParams, as_dict(raw))
+    uri, question = params.text_document.uri, params.question
     doc = server.documents.get(uri)
     if doc is None:
         raise JsonRpcInvalidParams(f"unknown document {uri}: open it first (textDocument/didOpen)")
@@ -108,27 +87,24 @@ def parse_request(server: PonderServer, raw: Any) -> Request:
     def offset(position: tuple[int, int]) -> int:
         return offset_of(text, *position, encoding=server.documents.encoding)
 
-    if params.get("range") is not None:
-        rng = params["range"]
-        if not isinstance(rng, dict):
-            raise JsonRpcInvalidParams(f"range must be an object {{start, end}}, got {rng!r}")
-        start = offset(_position(rng.get("start"), "range.start", lines))
-        end = offset(_position(rng.get("end"), "range.end", lines))
+    if params.range is not None:
+        start = offset(_inside(params.range.start, "range.start", lines))
+        end = offset(_inside(params.range.end, "range.end", lines))
         if end < start:
             raise JsonRpcInvalidParams("range.end is before range.start")
-    elif params.get("position") is not None:
-        start = end = offset(_position(params["position"], "position", lines))
+    elif params.position is not None:
+        start = end = offset(_inside(params.position, "position", lines))
     else:
         start, end = 0, len(text)  # no selection: the whole document
     try:
-        options = reason_options(server.settings.reason, params.get("options"))
+        options = reason_options(server.settings.reason, params.options)
     except PonderError as e:
         raise JsonRpcInvalidParams(str(e)) from e
     if question is not None:
         question = plain_text(question)
     path = to_fs_path(uri) if uri.startswith("file:") else uri
     task = pipeline.Task(question, text, path or uri, doc.language_id, start, end, options)
-    return Request(task, uri, work_done, partial)
+    return Request(task, uri, params.work_done_token, params.partial_result_token)
 
 
 class ReasoningStream:

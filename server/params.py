@@ -1,0 +1,88 @@
+"""The params of ponder's own requests, structured by cattrs (agent.structure: camelCase, strict
+types). A refused value is JsonRpcInvalidParams (-32602) that names the field; what needs the
+document (a position past its end, an unknown answer id) is checked by the feature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from cattrs.errors import ClassValidationError
+from pygls.exceptions import JsonRpcInvalidParams
+
+from agent import structure
+from agent.structure import NonNegative
+
+
+@dataclass
+class Position:
+    line: NonNegative
+    character: NonNegative
+
+
+@dataclass
+class Range:
+    start: Position
+    end: Position
+
+
+@dataclass
+class DocumentId:
+    uri: str
+
+
+@dataclass
+class ReasonParams:
+    """ponder/reason (and the ponder.reason command)."""
+
+    text_document: DocumentId
+    question: str | None = None
+    position: Position | None = None
+    range: Range | None = None
+    options: Any = None  # reason settings, parsed by agent.settings.reason_options
+    work_done_token: int | str | None = None
+    partial_result_token: int | str | None = None
+
+
+@dataclass
+class TraceParams:
+    """ponder/accept and ponder/reject: the id of a ponder/reason result; the answer as the user
+    edited it, and a note."""
+
+    id: str
+    answer: str | None = None
+    note: str | None = None
+
+
+_CONVERTER = structure.converter(
+    (Position, Range, DocumentId, ReasonParams, TraceParams), forbid_extra_keys=False
+)
+P = TypeVar("P")
+
+
+def parse(cls: type[P], raw: Any) -> P:
+    """`raw` (a JSON object) as `cls`, or JsonRpcInvalidParams naming the first bad field."""
+    if not isinstance(raw, dict):
+        raise JsonRpcInvalidParams(f"params must be an object {_shape(cls)}, got {raw!r}")
+    try:
+        return _CONVERTER.structure(raw, cls)
+    except ClassValidationError as e:
+        path, kind, why = next(structure.refusals(e, cls))
+    where = ".".join(path)
+    if kind == "value":
+        raise JsonRpcInvalidParams(f"{where} {why}")
+    inner = structure.fields_of(cls, path)
+    shape = ("an object with " + ", ".join(f"{where}.{key}" for key in inner)) if inner else ""
+    if kind == "missing":
+        raise JsonRpcInvalidParams(f"{where} is required" + (f": {shape}" if shape else ""))
+    raise JsonRpcInvalidParams(f"{where} must be {shape}, got {_at(raw, path)!r}")
+
+
+def _shape(cls: type) -> str:
+    return "{" + ", ".join(structure.fields_of(cls)) + "}"
+
+
+def _at(tree: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        tree = tree[key]
+    return tree
