@@ -46,6 +46,19 @@ def test_majority_outvotes_a_wrong_greedy_path():
     assert r.apply(aggregate.parse_rule("majority@3"), it).agree == 3
 
 
+def test_first_m_votes_with_the_shortest_paths_and_stops_at_the_mth():
+    # The two longest paths (wrong) are still running when the 4th path finishes.
+    it = item(["1", "2", "1", "1", "2", "1"], [True, False, True, True, False, True],
+              tokens=[100, 500, 120, 90, 400, 110])  # fmt: skip
+    r = report([it])
+    full = r.apply(aggregate.parse_rule("majority+greedy@6"), it)
+    first = r.apply(aggregate.parse_rule("majority+greedy+first4@6"), it)
+    assert first.correct and first.paths == 4 and first.agree == 4 and first.raw == 1.0
+    assert first.tokens == 100 + 120 + 90 + 110 + 2 * 120 and first.seconds < full.seconds
+    with pytest.raises(PonderError, match="1 <= M <= K"):
+        aggregate.parse_rule("weighted+first7@6")
+
+
 def test_adaptive_stops_at_three_when_they_agree_and_costs_less():
     agree = item(["1"] * 6, [True] * 6)
     r = report([agree])

@@ -109,12 +109,13 @@ def build() -> argparse.ArgumentParser:
     agg = evsub.add_parser(
         "aggregate",
         help="score voting rules on saved paths (no model needed)",
-        description="Rules: greedy, or VOTE[+greedy][+adaptive][+early]@K with VOTE one of "
+        description="Rules: greedy, or VOTE[+greedy][+adaptive][+early][+firstM]@K with VOTE one of "
         "majority (one vote per path), weighted (votes weighted by answer-token margin), "
         "maxmargin (the path with the largest margin). +greedy: the greedy path is one of the K "
         "votes. +adaptive: 3 paths first, the other K-3 only when the first 3 disagree. +early "
         "(majority only): one batch, stopped once the paths still running cannot change the "
-        "majority. Seconds are "
+        "majority. +firstM: one batch, stopped once M paths have finished; only they vote. "
+        "Seconds are "
         "estimated from the run's own decode-step timings.",
     )
     agg.add_argument("file", help="a file written by `ponder eval cruxeval --save-paths`")
