@@ -188,9 +188,12 @@ def run(
     recall: Callable[[str, str], list[dict]] | None = None,
     similar: Callable[[str, str], bool] | None = None,
     stream: Stream | None = None,
+    same_code_examples: bool = False,
 ) -> Answer:
     """Reason about `task`. `recall(question, code)` returns accepted traces similar to this
-    one (each with a `similarity`): they are shown to the model as worked examples. `stream`
+    one (each with a `similarity`): they are shown to the model as worked examples, except traces
+    of this same code for another question unless `same_code_examples` (measured to hurt:
+    `prompts.same_code_other_question`; `ponder eval related --same-code` measures it again). `stream`
     sees path 0 as it is written; when path 0 gives the winning answer, its reasoning is the
     one returned, so what was streamed is what the user gets."""
     report = progress or (lambda message, percentage: None)
@@ -203,7 +206,7 @@ def run(
         examples = [
             ex
             for ex in recall(question, ctx.code)
-            if not prompts.same_code_other_question(ex, question, ctx.code)
+            if same_code_examples or not prompts.same_code_other_question(ex, question, ctx.code)
         ]
 
     principle = None

@@ -141,6 +141,11 @@ def test_memories_are_earlier_turns_and_same_code_other_question_is_not_shown():
     assert "def g(x)" in messages[1]["content"] and "ANSWER: 1" in messages[2]["content"]
     assert "ANSWER: 'ba'" in messages[4]["content"]
     assert all("'xy'" not in m["content"] for m in messages)
+    # For `ponder eval related --same-code`: the same code's other question is shown too.
+    engine = ScriptedEngine(["ANSWER: 'ba'"])
+    answer = run(task(), engine, recall=lambda q, c: [same], same_code_examples=True)
+    assert [m["id"] for m in answer.memories] == ["m2"]
+    assert "ANSWER: 'yx'" in engine.calls[0]["messages"][2]["content"]
 
 
 def test_the_default_is_self_consistency_with_the_greedy_path_voting():

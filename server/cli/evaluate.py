@@ -147,7 +147,9 @@ def related_main(args) -> None:
               f"B off {'ok' if r.b_off else '--'}, B on {'ok' if r.b_on else '--'} "
               f"({r.b_on_memories} memories)", file=sys.stderr)  # fmt: skip
 
-    results = evaluate.run_related(pairs, engine, options, store, settings.memory.top_k, on_item)
+    results = evaluate.run_related(
+        pairs, engine, options, store, settings.memory.top_k, on_item, args.same_code
+    )
     s = evaluate.summarise_related(results)
     print(f"pairs {s['n']}: A right {s['a_accuracy']:.3f}; B memory off {s['b_off']:.3f}, "
           f"on {s['b_on']:.3f} (+{s['b_on_wins']}/-{s['b_on_losses']}; {s['retrieved_same']} "

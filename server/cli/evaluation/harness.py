@@ -68,10 +68,12 @@ class ItemResult:
     memories: int = 0  # retrieved examples shown to the model
 
 
-def ask(item: dict, engine: Engine, options: ReasonSettings, recall=None) -> pipeline.Answer:
+def ask(
+    item: dict, engine: Engine, options: ReasonSettings, recall=None, same_code: bool = False
+) -> pipeline.Answer:
     code = item["code"]
     task = pipeline.Task(question_for(item), code, "f.py", "python", 0, 0, options)
-    return pipeline.run(task, engine, recall=recall)
+    return pipeline.run(task, engine, recall=recall, same_code_examples=same_code)
 
 
 def run_strategy(
@@ -273,6 +275,7 @@ def run_related(
     store,
     top_k: int = 3,
     on_item: Callable[[int, RelatedResult], None] | None = None,
+    same_code: bool = False,
 ) -> list[RelatedResult]:
     """For each (A, B): ask A, accept it when right, ask B with memory off and on. Then, with
     every accepted trace in the store, ask each B again retrieving only traces of *other*
@@ -295,7 +298,8 @@ def run_related(
         off = ask(b, engine, options)
         recall = recall_for(same=True)
         # Greedy decoding is exact: with nothing retrieved, memory on is memory off.
-        on = ask(b, engine, options, recall) if recall(question_for(b), b["code"]) else off
+        retrieved = recall(question_for(b), b["code"])
+        on = ask(b, engine, options, recall, same_code) if retrieved else off
         result = RelatedResult(
             id=a.get("id", str(n)), a_correct=a_ok, b_off=score(b["output"], off.answer),
             b_on=score(b["output"], on.answer), b_on_memories=len(on.memories), unrelated=None,
