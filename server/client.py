@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from lsprotocol import converters
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
@@ -38,12 +39,13 @@ class AskClient(LanguageClient):
         self._ids = itertools.count(1)
         self.last_request_id = 0  # the id of the most recent request, for cancel()
         self.unreadable: str | None = None
+        self._plain = converters.get_converter()  # lsprotocol's: typed params back to JSON
         for method in SERVER_NOTIFICATIONS + SERVER_REQUESTS:
             self.feature(method)(self._forward(method))
 
     def _forward(self, method: str) -> Callable[[Any], None]:
         def handler(params: Any) -> None:
-            self.on_notification(method, self.protocol._converter.unstructure(params))
+            self.on_notification(method, self._plain.unstructure(params))
 
         return handler
 
