@@ -10,7 +10,8 @@ Then, in another fresh store, `--individual` accepts one at a time as users make
 retrieval searches the store for the same question and code (its embedding and nearest trace are
 then reused by the accept), then the accept (one Lance commit; compaction and the index run in the
 background). Accept p50/p99 over the first and the last 500; every 10th accept comes without a
-search before it ("cold": an accept of an answer computed with memory off) and is reported apart.
+search before it ("cold": an answer computed when the store was still empty, or more than
+RECENT_SEARCHES answers ago) and is reported apart.
 `--traces 0` skips the bulk part.
 Last lines: RESULT traces=N search_p50_ms=X search_p99_ms=Y recall_at_5=R accept_p50_ms=Z
 RESULT individual_accepts=M first_p50_ms=A first_p99_ms=B last_p50_ms=C last_p99_ms=D
