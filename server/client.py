@@ -21,6 +21,8 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
 
+from server.params import as_dict
+
 NOT_READ = -32099  # our code for "the server's output could not be read" / "the server exited"
 SERVER_REQUESTS = ("window/workDoneProgress/create", "window/showMessageRequest")
 SERVER_NOTIFICATIONS = ("$/progress", "window/showMessage", "window/logMessage")
@@ -84,7 +86,7 @@ class AskClient(LanguageClient):
         through pygls's typed ones (`initialize_async`, `text_document_did_open`, …)."""
         msg_id = self.last_request_id = next(self._ids)
         try:
-            return plain(await self.protocol.send_request_async(method, params, msg_id=msg_id))
+            return as_dict(await self.protocol.send_request_async(method, params, msg_id=msg_id))
         except JsonRpcException as e:
             raise LspError(e.code, e.message) from e
         except RuntimeError as e:  # pygls: "Server process N exited with return code R"
@@ -110,15 +112,6 @@ class AskClient(LanguageClient):
                 self.proc.kill()
         await self.stop()
         return self.proc.returncode if self.proc.returncode is not None else -1
-
-
-def plain(value: Any) -> Any:
-    """pygls gives an untyped result as nested namedtuples: back to dicts and lists."""
-    if isinstance(value, tuple) and hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 async def _copy(stderr: asyncio.StreamReader) -> None:

@@ -109,8 +109,10 @@ class Documents:
 
     def offset(self, uri: str, line: int, character: int) -> int | None:
         doc = self._docs.get(uri)
-        lines = split_lines(doc.text) if doc is not None else []
-        if doc is None or line > len(lines):
+        if doc is None:
+            return None
+        lines = split_lines(doc.text)
+        if line > len(lines):
             return None
         return offset_of(doc.text, line, character, self.encoding, lines)
 

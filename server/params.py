@@ -60,8 +60,22 @@ _CONVERTER = structure.converter(
 P = TypeVar("P")
 
 
+def as_dict(value: Any) -> Any:
+    """pygls hands untyped params and results over as dicts, or as nested namedtuples; → plain
+    dicts and lists."""
+    if hasattr(value, "_asdict"):
+        value = value._asdict()
+    if isinstance(value, dict):
+        return {k: as_dict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_dict(v) for v in value]
+    return value
+
+
 def parse(cls: type[P], raw: Any) -> P:
-    """`raw` (a JSON object) as `cls`, or JsonRpcInvalidParams naming the first bad field."""
+    """`raw` (a JSON object, as pygls hands it over) as `cls`, or JsonRpcInvalidParams naming the
+    first bad field."""
+    raw = as_dict(raw)
     if not isinstance(raw, dict):
         raise JsonRpcInvalidParams(f"params must be an object {_shape(cls)}, got {raw!r}")
     try:

@@ -10,7 +10,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from agent.errors import PonderError
 from server import protocol
-from server.features.reason import REQUEST_FAILED, as_dict, command_argument, plain_text
+from server.features.reason import REQUEST_FAILED, command_argument, plain_text
 from server.params import TraceParams, parse
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def _trace(server: PonderServer, raw: Any) -> dict:
 
 
 async def _store(server: PonderServer, raw: Any, accepted: bool) -> dict:
-    trace = _trace(server, {} if raw is None else as_dict(raw))
+    trace = _trace(server, {} if raw is None else raw)
 
     def write() -> tuple[str, bool]:
         store = server.services.memory()

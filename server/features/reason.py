@@ -34,17 +34,6 @@ REQUEST_FAILED = -32803  # LSP's RequestFailed: the request was valid but could 
 STREAM_INTERVAL_S = 0.2  # partial results at most this often
 
 
-def as_dict(value: Any) -> Any:
-    """pygls hands custom params over as dicts, or as namedtuples for some clients; → plain dicts."""
-    if hasattr(value, "_asdict"):
-        value = value._asdict()
-    if isinstance(value, dict):
-        return {k: as_dict(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [as_dict(v) for v in value]
-    return value
-
-
 def _inside(position: Position, name: str, lines: list[str]) -> tuple[int, int]:
     line, character = position.line, position.character
     # LSP allows the position just past the last line's end (line == number of lines, char 0).
@@ -71,7 +60,7 @@ class Request:
 def parse_request(server: PonderServer, raw: Any) -> Request:
     """ponder/reason params → Request. Raises JsonRpcInvalidParams on bad input. Only documents
     the client opened are read: never a file from disk (`/proc/self/environ`, secrets)."""
-    params = parse(ReasonParams, as_dict(raw))
+    params = parse(ReasonParams, raw)
     uri, question = params.text_document.uri, params.question
     doc = server.documents.get(uri)
     if doc is None:
@@ -85,7 +74,7 @@ def parse_request(server: PonderServer, raw: Any) -> Request:
     lines = split_lines(text)
 
     def offset(position: tuple[int, int]) -> int:
-        return offset_of(text, *position, encoding=server.documents.encoding)
+        return offset_of(text, *position, encoding=server.documents.encoding, lines=lines)
 
     if params.range is not None:
         start = offset(_inside(params.range.start, "range.start", lines))
