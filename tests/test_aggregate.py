@@ -71,13 +71,24 @@ def test_adaptive_stops_at_three_when_they_agree_and_costs_less():
     )
 
 
-def test_step_cost_is_fitted_from_the_run():
-    a, b = aggregate.fit_step_cost([item(["1"], [True])])
-    assert a == pytest.approx(0.1) and b == pytest.approx(0.02)
+def test_step_cost_is_measured_per_batch_size_from_the_run():
+    costs = aggregate.measure_step_costs([item(["1"], [True])])
+    assert costs == pytest.approx({1: 0.12, 3: 0.16, 6: 0.22})
+    # not a line: a step of 4 rows may cost less than one of 3 (measured so on a CPU)
+    costs[4] = 0.15
+    assert aggregate.step_cost(costs, 4) == 0.15
+    assert aggregate.step_cost(costs, 2) == pytest.approx(0.14)  # between 1 and 3
+    assert aggregate.step_cost(costs, 8) == pytest.approx(0.22)  # past the largest: the largest
     r = report([item(["1", "1"], [True, True], tokens=[50, 80])])
-    # one batch of paths of 50 and 80 tokens: a·80 + b·130, plus the prompt
+    # one batch of paths of 50 and 80 tokens: 50 steps with 2 live, 30 with 1, plus the prompt
     out = r.apply(aggregate.parse_rule("majority+greedy@2"), r.items[0])
-    assert out.seconds == pytest.approx(1.0 + 0.1 * 80 + 0.02 * 130)
+    assert out.seconds == pytest.approx(1.0 + 50 * 0.14 + 30 * 0.12)
+
+
+def test_a_slow_step_bucket_is_left_out_of_the_cost():
+    items = [item(["1"], [True]) for _ in range(3)]
+    items[0]["steps"]["1"] = [10, 10 * 0.12 * 5]  # the machine was busy for this item
+    assert aggregate.measure_step_costs(items)[1] == pytest.approx(0.12)
 
 
 def test_summary_has_intervals_ece_and_the_result_line():
@@ -170,3 +181,40 @@ def test_score_parses_the_prediction_and_never_runs_it(tmp_path):
     hostile = f"__import__('pathlib').Path({str(marker)!r}).touch()"
     assert not evaluate.score("None", hostile)
     assert not marker.exists()
+
+
+def test_held_out_items_are_calibrated_with_the_shipped_table():
+    header = {**HEADER, "model": "qwen2.5-coder-1.5b"}
+    items = [item(["1"] * 6, [True] * 6), item(["2", "3", "4", "5", "6", "7"], [False] * 6)]
+    rule = aggregate.parse_rule("weighted+greedy@6")
+    held_out = aggregate.Report(header, items, held_out=True).summarise(rule)
+    table = calibration.tables_for("qwen2.5-coder-1.5b")
+    unanimous = calibration.confidence("self_consistency", 1.0, table)
+    assert unanimous >= calibration.CONFIDENT_AT  # the shipped table calls 6 of 6 confident
+    assert held_out["calibrated"]["high_n"] == 1 and held_out["calibrated"]["high_accuracy"] == 1.0
+    assert held_out["calibrated"]["mean"] == pytest.approx(
+        (unanimous + calibration.confidence("self_consistency", 1 / 6, table)) / 2
+    )
+    # without --held-out the same two items are cross-fitted on each other instead
+    assert aggregate.Report(header, items).summarise(rule)["calibrated"] != held_out["calibrated"]
+
+
+def test_the_command_scores_its_default_rules_and_refuses_held_out_without_a_table(
+    tmp_path, capsys
+):
+    from server.cli import main
+
+    file = tmp_path / "paths.jsonl"
+    items = [
+        item(["1"] * 6, [True] * 6),
+        item(["2", "1", "1", "1", "1", "1"], [False] + [True] * 5),
+    ]
+    file.write_text("\n".join(json.dumps(x) for x in [HEADER, *items]) + "\n")
+    main(["eval", "aggregate", str(file)])
+    out = capsys.readouterr().out
+    for rule in ("greedy", "weighted+greedy@6", "weighted+greedy+first5@6"):
+        assert f"strategy={rule} acc=" in out
+    assert "strategy=weighted+greedy@6 acc=1.000" in out  # five votes outweigh the greedy path
+    with pytest.raises(SystemExit):
+        main(["eval", "aggregate", str(file), "--held-out"])
+    assert "no calibration table is shipped for m" in capsys.readouterr().err

@@ -115,9 +115,10 @@ def sample_paths_main(args) -> None:
             greedy = "ok" if saved["paths"][0]["correct"] else "--"
             print(f"[{n}/{len(todo)}] {saved['id']}: greedy {greedy}, {right}/{len(saved['paths'])} "
                   f"paths right, {saved['seconds']:.1f} s", file=sys.stderr)  # fmt: skip
-    aggregate_main(argparse.Namespace(file=str(file), rules="greedy,majority+greedy@" +
-                                      str(args.samples + 1), model=None, plot=None,
-                                      fit_calibration=False, json=None, rescore=False))  # fmt: skip
+    k = args.samples + 1
+    aggregate_main(argparse.Namespace(file=str(file), rules=f"greedy,majority+greedy@{k},weighted+greedy@{k}",
+                                      model=None, plot=None, fit_calibration=False, json=None,
+                                      rescore=False, held_out=False))  # fmt: skip
 
 
 def related_main(args) -> None:
@@ -163,6 +164,7 @@ def related_main(args) -> None:
 
 
 def aggregate_main(args) -> None:
+    from agent import calibration
     from server.cli.evaluation import aggregate
     from server.cli.evaluation import harness as evaluate
 
@@ -174,7 +176,9 @@ def aggregate_main(args) -> None:
             f"re-extracted: {evaluate.rescore(items)} paths changed their answer", file=sys.stderr
         )
     rules = [aggregate.parse_rule(r) for r in args.rules.split(",") if r.strip()]
-    report = aggregate.Report(header, items)
+    if args.held_out and not calibration.tables_for(header["model"]):
+        raise PonderError(f"--held-out: no calibration table is shipped for {header['model']}")
+    report = aggregate.Report(header, items, held_out=args.held_out)
     summaries = {rule.name: report.summarise(rule) for rule in rules}
     print(
         f"{len(items)} items, model {header['model']}, T={header['temperature']}, "

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+# `ponder eval aggregate`'s rules unless --rules says otherwise: greedy, the default, its cheaper
+# and unweighted neighbours.
+DEFAULT_RULES = (
+    "greedy,majority+greedy@6,weighted+greedy@5,weighted+greedy@6,weighted+greedy+first5@6"
+)
+
 EXAMPLES = """examples:
   ponder serve                                   # the language server, over stdio
   ponder ask examples/inventory.py:12 "What does restock return for an empty list?"
@@ -122,13 +128,18 @@ def build() -> argparse.ArgumentParser:
         "estimated from the run's own decode-step timings.",
     )
     agg.add_argument("file", help="a file written by `ponder eval cruxeval --save-paths`")
-    agg.add_argument("--rules", default="greedy,majority@5,majority+greedy@5,weighted+greedy@5,"
-                     "adaptive+greedy@5", help="comma-separated rules (see above)")  # fmt: skip
+    agg.add_argument("--rules", default=DEFAULT_RULES,
+                     help=f"comma-separated rules (see above; default {DEFAULT_RULES})")  # fmt: skip
     agg.add_argument("--model", help="refuse a file sampled with another model")
     agg.add_argument("--plot", metavar="PNG", help="reliability diagram and accuracy vs k")
     agg.add_argument("--fit-calibration", action="store_true",
                      help="print calibration tables fitted on all items (agent/calibration.py)")  # fmt: skip
     agg.add_argument("--json", metavar="FILE", help="write the summaries here")
+    agg.add_argument("--held-out", action="store_true",
+                     help="the items were not used to fit agent/calibration.py: the calibrated "
+                     "column maps raw confidences through the shipped table of the file's model "
+                     "(greedy's table for greedy, the default self-consistency's for every vote "
+                     "rule, so only the default rule's row is its own) instead of cross-fitting")  # fmt: skip
     agg.add_argument("--rescore", action="store_true",
                      help="extract the answers again with this version's extractor and score them")  # fmt: skip
 

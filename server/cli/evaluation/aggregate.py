@@ -3,8 +3,10 @@
 Sampling is the cost and aggregation is cheap: one run saves, per item, the greedy path and K
 sampled paths (each with its answer, answer-token margin, token count and correctness); every
 rule here is computed from those. A rule's seconds are estimated from the same run's decode
-steps: a step with r live paths costs a + b·r (least squares over every step of the run), so a
-batch of paths with lengths L costs a·max(L) + b·sum(L), plus the prompt.
+steps: what one step with r live paths cost, measured per r over every step of the run (not a
+straight line: on a CPU, llama.cpp's matrix kernels take rows in fours, and a step of 4 rows
+costs less than one of 3); a batch of paths costs, step by step, the cost of its live paths,
+plus the prompt.
 
 Confidence is reported twice: raw (the rule's vote share or margin) and calibrated (mapped
 through an isotonic fit, `agent/calibration.py`). The calibrated figures are cross-fitted (each
@@ -80,10 +82,12 @@ class Outcome:
 class Report:
     """Saved items plus the run's cost model."""
 
-    def __init__(self, header: dict, items: list[dict]):
+    def __init__(self, header: dict, items: list[dict], held_out: bool = False):
         self.header = header
         self.items = items
-        self.step_a, self.step_b = fit_step_cost(items)
+        # Held-out items are calibrated with the shipped tables; the others are cross-fitted.
+        self.shipped = calibration.tables_for(header["model"]) if held_out else None
+        self.step_costs = measure_step_costs(items)
 
     def paths_for(self, rule: Rule, item: dict) -> list[dict]:
         greedy, sampled = item["paths"][0], item["paths"][1:]
@@ -95,14 +99,19 @@ class Report:
             )
         return chosen
 
-    def decode_seconds(self, paths: list[dict]) -> float:
-        lengths = [p["tokens"] for p in paths]
-        return self.step_a * max(lengths, default=0) + self.step_b * sum(lengths)
+    def decode_seconds(self, lengths: list[int]) -> float:
+        """Paths of these lengths decoded in one batch: until the shortest ends, every step has
+        all of them live; then one fewer, and so on."""
+        seconds, done = 0.0, 0
+        for i, end in enumerate(sorted(lengths)):
+            seconds += (end - done) * step_cost(self.step_costs, len(lengths) - i)
+            done = end
+        return seconds
 
     def apply(self, rule: Rule, item: dict) -> Outcome:
         if rule.vote == "greedy":
             p = item["paths"][0]
-            seconds = item["prompt_s"] + self.decode_seconds([p])
+            seconds = item["prompt_s"] + self.decode_seconds([p["tokens"]])
             return Outcome(p["answer"], p["correct"], p["margin"], 1, 1, p["tokens"], seconds)
         paths = self.paths_for(rule, item)
         batches = [paths]
@@ -110,12 +119,14 @@ class Report:
             first = paths[:ADAPTIVE_FIRST]
             batches = [first] if _unanimous(first) else [first, paths[ADAPTIVE_FIRST:]]
         used = [p for batch in batches for p in batch]
-        seconds = item["prompt_s"] + sum(self.decode_seconds(b) for b in batches)
+        seconds = item["prompt_s"] + sum(
+            self.decode_seconds([p["tokens"] for p in b]) for b in batches
+        )
         tokens = sum(p["tokens"] for p in used)
         if rule.early or rule.first:
             used, steps = _early(paths) if rule.early else _first(paths, rule.first)
             lengths = [min(p["tokens"], steps) for p in paths]
-            seconds = item["prompt_s"] + self.step_a * steps + self.step_b * sum(lengths)
+            seconds = item["prompt_s"] + self.decode_seconds(lengths)
             tokens = sum(lengths)
         if rule.vote == "maxmargin":
             best = max(used, key=lambda p: p["margin"] if p["answer"].strip() else -1)
@@ -140,7 +151,11 @@ class Report:
         greedy = self.outcomes(Rule("greedy", "greedy"))
         n = len(outs)
         right = sum(o.correct for o in outs)
-        calibrated = cross_fitted(outs)
+        if self.shipped is None:
+            calibrated = cross_fitted(outs)
+        else:
+            strategy = "greedy" if rule.vote == "greedy" else "self_consistency"
+            calibrated = [calibration.confidence(strategy, o.raw, self.shipped) for o in outs]
         summary = {
             "n": n,
             "accuracy": right / n,
@@ -182,10 +197,10 @@ def _unanimous(paths: list[dict]) -> bool:
     return len(keys) == 1 and NO_ANSWER not in keys
 
 
-def fit_step_cost(items: list[dict]) -> tuple[float, float]:
-    """Seconds per decode step = a + b·(live paths), weighted least squares over all steps.
-    An item's steps at one batch size that took over 3x the median for that size (the machine
-    was busy, the process was paused) are left out."""
+def measure_step_costs(items: list[dict]) -> dict[int, float]:
+    """Seconds per decode step by number of live paths, over all the run's steps. An item's
+    steps at one batch size that took over 3x the median for that size (the machine was busy,
+    the process was paused) are left out."""
     buckets = [
         (int(rows), steps, seconds)
         for item in items
@@ -196,21 +211,28 @@ def fit_step_cost(items: list[dict]) -> tuple[float, float]:
         rows: statistics.median(sec / n for r, n, sec in buckets if r == rows)
         for rows in {r for r, _, _ in buckets}
     }
-    sw = swx = swy = swxx = swxy = 0.0
+    totals: dict[int, list[float]] = {}
     for rows, steps, seconds in buckets:
-        if seconds / steps > 3 * typical[rows]:
-            continue
-        x, y, w = float(rows), seconds / steps, float(steps)
-        sw, swx, swy = sw + w, swx + w * x, swy + w * y
-        swxx, swxy = swxx + w * x * x, swxy + w * x * y
-    if not sw:
-        return 0.0, 0.0
-    det = sw * swxx - swx * swx
-    if det <= 1e-12:  # one batch size only: all cost per step
-        return swy / sw, 0.0
-    b = (sw * swxy - swx * swy) / det
-    a = (swy - b * swx) / sw
-    return a, b
+        if seconds / steps <= 3 * typical[rows]:
+            total = totals.setdefault(rows, [0.0, 0.0])
+            total[0] += steps
+            total[1] += seconds
+    return {rows: seconds / steps for rows, (steps, seconds) in totals.items()}
+
+
+def step_cost(costs: dict[int, float], rows: int) -> float:
+    """A step's seconds with `rows` live paths: as measured, else interpolated between the
+    nearest measured sizes (the nearest one at either end); 0 when nothing was measured."""
+    if rows in costs or not costs:
+        return costs.get(rows, 0.0)
+    below = max((r for r in costs if r < rows), default=None)
+    above = min((r for r in costs if r > rows), default=None)
+    if below is None:
+        return costs[above] if above is not None else 0.0
+    if above is None:
+        return costs[below]
+    t = (rows - below) / (above - below)
+    return costs[below] + t * (costs[above] - costs[below])
 
 
 def wilson(right: int, n: int, z: float = 1.96) -> tuple[float, float]:
