@@ -1,5 +1,7 @@
 """Related questions for the memory protocol: mutated inputs, true outputs by running f."""
 
+import dataclasses
+
 from server.cli.evaluation import related
 
 
@@ -25,3 +27,41 @@ def test_mutants_are_small_and_typed():
     assert related._mutants("abc")[0] == "ab"
     assert related._mutants((1, 2))[0] == (1,)
     assert related._mutants({"a": 1, "b": 2}) == [{"b": 2}]
+
+
+class ListStore:
+    """A memory store that returns everything it holds (no embedding: enough for the protocol)."""
+
+    def __init__(self):
+        self.traces = []
+
+    def add(self, trace):
+        self.traces.append(trace)
+
+    def search(self, question, code, k):
+        return [{**t, "similarity": 0.9} for t in self.traces][:k]
+
+
+def run(same_code):
+    from agent.fake_engine import ScriptedEngine
+    from agent.settings import defaults
+    from server.cli.evaluation import harness
+
+    item = {"id": "s1", "code": "def f(text, n):\n    return text * n", "input": "'ab', 2",
+            "output": "'abab'"}  # fmt: skip
+    engine = ScriptedEngine(["It repeats the text.\nANSWER: 'abab'"])
+    options = dataclasses.replace(defaults().reason, strategy="greedy")
+    results = harness.run_related([(item, related.related_item(item))], engine, options,
+                                  ListStore(), same_code=same_code)  # fmt: skip
+    return results[0], [len(c["messages"]) for c in engine.calls]
+
+
+def test_b_is_asked_again_with_memory_only_when_the_trace_would_be_shown():
+    result, calls = run(same_code=False)
+    # A, then B once: A's trace is of this code for another question, so the product hides it
+    # and memory on is memory off (no second ask for the same prompt)
+    assert result.a_correct and result.b_on == result.b_off and result.b_on_memories == 0
+    assert len(calls) == 2
+    result, calls = run(same_code=True)
+    assert result.b_on_memories == 1 and len(calls) == 3
+    assert calls[2] > calls[1]  # shown as an earlier turn of the conversation

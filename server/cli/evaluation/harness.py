@@ -297,9 +297,14 @@ def run_related(
             store.add({**dataclasses.asdict(answer), "tags": ["eval-related"]})
         off = ask(b, engine, options)
         recall = recall_for(same=True)
-        # Greedy decoding is exact: with nothing retrieved, memory on is memory off.
-        retrieved = recall(question_for(b), b["code"])
-        on = ask(b, engine, options, recall, same_code) if retrieved else off
+        # Greedy decoding is exact: with nothing shown, memory on is memory off. Without
+        # same_code the pipeline hides A's trace (another question about this code).
+        shown = [
+            m
+            for m in recall(question_for(b), b["code"])
+            if same_code or not prompts.same_code_other_question(m, question_for(b), b["code"])
+        ]
+        on = ask(b, engine, options, recall, same_code) if shown else off
         result = RelatedResult(
             id=a.get("id", str(n)), a_correct=a_ok, b_off=score(b["output"], off.answer),
             b_on=score(b["output"], on.answer), b_on_memories=len(on.memories), unrelated=None,
