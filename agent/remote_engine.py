@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -104,7 +105,8 @@ class OpenAICompatibleEngine:
                     raise PonderError(
                         f"the model server at {self.endpoint.url} lists no models: set backend.model"
                     )
-                self.model = self.name = served[0]
+                self.model = served[0]
+                self.name = _name_of(served[0])
             n, logprobs = self._probe()
             self.capabilities = Capabilities(served, n, logprobs, self._slots_served() if n else 0)
 
@@ -457,3 +459,12 @@ def _bytes(entry: dict) -> bytes:
 
 def _text(entry: dict) -> str:
     return _bytes(entry).decode("utf-8", errors="ignore")
+
+
+def _name_of(model_id: str) -> str:
+    """The name ponder gives a served model. llama-server lists the GGUF's path as the id unless
+    started with --alias: the file's name then, which for ponder's own files is the model's
+    alias (`qwen2.5-coder-1.5b.gguf`), so its calibration table applies."""
+    if not model_id.lower().endswith(".gguf"):
+        return model_id
+    return re.split(r"[/\\]", model_id)[-1][: -len(".gguf")]

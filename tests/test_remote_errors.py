@@ -219,3 +219,15 @@ def test_a_server_that_ignores_max_tokens_is_cut_off(fake):
     fake.chat = streaming([chunk("word ") for _ in range(500)])
     [path] = e.sample(PROMPT, max_tokens=10)
     assert path.finish_reason == "length" and len(path.tokens) <= 12
+
+
+def test_a_model_served_by_its_file_path_is_named_by_its_file(fake):
+    # llama-server without --alias lists the GGUF's path; ponder's file is named by its alias
+    fake.models = (200, json.dumps({"data": [{"id": "/srv/m/qwen2.5-coder-1.5b.gguf"}]}).encode())
+    e = engine(fake.url)
+    e.load()
+    assert e.name == "qwen2.5-coder-1.5b" and e.model == "/srv/m/qwen2.5-coder-1.5b.gguf"
+    fake.models = (200, json.dumps({"data": [{"id": "C:\\models\\Tiny.GGUF"}]}).encode())
+    e = engine(fake.url)
+    e.load()
+    assert e.name == "Tiny"
