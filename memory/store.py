@@ -250,10 +250,16 @@ class TraceStore:
         self._upkeep.start()
 
     def _upkeep_now(self) -> None:
-        try:
-            self._maybe_index()
-        except Exception as e:  # upkeep is an optimisation: a failure must not lose an accept
-            log.warning("memory upkeep failed: %s", e)
+        for attempt in (1, 2):
+            try:
+                self._maybe_index()
+                return
+            except Exception as e:  # upkeep is an optimisation: a failure must not lose an accept
+                # Two servers on one store (two editor windows) may compact at the same moment;
+                # Lance refuses the second commit as a conflict, and then it is right to go again.
+                if attempt == 1 and "conflict" in str(e).lower():
+                    continue
+                log.warning("memory upkeep failed: %s", e)
 
     def wait_for_upkeep(self) -> None:
         """For tests and benchmarks: until the background upkeep is done."""

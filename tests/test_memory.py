@@ -210,3 +210,28 @@ def test_an_embedder_mismatch_is_seen_even_when_the_store_migrates(tmp_path):
                                   {"key": "embedder", "value": "minilm/384"}])  # fmt: skip
     with pytest.raises(PonderError, match="written with embedder minilm/384"):
         TraceStore(tmp_path / "old", HashingEmbedder()).open()
+
+
+def test_upkeep_goes_again_after_a_commit_conflict_and_warns_on_other_failures(
+    tmp_path, monkeypatch, caplog
+):
+    store = open_store(tmp_path / "mem")
+    calls = []
+
+    def conflict_once():
+        calls.append(1)
+        if len(calls) == 1:  # as Lance says when another process committed first
+            raise RuntimeError("Retryable commit conflict for version 7")
+
+    monkeypatch.setattr(store, "_maybe_index", conflict_once)
+    with caplog.at_level("WARNING"):
+        store._upkeep_now()
+    assert len(calls) == 2 and "upkeep failed" not in caplog.text
+
+    def broken():
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "_maybe_index", broken)
+    with caplog.at_level("WARNING"):
+        store._upkeep_now()
+    assert "memory upkeep failed: disk full" in caplog.text
