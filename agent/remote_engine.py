@@ -198,8 +198,7 @@ class OpenAICompatibleEngine:
             raise PonderError(
                 f"the model server at {self.endpoint.url} gave no first-token options"
             )
-        probs = sorted((_probability(o["logprob"]) for o in options), reverse=True)
-        margin = probs[0] - (probs[1] if len(probs) > 1 else 0.0)
+        margin = _margin([_probability(o["logprob"]) for o in options])
         run = _Run(self, messages, len(options), 1.0, stop, answer_tag, on_token, None, cancel)
         requests = []
         for seq, option in enumerate(options):
@@ -369,8 +368,8 @@ class _Run:
         entries = _entries(choice)
         if entries:
             for entry in entries:
-                top = sorted(_probability(t["logprob"]) for t in entry.get("top_logprobs") or [])
-                margin = top[-1] - top[-2] if len(top) > 1 else 1.0
+                top = [_probability(t["logprob"]) for t in entry.get("top_logprobs") or []]
+                margin = _margin(top or [_probability(entry["logprob"])])
                 if self.add_token(seq, entry, _probability(entry["logprob"]), margin):
                     break
         else:  # a server without logprobs: the text, every piece equally sure
@@ -459,6 +458,13 @@ def _bytes(entry: dict) -> bytes:
 
 def _text(entry: dict) -> str:
     return _bytes(entry).decode("utf-8", errors="ignore")
+
+
+def _margin(probs: list[float]) -> float:
+    """Top-1 minus top-2 probability, as in-process; with only the top one known, the second is
+    taken as 0 (an upper bound on the margin, the same for the first token and the rest)."""
+    top = sorted(probs, reverse=True)
+    return top[0] - (top[1] if len(top) > 1 else 0.0)
 
 
 def _name_of(model_id: str) -> str:

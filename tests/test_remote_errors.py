@@ -231,3 +231,25 @@ def test_a_model_served_by_its_file_path_is_named_by_its_file(fake):
     e = engine(fake.url)
     e.load()
     assert e.name == "Tiny"
+
+
+def test_token_margins_are_top1_minus_top2_and_the_chosen_probability_when_alone(fake):
+    import math
+
+    def entry(token, p, *others):
+        top = [{"token": t, "logprob": math.log(q), "bytes": list(t.encode())}
+               for t, q in [(token, p), *others]]  # fmt: skip
+        return {"token": token, "logprob": math.log(p), "bytes": list(token.encode()),
+                "top_logprobs": top}  # fmt: skip
+
+    def logprob_chunk(e):
+        choice = {"index": 0, "delta": {"content": e["token"]}, "finish_reason": None,
+                  "logprobs": {"content": [e]}}  # fmt: skip
+        return b"data: " + json.dumps({"choices": [choice]}).encode() + b"\n\n"
+
+    e = engine(fake.url)
+    e.load()
+    entries = [entry("a", 0.7, ("b", 0.2)), entry("c", 0.6)]  # the second: no runner-up listed
+    fake.chat = streaming([logprob_chunk(x) for x in entries] + [chunk("", "stop")])
+    [path] = e.sample(PROMPT, max_tokens=8)
+    assert path.text == "ac" and path.margins == pytest.approx([0.5, 0.6])
