@@ -1,6 +1,7 @@
 """Offline aggregation from saved paths: rules, cost model, calibration, refusing bad files."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -218,3 +219,23 @@ def test_the_command_scores_its_default_rules_and_refuses_held_out_without_a_tab
     with pytest.raises(SystemExit):
         main(["eval", "aggregate", str(file), "--held-out"])
     assert "no calibration table is shipped for m" in capsys.readouterr().err
+
+
+def test_several_files_sampled_alike_are_scored_as_one_and_others_refused(tmp_path, capsys):
+    from server.cli import main
+
+    def write(name, header, ids):
+        items = [{**item(["1"] * 6, [True] * 6), "id": i} for i in ids]
+        (tmp_path / name).write_text("\n".join(json.dumps(x) for x in [header, *items]) + "\n")
+        return str(tmp_path / name)
+
+    first = write("a.jsonl", HEADER, ["s1", "s2"])
+    more = write("b.jsonl", {**HEADER, "offset": 100}, ["s3"])  # more items, sampled alike
+    main(["eval", "aggregate", first, more, "--rules", "greedy"])
+    assert "RESULT n=3 strategy=greedy" in capsys.readouterr().out
+    hotter = write("c.jsonl", {**HEADER, "temperature": 0.7}, ["s4"])
+    with pytest.raises(PonderError, match=r"other settings than .*a.jsonl \(temperature\)"):
+        evaluate.read_many_paths([Path(first), Path(hotter)])
+    again = write("d.jsonl", HEADER, ["s2"])
+    with pytest.raises(PonderError, match="repeats items already read"):
+        evaluate.read_many_paths([Path(first), Path(again)])

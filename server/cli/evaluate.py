@@ -116,7 +116,7 @@ def sample_paths_main(args) -> None:
             print(f"[{n}/{len(todo)}] {saved['id']}: greedy {greedy}, {right}/{len(saved['paths'])} "
                   f"paths right, {saved['seconds']:.1f} s", file=sys.stderr)  # fmt: skip
     k = args.samples + 1
-    aggregate_main(argparse.Namespace(file=str(file), rules=f"greedy,majority+greedy@{k},weighted+greedy@{k}",
+    aggregate_main(argparse.Namespace(files=[str(file)], rules=f"greedy,majority+greedy@{k},weighted+greedy@{k}",
                                       model=None, plot=None, fit_calibration=False, json=None,
                                       rescore=False, held_out=False))  # fmt: skip
 
@@ -168,9 +168,10 @@ def aggregate_main(args) -> None:
     from server.cli.evaluation import aggregate
     from server.cli.evaluation import harness as evaluate
 
-    header, items = evaluate.read_paths(Path(args.file), args.model)
+    files = [Path(f) for f in args.files]
+    header, items = evaluate.read_many_paths(files, args.model)
     if not items:
-        raise PonderError(f"{args.file} holds no items yet")
+        raise PonderError(f"{', '.join(args.files)} hold no items yet")
     if args.rescore:
         print(
             f"re-extracted: {evaluate.rescore(items)} paths changed their answer", file=sys.stderr

@@ -127,7 +127,9 @@ def build() -> argparse.ArgumentParser:
         "Seconds are "
         "estimated from the run's own decode-step timings.",
     )
-    agg.add_argument("file", help="a file written by `ponder eval cruxeval --save-paths`")
+    agg.add_argument("files", nargs="+", metavar="FILE",
+                     help="files written by `ponder eval cruxeval --save-paths` (several: scored "
+                     "as one set of items; they must be sampled the same way)")  # fmt: skip
     agg.add_argument("--rules", default=DEFAULT_RULES,
                      help=f"comma-separated rules (see above; default {DEFAULT_RULES})")  # fmt: skip
     agg.add_argument("--model", help="refuse a file sampled with another model")

@@ -253,6 +253,31 @@ def read_paths(file: Path, model: str | None = None) -> tuple[dict, list[dict]]:
     return header, items
 
 
+# Header fields that must agree for saved paths to be scored together (the data file and offset
+# may differ: more items of the same split, sampled the same way).
+SAMPLING_KEYS = ("model", "samples", "temperature", "top_p", "max_tokens", "seed")
+
+
+def read_many_paths(files: list[Path], model: str | None = None) -> tuple[dict, list[dict]]:
+    """Several saved-paths files as one: refused when they were sampled differently or share
+    an item."""
+    header, items = read_paths(files[0], model)
+    for file in files[1:]:
+        other, more = read_paths(file, model)
+        differs = [k for k in SAMPLING_KEYS if other.get(k) != header.get(k)]
+        if differs:
+            raise PonderError(
+                f"{file} was sampled with other settings than {files[0]} ({', '.join(differs)}): "
+                "its paths cannot be scored together"
+            )
+        seen = {it["id"] for it in items}
+        twice = [it["id"] for it in more if it["id"] in seen]
+        if twice:
+            raise PonderError(f"{file} repeats items already read ({', '.join(twice[:3])}…)")
+        items += more
+    return header, items
+
+
 # ---- memory on related questions (server/cli/evaluation/related.py) -----------------------------------------
 
 
