@@ -136,7 +136,7 @@ async def test_strategies_through_the_lsp_server(client, tmp_path, remote):
         result = await request(client, "ponder/reason", params)
         reports = [getattr(r, "message", None) or "" for r in client.progress_reports[strategy]]
         assert any("tokens" in m for m in reports), (strategy, reports)  # progress as in-process
-        assert result["model"] == remote.model
+        assert result["model"] == remote.name == TEST_MODEL  # named by its file: the alias
         assert result["answer"].strip(), strategy
         paths = 1 if strategy == "greedy" else 3
         assert sum(c["count"] for c in result["candidates"]) == paths, strategy
