@@ -173,6 +173,18 @@ def _understand(task: Task) -> tuple[str, str, context.CodeContext, str | None]:
     return question, language, ctx, selection
 
 
+def examples_to_show(
+    found: list[dict], question: str, code: str, same_code_examples: bool = False
+) -> list[dict]:
+    """The retrieved traces the prompt shows: all but those of this same code for another
+    question, unless `same_code_examples` (`prompts.same_code_other_question`)."""
+    return [
+        ex
+        for ex in found
+        if same_code_examples or not prompts.same_code_other_question(ex, question, code)
+    ]
+
+
 def messages_for(task: Task) -> list[dict[str, str]]:
     """The reasoning prompt for a task without memory or step-back (for `ponder eval`)."""
     question, language, ctx, selection = _understand(task)
@@ -203,11 +215,9 @@ def run(
     examples = []
     if recall is not None:
         report("remembering", None)
-        examples = [
-            ex
-            for ex in recall(question, ctx.code)
-            if same_code_examples or not prompts.same_code_other_question(ex, question, ctx.code)
-        ]
+        examples = examples_to_show(
+            recall(question, ctx.code), question, ctx.code, same_code_examples
+        )
 
     principle = None
     if opts.step_back:

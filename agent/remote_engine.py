@@ -368,9 +368,9 @@ class _Run:
         entries = _entries(choice)
         if entries:
             for entry in entries:
+                prob = _probability(entry["logprob"])
                 top = [_probability(t["logprob"]) for t in entry.get("top_logprobs") or []]
-                margin = _margin(top or [_probability(entry["logprob"])])
-                if self.add_token(seq, entry, _probability(entry["logprob"]), margin):
+                if self.add_token(seq, entry, prob, _margin(top or [prob])):
                     break
         else:  # a server without logprobs: the text, every piece equally sure
             piece = (choice.get("delta") or {}).get("content") or ""

@@ -87,6 +87,8 @@ class Report:
         self.items = items
         # Held-out items are calibrated with the shipped tables; the others are cross-fitted.
         self.shipped = calibration.tables_for(header["model"]) if held_out else None
+        if held_out and not self.shipped:
+            raise PonderError(f"--held-out: no calibration table is shipped for {header['model']}")
         self.step_costs = measure_step_costs(items)
 
     def paths_for(self, rule: Rule, item: dict) -> list[dict]:

@@ -324,11 +324,10 @@ def run_related(
         recall = recall_for(same=True)
         # Greedy decoding is exact: with nothing shown, memory on is memory off. Without
         # same_code the pipeline hides A's trace (another question about this code).
-        shown = [
-            m
-            for m in recall(question_for(b), b["code"])
-            if same_code or not prompts.same_code_other_question(m, question_for(b), b["code"])
-        ]
+        question = question_for(b)
+        shown = pipeline.examples_to_show(
+            recall(question, b["code"]), question, b["code"], same_code
+        )
         on = ask(b, engine, options, recall, same_code) if shown else off
         result = RelatedResult(
             id=a.get("id", str(n)), a_correct=a_ok, b_off=score(b["output"], off.answer),
