@@ -239,3 +239,21 @@ def test_several_files_sampled_alike_are_scored_as_one_and_others_refused(tmp_pa
     again = write("d.jsonl", HEADER, ["s2"])
     with pytest.raises(PonderError, match="repeats items already read"):
         evaluate.read_many_paths([Path(first), Path(again)])
+
+
+def test_cross_fitting_repeats_over_seeded_halvings():
+    outs = [aggregate.Outcome("x", i % 3 == 0, i / 10, 1, 1, 10, 1.0) for i in range(10)]
+    splits = aggregate.cross_fitted(outs, splits=5)
+    assert len(splits) == 5 and all(len(s) == 10 for s in splits)
+    assert splits == aggregate.cross_fitted(outs, splits=5)  # the same halvings every run
+    assert len({tuple(s) for s in splits}) > 1  # but not one halving five times
+
+
+def test_repeated_summary_pools_the_confident_answers_and_averages_ece():
+    per_split = [[0.9, 0.9, 0.1], [0.9, 0.1, 0.1]]
+    correct = [True, False, False]
+    s = aggregate.repeated_summary(per_split, correct)
+    assert s["high_n"] == 1.5
+    assert s["high_accuracy"] == pytest.approx(2 / 3)  # 1 of 2, then 1 of 1
+    each = [aggregate.ece(c, correct) for c in per_split]
+    assert s["ece"] == pytest.approx(sum(each) / 2)
