@@ -338,7 +338,7 @@ def _high(c: dict) -> str:
 
 def _count(n: float) -> str:
     """An answer count averaged over halvings: whole from 1 up, else one decimal (0.2, not 0)."""
-    return f"{n:.0f}" if n >= 1 else f"{n:.1f}"
+    return f"{n:.0f}" if n >= 1 or n == 0 else f"{n:.1f}"
 
 
 def result_line(name: str, s: dict) -> str:
