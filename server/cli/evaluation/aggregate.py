@@ -156,8 +156,8 @@ class Report:
         outs = self.outcomes(rule)
         greedy = self.outcomes(Rule("greedy", "greedy"))
         n = len(outs)
-        right = sum(o.correct for o in outs)
         correct = [o.correct for o in outs]
+        right = sum(correct)
         if self.shipped is None:
             calibrated = repeated_summary(cross_fitted(outs), correct)
         else:
@@ -372,8 +372,9 @@ def plot(report: Report, rules: list[Rule], file: Path) -> None:
     rel.plot([0, 1], [0, 1], ":", color="grey", label="perfect calibration")
     for rule in rules:
         outs = report.outcomes(rule)
-        conf = [c for split in cross_fitted(outs) for c in split]  # every halving's answers
-        correct = [o.correct for _ in range(CROSS_FIT_SPLITS) for o in outs]
+        per_split = cross_fitted(outs)
+        conf = [c for split in per_split for c in split]  # every halving's answers
+        correct = [o.correct for _ in per_split for o in outs]
         xs, ys = [], []
         for b in range(10):
             members = [
