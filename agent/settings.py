@@ -29,7 +29,7 @@ def _limits(lo: float | None = None, hi: float | None = None, choices: tuple = (
 class ReasonSettings:
     # Chosen by `ponder eval aggregate` on saved paths (README, Evaluation): more accurate than
     # greedy, and its agreement is a confidence that means something; about 2.8x greedy's time
-    # on a 2-core CPU (README, Evaluation).
+    # on a 2-core CPU.
     strategy: str = field(default="self_consistency", metadata=_limits(choices=STRATEGIES))
     samples: int = field(default=6, metadata=_limits(1, 32))
     temperature: float = field(default=0.5, metadata=_limits(0.0, 2.0))
