@@ -257,3 +257,12 @@ def test_repeated_summary_pools_the_confident_answers_and_averages_ece():
     assert s["high_accuracy"] == pytest.approx(2 / 3)  # 1 of 2, then 1 of 1
     each = [aggregate.ece(c, correct) for c in per_split]
     assert s["ece"] == pytest.approx(sum(each) / 2)
+
+
+def test_bin_members_puts_each_confidence_in_its_tenth_and_one_in_the_last():
+    members = aggregate.bin_members([0.0, 0.1, 0.35, 0.95, 1.0, 0.0999])
+    assert members[0] == [0, 5]
+    assert members[1] == [1]  # a bin holds its lower edge
+    assert members[3] == [2]
+    assert members[9] == [3, 4]  # 1.0 has no bin of its own
+    assert sum(len(m) for m in members) == 6

@@ -253,15 +253,19 @@ def wilson(right: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (round(max(centre - half, 0.0), 3), round(min(centre + half, 1.0), 3))
 
 
+def bin_members(confidences: list[float], bins: int = 10) -> list[list[int]]:
+    """The indexes of the confidences in each of `bins` equal-width bins (1.0 in the last)."""
+    members: list[list[int]] = [[] for _ in range(bins)]
+    for i, c in enumerate(confidences):
+        members[min(max(int(c * bins), 0), bins - 1)].append(i)
+    return members
+
+
 def ece(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
     """Expected calibration error over equal-width bins."""
     n = len(confidences)
     total = 0.0
-    for b in range(bins):
-        lo, hi = b / bins, (b + 1) / bins
-        members = [
-            i for i, c in enumerate(confidences) if lo <= c < hi or (b == bins - 1 and c >= hi)
-        ]
+    for members in bin_members(confidences, bins):
         if members:
             acc = sum(correct[i] for i in members) / len(members)
             conf = sum(confidences[i] for i in members) / len(members)
@@ -376,10 +380,7 @@ def plot(report: Report, rules: list[Rule], file: Path) -> None:
         conf = [c for split in per_split for c in split]  # every halving's answers
         correct = [o.correct for _ in per_split for o in outs]
         xs, ys = [], []
-        for b in range(10):
-            members = [
-                i for i, c in enumerate(conf) if b / 10 <= c < (b + 1) / 10 or (b == 9 and c >= 1)
-            ]
+        for members in bin_members(conf):
             if members:
                 xs.append(sum(conf[i] for i in members) / len(members))
                 ys.append(sum(correct[i] for i in members) / len(members))
