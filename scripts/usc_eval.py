@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent import models, prompts  # noqa: E402
 from agent.engine import LlamaEngine  # noqa: E402
-from agent.vote import Ballot, key_of, vote  # noqa: E402
-from server.cli.evaluation import harness  # noqa: E402
+from agent.vote import key_of  # noqa: E402
+from server.cli.evaluation import aggregate, harness  # noqa: E402
 
 CHOICE = re.compile(r"Response\s*(\d+)", re.I)
 
@@ -47,12 +47,6 @@ def usc_messages(code: str, question: str, responses: list[str]) -> list[dict[st
     ]
 
 
-def weighted_answer(paths: list[dict]) -> str:
-    ballots = [Ballot(p["answer"], "", p["margin"]) for p in paths]
-    result = vote(ballots, weighted=True)
-    return result.winner.answer if result.winner else ""
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -72,14 +66,15 @@ def main() -> None:
     engine.load()
 
     items = items[: args.limit] if args.limit else items
+    report = aggregate.Report(header, items)
+    default = aggregate.parse_rule(f"weighted+greedy@{args.k}")  # ponder's default vote
     tally = {"greedy": 0, "weighted": 0, "usc": 0}
     wins = losses = asked = 0
     seconds = 0.0
     for n, item in enumerate(items, 1):
-        paths = item["paths"][: args.k]
-        right = [harness.score(item["expected"], p["answer"]) for p in paths]
-        weighted = weighted_answer(paths)
-        weighted_right = harness.score(item["expected"], weighted)
+        paths = report.paths_for(default, item)
+        right = [p["correct"] for p in paths]
+        weighted_right = report.apply(default, item).correct
         if len({key_of(p["answer"]) for p in paths}) == 1:
             usc_right, note = right[0], "all agree"
         else:
