@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from agent import calibration, context, prompts
 from agent.answer import extract, normalise
@@ -28,6 +28,7 @@ Progress = Callable[[str, int | None], None]
 Stream = Callable[[str], None]
 PROGRESS_INTERVAL_S = 0.25
 STEP_BACK_TOKENS = 96
+RULE_TOKENS = 96
 STOP = ("\n\n\n\n",)
 NO_FINAL_ANSWER = "no final answer"
 
@@ -173,16 +174,33 @@ def _understand(task: Task) -> tuple[str, str, context.CodeContext, str | None]:
     return question, language, ctx, selection
 
 
-def examples_to_show(
-    found: list[dict], question: str, code: str, same_code_examples: bool = False
-) -> list[dict]:
-    """The retrieved traces the prompt shows: all but those of this same code for another
-    question, unless `same_code_examples` (`prompts.same_code_other_question`)."""
-    return [
-        ex
-        for ex in found
-        if same_code_examples or not prompts.same_code_other_question(ex, question, code)
-    ]
+# How a remembered trace of this same code for another question is used: "hide" (the product;
+# shown whole, the models copied its answer), "trace" (shown whole, to measure that again) or
+# "rule" (only the general rule derived from it when it was accepted, `derive_rule`).
+SameCode = Literal["hide", "trace", "rule"]
+
+
+def memory_to_show(
+    found: list[dict], question: str, code: str, same_code: SameCode = "hide"
+) -> tuple[list[dict], list[dict]]:
+    """The retrieved traces the prompt shows as earlier turns, and those whose rule (their
+    `principle`) it shows as a note. Traces of this same code for another question
+    (`prompts.same_code_other_question`) are used only as `same_code` says."""
+    examples, ruled = [], []
+    for ex in found:
+        if not prompts.same_code_other_question(ex, question, code) or same_code == "trace":
+            examples.append(ex)
+        elif same_code == "rule" and (ex.get("principle") or "").strip():
+            ruled.append(ex)
+    return examples, ruled
+
+
+def derive_rule(engine: Engine, trace: dict, cancel: threading.Event | None = None) -> str:
+    """The general rule of the code, worked out from an accepted trace (`prompts.code_rule`);
+    an answer line the model adds out of habit is dropped (it would carry the example's value)."""
+    done = engine.sample(prompts.code_rule(trace), k=1, max_tokens=RULE_TOKENS, cancel=cancel)
+    lines = done[0].text.strip().splitlines()
+    return "\n".join(line for line in lines if not line.startswith(prompts.ANSWER_TAG)).strip()
 
 
 def messages_for(task: Task) -> list[dict[str, str]]:
@@ -200,24 +218,23 @@ def run(
     recall: Callable[[str, str], list[dict]] | None = None,
     similar: Callable[[str, str], bool] | None = None,
     stream: Stream | None = None,
-    same_code_examples: bool = False,
+    same_code: SameCode = "hide",
 ) -> Answer:
     """Reason about `task`. `recall(question, code)` returns accepted traces similar to this
-    one (each with a `similarity`): they are shown to the model as worked examples, except traces
-    of this same code for another question unless `same_code_examples` (measured to hurt:
-    `prompts.same_code_other_question`; `ponder eval related --same-code` measures it again). `stream`
+    one (each with a `similarity`): they are shown to the model as earlier turns, except traces
+    of this same code for another question, used only as `same_code` says (`memory_to_show`;
+    shown whole they were measured to hurt; `ponder eval related --same-code` measures it). `stream`
     sees path 0 as it is written; when path 0 gives the winning answer, its reasoning is the
     one returned, so what was streamed is what the user gets."""
     report = progress or (lambda message, percentage: None)
     opts = task.options
     usage = _Usage()
     question, language, ctx, selection = _understand(task)
-    examples = []
+    examples: list[dict] = []
+    ruled: list[dict] = []
     if recall is not None:
         report("remembering", None)
-        examples = examples_to_show(
-            recall(question, ctx.code), question, ctx.code, same_code_examples
-        )
+        examples, ruled = memory_to_show(recall(question, ctx.code), question, ctx.code, same_code)
 
     principle = None
     if opts.step_back:
@@ -232,7 +249,13 @@ def run(
         principle = step[0].text.strip() or None
 
     messages = prompts.chain_of_thought(
-        question, ctx.code, language, selection, principle=principle, examples=examples
+        question,
+        ctx.code,
+        language,
+        selection,
+        principle=principle,
+        examples=examples,
+        rules=[m["principle"].strip() for m in ruled],
     )
     completions = _generate(engine, messages, opts, usage, cancel, report, stream)
 
@@ -281,7 +304,7 @@ def run(
                 "answer": m["answer"],
                 "similarity": round(float(m["similarity"]), 4),
             }
-            for m in examples
+            for m in examples + ruled
         ],  # fmt: skip
         usage=usage.to_wire(),
         model=engine.name,

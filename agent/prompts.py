@@ -55,14 +55,18 @@ def chain_of_thought(
     selection: str | None = None,
     principle: str | None = None,
     examples: list[dict] | None = None,
+    rules: list[str] | None = None,
 ) -> list[dict[str, str]]:
-    """The reasoning prompt: code, question, optional principle, answer format. Remembered
+    """The reasoning prompt: code, question, optional principle and remembered rules of this
+    code (`code_rule`), answer format. Remembered
     examples come first as earlier turns of the conversation, each asked exactly as it was then
     and answered with the accepted reasoning: the model redoes the work for the new question
     (shown inline as "worked examples", they were copied or ignored)."""
     user = [_question_text(question, code, language, selection)]
     if principle:
         user.append(f"A principle that applies here: {principle.strip()}")
+    for rule in rules or []:
+        user.append(f"Worked out earlier about this code, from an answer the user verified: {rule}")
     instructions = ["Think step by step."]
     if is_execution_question(question):
         instructions.append(TRACE_HINT)
@@ -93,6 +97,20 @@ def step_back(question: str, code: str, language: str, selection: str | None = N
         + "\n\nBefore answering, take a step back: in one or two sentences, state the general "
         "principle or language rule (for example how a built-in function or method behaves) that "
         "decides the answer. Do not answer the question itself."
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def code_rule(trace: dict) -> list[dict[str, str]]:
+    """Ask for the general rule of the code from an answer the user accepted: what carries over
+    to another question about the same code, without the example's values (which a small model,
+    shown the whole trace, copied into its next answer)."""
+    user = (
+        f"Code:\n{code_block(trace['code'], trace.get('language', ''))}\n\n"
+        f"Question: {trace['question']}\n\nReasoning the user verified:\n"
+        f"{(trace.get('rationale') or '').strip()}\n{ANSWER_TAG} {trace['answer']}\n\n"
+        "In one or two sentences, state the general rule this code follows: what it computes "
+        "for any input, in words. Do not repeat this example's values or its answer."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 

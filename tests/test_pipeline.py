@@ -143,9 +143,23 @@ def test_memories_are_earlier_turns_and_same_code_other_question_is_not_shown():
     assert all("'xy'" not in m["content"] for m in messages)
     # For `ponder eval related --same-code`: the same code's other question is shown too.
     engine = ScriptedEngine(["ANSWER: 'ba'"])
-    answer = run(task(), engine, recall=lambda q, c: [same], same_code_examples=True)
+    answer = run(task(), engine, recall=lambda q, c: [same], same_code="trace")
     assert [m["id"] for m in answer.memories] == ["m2"]
     assert "ANSWER: 'yx'" in engine.calls[0]["messages"][2]["content"]
+
+
+def test_same_code_rule_shows_only_the_rule_of_the_code():
+    same = {"id": "m2", "question": "What does f('xy') return?", "code": CODE.strip(),
+            "language": "python", "rationale": "text[::-1] is 'yx'", "answer": "'yx'",
+            "principle": "f returns its text reversed.", "similarity": 0.9}  # fmt: skip
+    unruled = {**same, "id": "m3", "question": "What does f('pq') return?", "principle": ""}
+    engine = ScriptedEngine(["ANSWER: 'ba'"])
+    answer = run(task(), engine, recall=lambda q, c: [same, unruled], same_code="rule")
+    assert [m["id"] for m in answer.memories] == ["m2"]
+    messages = engine.calls[0]["messages"]
+    assert [m["role"] for m in messages] == ["system", "user"]  # no earlier turns
+    assert "f returns its text reversed." in messages[1]["content"]
+    assert all(v not in messages[1]["content"] for v in ("'xy'", "'yx'", "'pq'"))
 
 
 def test_the_default_is_self_consistency_with_the_greedy_path_voting():

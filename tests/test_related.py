@@ -57,11 +57,18 @@ def run(same_code):
 
 
 def test_b_is_asked_again_with_memory_only_when_the_trace_would_be_shown():
-    result, calls = run(same_code=False)
+    result, calls = run(same_code="hide")
     # A, then B once: A's trace is of this code for another question, so the product hides it
     # and memory on is memory off (no second ask for the same prompt)
     assert result.a_correct and result.b_on == result.b_off and result.b_on_memories == 0
     assert len(calls) == 2
-    result, calls = run(same_code=True)
+    result, calls = run(same_code="trace")
     assert result.b_on_memories == 1 and len(calls) == 3
     assert calls[2] > calls[1]  # shown as an earlier turn of the conversation
+
+
+def test_with_rule_an_accepted_a_gets_its_rule_and_b_sees_only_that():
+    result, calls = run(same_code="rule")
+    # A, the rule derived from A's accepted trace, B off, B on with the rule as a note
+    assert len(calls) == 4 and calls[3] == calls[2]  # no earlier turns: the same two messages
+    assert result.rule == "It repeats the text." and result.b_on_memories == 1

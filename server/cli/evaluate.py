@@ -146,7 +146,8 @@ def related_main(args) -> None:
     def on_item(n: int, r) -> None:
         print(f"[{n + 1}/{len(pairs)}] {r.id}: A {'ok' if r.a_correct else '--'}, "
               f"B off {'ok' if r.b_off else '--'}, B on {'ok' if r.b_on else '--'} "
-              f"({r.b_on_memories} memories)", file=sys.stderr)  # fmt: skip
+              f"({r.b_on_memories} memories)" + (f"; rule: {r.rule!r}" if r.rule else ""),
+              file=sys.stderr)  # fmt: skip
 
     results = evaluate.run_related(
         pairs, engine, options, store, settings.memory.top_k, on_item, args.same_code

@@ -69,11 +69,15 @@ class ItemResult:
 
 
 def ask(
-    item: dict, engine: Engine, options: ReasonSettings, recall=None, same_code: bool = False
+    item: dict,
+    engine: Engine,
+    options: ReasonSettings,
+    recall=None,
+    same_code: pipeline.SameCode = "hide",
 ) -> pipeline.Answer:
     code = item["code"]
     task = pipeline.Task(question_for(item), code, "f.py", "python", 0, 0, options)
-    return pipeline.run(task, engine, recall=recall, same_code_examples=same_code)
+    return pipeline.run(task, engine, recall=recall, same_code=same_code)
 
 
 def run_strategy(
@@ -291,6 +295,7 @@ class RelatedResult:
     unrelated: bool | None  # B with only other functions' traces retrievable (None: none came)
     b_prediction_off: str = ""
     b_prediction_on: str = ""
+    rule: str = ""  # the code's rule derived from A's accepted trace (same_code="rule")
 
 
 def run_related(
@@ -300,11 +305,12 @@ def run_related(
     store,
     top_k: int = 3,
     on_item: Callable[[int, RelatedResult], None] | None = None,
-    same_code: bool = False,
+    same_code: pipeline.SameCode = "hide",
 ) -> list[RelatedResult]:
-    """For each (A, B): ask A, accept it when right, ask B with memory off and on. Then, with
-    every accepted trace in the store, ask each B again retrieving only traces of *other*
-    functions: memory must not hurt unrelated questions."""
+    """For each (A, B): ask A, accept it when right (with `same_code="rule"`, the accepted
+    trace's principle is the code's rule, `pipeline.derive_rule`, as an accept would store it),
+    ask B with memory off and on. Then, with every accepted trace in the store, ask each B again
+    retrieving only traces of *other* functions: memory must not hurt unrelated questions."""
 
     def recall_for(same: bool):
         def recall(question: str, code: str) -> list[dict]:
@@ -318,21 +324,23 @@ def run_related(
     for n, (a, b) in enumerate(pairs):
         answer = ask(a, engine, options)
         a_ok = score(a["output"], answer.answer)
+        rule = ""
         if a_ok:
-            store.add({**dataclasses.asdict(answer), "tags": ["eval-related"]})
+            trace = {**dataclasses.asdict(answer), "tags": ["eval-related"]}
+            if same_code == "rule":
+                rule = trace["principle"] = pipeline.derive_rule(engine, trace)
+            store.add(trace)
         off = ask(b, engine, options)
         recall = recall_for(same=True)
-        # Greedy decoding is exact: with nothing shown, memory on is memory off. Without
-        # same_code the pipeline hides A's trace (another question about this code).
+        # Greedy decoding is exact: with nothing shown, memory on is memory off. By default
+        # the pipeline hides A's trace (another question about this code).
         question = question_for(b)
-        shown = pipeline.examples_to_show(
-            recall(question, b["code"]), question, b["code"], same_code
-        )
-        on = ask(b, engine, options, recall, same_code) if shown else off
+        shown = pipeline.memory_to_show(recall(question, b["code"]), question, b["code"], same_code)
+        on = ask(b, engine, options, recall, same_code) if any(shown) else off
         result = RelatedResult(
             id=a.get("id", str(n)), a_correct=a_ok, b_off=score(b["output"], off.answer),
             b_on=score(b["output"], on.answer), b_on_memories=len(on.memories), unrelated=None,
-            b_prediction_off=off.answer, b_prediction_on=on.answer,
+            b_prediction_off=off.answer, b_prediction_on=on.answer, rule=rule,
         )  # fmt: skip
         results.append(result)
         if on_item:
