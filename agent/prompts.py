@@ -82,7 +82,9 @@ def same_code_other_question(example: dict, question: str, code: str) -> bool:
     """A remembered trace about this same code but another question. Measured (README, memory):
     the 0.5B shown one copied its answer or its values (4 of 4 such B questions lost shown as a
     worked example, 3 lost and none won of 12 with the result left out), and the 1.5B shown one as
-    an earlier turn copied its answer (2 lost, none won of 17), so these are not shown."""
+    an earlier turn copied its answer (2 lost, none won of 17), and shown only a rule of the code
+    written from it (`code_rule`) followed the rule where it was loose (4 lost, 2 won of 24), so
+    these are not shown."""
     return (
         bool(code.strip())
         and example.get("code", "").strip() == code.strip()
