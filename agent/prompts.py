@@ -58,10 +58,10 @@ def chain_of_thought(
     rules: list[str] | None = None,
 ) -> list[dict[str, str]]:
     """The reasoning prompt: code, question, optional principle and remembered rules of this
-    code (`code_rule`), answer format. Remembered
-    examples come first as earlier turns of the conversation, each asked exactly as it was then
-    and answered with the accepted reasoning: the model redoes the work for the new question
-    (shown inline as "worked examples", they were copied or ignored)."""
+    code (`code_rule`), answer format. Remembered examples come first as earlier turns of the
+    conversation, each asked exactly as it was then and answered with the accepted reasoning:
+    the model redoes the work for the new question (shown inline as "worked examples", they
+    were copied or ignored)."""
     user = [_question_text(question, code, language, selection)]
     if principle:
         user.append(f"A principle that applies here: {principle.strip()}")

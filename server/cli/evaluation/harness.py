@@ -307,9 +307,9 @@ def run_related(
     on_item: Callable[[int, RelatedResult], None] | None = None,
     same_code: pipeline.SameCode = "hide",
 ) -> list[RelatedResult]:
-    """For each (A, B): ask A, accept it when right (with `same_code="rule"`, the accepted
-    trace's principle is the code's rule, `pipeline.derive_rule`, as an accept would store it),
-    ask B with memory off and on. Then, with every accepted trace in the store, ask each B again
+    """For each (A, B): ask A, accept it when right (with `same_code="rule"`, the model first
+    writes the code's rule from the accepted trace, `pipeline.derive_rule`, kept as its
+    principle), ask B with memory off and on. Then, with every accepted trace in the store, ask each B again
     retrieving only traces of *other* functions: memory must not hurt unrelated questions."""
 
     def recall_for(same: bool):
