@@ -15,7 +15,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.vote import Ballot, vote  # noqa: E402
 from server.cli.evaluation import aggregate, harness  # noqa: E402
 
 FACTORS = (1.0, 1.2, 1.5, 2.0, 3.0)
@@ -40,9 +39,8 @@ def main() -> None:
             seconds += item["prompt_s"] + report.decode_seconds(
                 [min(p["tokens"], stop) for p in paths]
             )
-            ballots = [Ballot(p["answer"], "", p["margin"], p["text"]) for p in finished]
-            winner = vote(ballots, weighted=True).winner
-            ok = winner is not None and finished[ballots.index(winner.best())]["correct"]
+            best = aggregate.vote_paths(finished, weighted=True)[1]
+            ok = best is not None and best["correct"]
             right += ok
             won += ok and not g.correct
             lost += g.correct and not ok

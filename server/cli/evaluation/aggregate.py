@@ -26,7 +26,7 @@ from pathlib import Path
 
 from agent import calibration
 from agent.errors import PonderError
-from agent.vote import NO_ANSWER, Ballot, decided, key_of, vote
+from agent.vote import NO_ANSWER, Ballot, Vote, decided, key_of, vote
 
 ADAPTIVE_FIRST = 3
 CROSS_FIT_SPLITS = 20
@@ -139,14 +139,12 @@ class Report:
             agree = sum(_same(best, p) for p in used)
             return Outcome(best["answer"], best["correct"], best["margin"], agree, len(used),
                            tokens, seconds)  # fmt: skip
-        ballots = [Ballot(p["answer"], "", p["margin"], p["text"]) for p in used]
-        result = vote(ballots, weighted=rule.vote == "weighted")
-        if result.winner is None:
+        result, winner = vote_paths(used, weighted=rule.vote == "weighted")
+        if winner is None:
             return Outcome("", False, 0.0, 0, len(used), tokens, seconds)
-        best = used[ballots.index(result.winner.best())]
         # Stopped early, the paths that never finished count as not agreeing.
         share = result.agree / rule.k if rule.early else result.share
-        return Outcome(best["answer"], best["correct"], share, result.agree, len(used),
+        return Outcome(winner["answer"], winner["correct"], share, result.agree, len(used),
                        tokens, seconds)  # fmt: skip
 
     def outcomes(self, rule: Rule) -> list[Outcome]:
@@ -178,6 +176,14 @@ class Report:
             "calibrated": calibrated,
         }  # fmt: skip
         return summary
+
+
+def vote_paths(paths: list[dict], weighted: bool) -> tuple[Vote, dict | None]:
+    """The vote over saved paths, and the winning group's best path (None: no answer won)."""
+    ballots = [Ballot(p["answer"], "", p["margin"], p["text"]) for p in paths]
+    result = vote(ballots, weighted=weighted)
+    best = paths[ballots.index(result.winner.best())] if result.winner else None
+    return result, best
 
 
 def _same(a: dict, b: dict) -> bool:
