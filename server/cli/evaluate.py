@@ -1,5 +1,6 @@
 """`ponder eval`: cruxeval (ask items, or --save-paths), aggregate (voting rules on saved paths),
-related (memory on related questions). The harness lives in server/cli/evaluation/."""
+related (memory on related questions), concepts (step-back on conceptual vs execution
+questions). The harness lives in server/cli/evaluation/."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ def run(args) -> None:
         aggregate_main(args)
     elif args.benchmark == "related":
         related_main(args)
+    elif args.benchmark == "concepts":
+        concepts_main(args)
     elif args.save_paths:
         sample_paths_main(args)
     else:
@@ -47,12 +50,7 @@ def eval_main(args) -> None:
 
     from server.cli.evaluation import harness as evaluate
 
-    names = [n.strip() for n in args.strategies.split(",") if n.strip()]
-    unknown = [n for n in names if n not in evaluate.STRATEGIES]
-    if unknown:
-        raise PonderError(
-            f"unknown strategy {', '.join(unknown)}: use {', '.join(evaluate.STRATEGIES)}"
-        )
+    names = _strategy_names(args.strategies)
     data, items, settings, engine = _eval_setup(args, args.limit)
     base = dataclasses.replace(settings.reason, samples=args.samples, max_tokens=args.max_tokens)
     recall = remember = None
@@ -119,6 +117,67 @@ def sample_paths_main(args) -> None:
     aggregate_main(argparse.Namespace(files=[str(file)], rules=f"greedy,majority+greedy@{k},weighted+greedy@{k}",
                                       model=None, plot=None, fit_calibration=False, json=None,
                                       rescore=False, held_out=False))  # fmt: skip
+
+
+def _strategy_names(text: str) -> list[str]:
+    from server.cli.evaluation import harness as evaluate
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in evaluate.STRATEGIES]
+    if unknown:
+        raise PonderError(
+            f"unknown strategy {', '.join(unknown)}: use {', '.join(evaluate.STRATEGIES)}"
+        )
+    return names
+
+
+def concepts_main(args) -> None:
+    import dataclasses
+
+    from server.cli.evaluation import aggregate, concepts
+    from server.cli.evaluation import harness as evaluate
+
+    names = _strategy_names(args.strategies)
+    data, items, settings, engine = _eval_setup(args, None)
+    calls = [(c, it) for it in items if (c := concepts.mutation_item(it)) is not None]
+    calls = calls[: args.limit]
+    if not calls:
+        raise PonderError(f"no item in {data} calls f with a list, dict or set argument")
+    kinds = {"conceptual": [c for c, _ in calls], "execution": [it for _, it in calls]}
+    truths = sum(c["output"] == "True" for c, _ in calls)
+    print(f"{len(calls)} calls from {data} ({truths} mutate an argument), model {engine.name}",
+          file=sys.stderr)  # fmt: skip
+    base = dataclasses.replace(settings.reason, max_tokens=args.max_tokens)
+    results: dict[tuple[str, str], list] = {}
+    for kind, kind_items in kinds.items():
+        for name in names:
+
+            def on_item(n: int, r, label=f"{kind} {name}") -> None:
+                print(f"[{label} {n + 1}/{len(calls)}] {'ok' if r.correct else '--'} {r.id}: "
+                      f"{r.prediction!r:.50} (true {r.expected!r:.30}, {r.seconds:.1f} s)",
+                      file=sys.stderr)  # fmt: skip
+
+            results[kind, name] = evaluate.run_strategy(kind_items, engine, name, base, on_item)
+    print(
+        f"{'question':11} {'strategy':16} {'n':>3} {'acc [95% CI]':>19} {'vs first':>9} {'s/item':>7}"
+    )
+    lines = []
+    for (kind, name), rs in results.items():
+        first = results[kind, names[0]]
+        right = sum(r.correct for r in rs)
+        low, high = aggregate.wilson(right, len(rs))
+        won = sum(r.correct and not f.correct for r, f in zip(rs, first, strict=True))
+        lost = sum(f.correct and not r.correct for r, f in zip(rs, first, strict=True))
+        seconds = sum(r.seconds for r in rs) / max(len(rs), 1)
+        print(f"{kind:11} {name:16} {len(rs):3d} {right / max(len(rs), 1):.3f} [{low:.2f},{high:.2f}]"
+              f" {f'+{won}/-{lost}':>9} {seconds:7.1f}")  # fmt: skip
+        lines.append(f"RESULT n={len(rs)} question={kind} strategy={name} "
+                     f"acc={right / max(len(rs), 1):.3f} s_item={seconds:.1f}")  # fmt: skip
+    print("\n".join(lines))
+    if args.json:
+        rows = {f"{kind} {name}": [dataclasses.asdict(r) for r in rs]
+                for (kind, name), rs in results.items()}  # fmt: skip
+        Path(args.json).write_text(json.dumps({"model": engine.name, "items": rows}, indent=1))
 
 
 def related_main(args) -> None:

@@ -100,6 +100,20 @@ def build() -> argparse.ArgumentParser:
                       help="accept every correct answer into --memory (as a user would)")  # fmt: skip
     crux.add_argument("--save-paths", metavar="FILE",
                       help="sample and save every path (JSONL; resumes a stopped run)")  # fmt: skip
+    con = evsub.add_parser(
+        "concepts",
+        help="step-back on conceptual vs execution questions about the same calls",
+        description="For each CRUXEval function with a list, dict or set argument, asks the "
+        "conceptual question 'Does calling f(x) change any of its arguments in place?' (true "
+        "answer from running f on a copy) and the execution question 'What does f(x) return?', "
+        "with each strategy; prints accuracy per kind of question and each strategy's items "
+        "won/lost against the first.",
+    )
+    _items(con, 30, "functions to ask about")
+    con.add_argument("--strategies", default="greedy,greedy+stepback",
+                     help="comma-separated, as for cruxeval (default greedy,greedy+stepback)")  # fmt: skip
+    con.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
+    con.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
     rel = evsub.add_parser(
         "related",
         help="memory on related questions: ask A, accept when right, ask B with memory on/off",

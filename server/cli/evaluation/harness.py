@@ -30,6 +30,7 @@ STRATEGIES: dict[str, dict] = {
     "cot_decoding": {"strategy": "cot_decoding"},
 }
 HIGH_CONFIDENCE = 0.8
+_YES_NO = {"yes": "True", "true": "True", "no": "False", "false": "False"}
 
 
 def load_items(path: Path, limit: int | None = None, offset: int = 0) -> list[dict]:
@@ -42,12 +43,18 @@ def load_items(path: Path, limit: int | None = None, offset: int = 0) -> list[di
 
 
 def question_for(item: dict) -> str:
-    return f"What does f({item['input']}) return?"
+    return item.get("question") or f"What does f({item['input']}) return?"
 
 
-def score(expected: str, prediction: str) -> bool:
+def score(expected: str, prediction: str, yes_no: bool = False) -> bool:
     """True when the prediction is a Python literal equal to the expected output. The model's
-    text is parsed (`ast.literal_eval`), never run: the harness must not execute model output."""
+    text is parsed (`ast.literal_eval`), never run: the harness must not execute model output.
+    `yes_no` (a True/False question): an answer starting with yes/true or no/false counts as
+    True or False, whatever follows ("False. The list is copied first.")."""
+    if yes_no:
+        words = prediction.strip().lower().split(maxsplit=1)
+        first = words[0].strip(".,:;!`'\"") if words else ""
+        prediction = _YES_NO.get(first, prediction)
     try:
         return bool(ast.literal_eval(expected) == ast.literal_eval(prediction.strip()))
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -101,7 +108,7 @@ def run_strategy(
             strategy=name,
             prediction=answer.answer,
             expected=item["output"],
-            correct=score(item["output"], answer.answer),
+            correct=score(item["output"], answer.answer, item.get("yes_no", False)),
             confidence=answer.confidence,
             tokens=answer.usage["promptTokens"] + answer.usage["completionTokens"],
             seconds=time.perf_counter() - started,

@@ -54,9 +54,15 @@ def _mutants(value) -> list[Any]:
 
 def run_f(code: str, args_text: str) -> str | None:
     """repr(f(*args)), or None when it raises, hangs or prints."""
+    return run_python(_RUNNER, code, args_text)
+
+
+def run_python(runner: str, code: str, args_text: str):
+    """The one JSON line `runner` prints, run on `code` (stdin) and the arguments' text (argv),
+    isolated, RUN_TIMEOUT_S at most; None when it raises, hangs or prints anything else."""
     try:
         done = subprocess.run(
-            [sys.executable, "-I", "-c", _RUNNER, args_text],
+            [sys.executable, "-I", "-c", runner, args_text],
             input=code, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
         )  # fmt: skip
     except subprocess.TimeoutExpired:

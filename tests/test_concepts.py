@@ -1,0 +1,70 @@
+"""Conceptual questions for step-back: does a call mutate its arguments (truth by running f)."""
+
+import dataclasses
+
+from server.cli.evaluation import concepts, harness
+
+
+def test_a_call_that_mutates_its_list_is_true_and_one_that_copies_is_false():
+    appends = {"id": "s1", "code": "def f(xs):\n    xs.append(1)\n    return xs", "input": "[2]",
+               "output": "[2, 1]"}  # fmt: skip
+    copies = {"id": "s2", "code": "def f(xs):\n    return xs + [1]", "input": "[2]",
+              "output": "[2, 1]"}  # fmt: skip
+    a, b = concepts.mutation_item(appends), concepts.mutation_item(copies)
+    assert a["output"] == "True" and b["output"] == "False"
+    assert a["id"] == "s1-mutates" and "f([2])" in a["question"]
+    assert harness.question_for(a) == a["question"]
+    assert harness.question_for(appends) == "What does f([2]) return?"
+
+
+def test_calls_without_a_container_or_that_raise_are_skipped():
+    no_container = {"code": "def f(s):\n    return s", "input": "'ab'", "output": "'ab'"}
+    raises = {"code": "def f(xs):\n    return xs[5]", "input": "[1]", "output": "0"}
+    assert concepts.mutation_item(no_container) is None
+    assert concepts.mutation_item(raises) is None
+
+
+def test_yes_no_answers_count_for_true_false_questions_only():
+    assert harness.score("True", "Yes, it appends.", yes_no=True)
+    assert harness.score("False", "false.", yes_no=True)
+    assert not harness.score("False", "Yes", yes_no=True)
+    assert not harness.score("True", "Yes")  # an execution question wants the literal
+
+
+def test_the_conceptual_question_is_asked_as_written():
+    from agent.fake_engine import ScriptedEngine
+    from agent.settings import defaults
+
+    item = concepts.mutation_item(
+        {
+            "id": "s1",
+            "code": "def f(xs):\n    xs.pop()\n    return xs",
+            "input": "[1, 2]",
+            "output": "[1]",
+        }  # fmt: skip
+    )
+    engine = ScriptedEngine(["pop removes the last element of the list itself.\nANSWER: Yes"])
+    options = dataclasses.replace(defaults().reason, strategy="greedy")
+    [result] = harness.run_strategy([item], engine, "greedy", options)
+    assert result.correct and result.expected == "True"
+    assert "change any of its arguments in place" in engine.calls[0]["messages"][-1]["content"]
+
+
+def test_the_command_asks_both_kinds_with_each_strategy(tmp_path, capsys):
+    import json
+
+    from server.cli import main
+
+    data = tmp_path / "items.jsonl"
+    rows = [
+        {"id": "s1", "code": "def f(xs):\n    return xs", "input": "[1]", "output": "[1]"},
+        {"id": "s2", "code": "def f(s):\n    return s", "input": "'a'", "output": "'a'"},
+    ]
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    main(["eval", "concepts", "--data", str(data), "--model", "scripted", "--strategies",
+          "greedy,greedy+stepback"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert "1 calls from" in captured.err  # s2 has no container argument
+    for kind in ("conceptual", "execution"):
+        for name in ("greedy", "greedy+stepback"):
+            assert f"RESULT n=1 question={kind} strategy={name} acc=" in captured.out
