@@ -2,6 +2,8 @@
 
 import dataclasses
 
+import pytest
+
 from server.cli.evaluation import concepts, harness
 
 
@@ -68,3 +70,10 @@ def test_the_command_asks_both_kinds_with_each_strategy(tmp_path, capsys):
     for kind in ("conceptual", "execution"):
         for name in ("greedy", "greedy+stepback"):
             assert f"RESULT n=1 question={kind} strategy={name} acc=" in captured.out
+    main(["eval", "concepts", "--data", str(data), "--model", "scripted", "--strategies", "sc",
+          "--questions", "conceptual"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "question=conceptual strategy=sc" in out and "question=execution" not in out
+    with pytest.raises(SystemExit):
+        main(["eval", "concepts", "--data", str(data), "--questions", "both"])
+    assert "--questions 'both': use conceptual, execution" in capsys.readouterr().err

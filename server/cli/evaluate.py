@@ -138,12 +138,18 @@ def concepts_main(args) -> None:
     from server.cli.evaluation import harness as evaluate
 
     names = _strategy_names(args.strategies)
+    asked = [k.strip() for k in args.questions.split(",") if k.strip()]
+    if not asked or set(asked) - {"conceptual", "execution"}:
+        raise PonderError(
+            f"--questions {args.questions!r}: use conceptual, execution or conceptual,execution"
+        )
     data, items, settings, engine = _eval_setup(args, None)
     calls = [(c, it) for it in items if (c := concepts.mutation_item(it)) is not None]
     calls = calls[: args.limit]
     if not calls:
         raise PonderError(f"no item in {data} calls f with a list, dict or set argument")
     kinds = {"conceptual": [c for c, _ in calls], "execution": [it for _, it in calls]}
+    kinds = {k: kinds[k] for k in asked}
     truths = sum(c["output"] == "True" for c, _ in calls)
     print(f"{len(calls)} calls from {data} ({truths} mutate an argument), model {engine.name}",
           file=sys.stderr)  # fmt: skip
@@ -158,21 +164,23 @@ def concepts_main(args) -> None:
                       file=sys.stderr)  # fmt: skip
 
             results[kind, name] = evaluate.run_strategy(kind_items, engine, name, base, on_item)
-    print(
-        f"{'question':11} {'strategy':16} {'n':>3} {'acc [95% CI]':>19} {'vs first':>9} {'s/item':>7}"
-    )
+    print(f"{'question':11} {'strategy':16} {'n':>3} {'acc [95% CI]':>19} {'vs first':>9} "
+          f"{'acc@>=0.8':>10} {'s/item':>7}")  # fmt: skip
     lines = []
     for (kind, name), rs in results.items():
         first = results[kind, names[0]]
-        right = sum(r.correct for r in rs)
-        low, high = aggregate.wilson(right, len(rs))
+        s = evaluate.summarise(rs)
+        low, high = aggregate.wilson(sum(r.correct for r in rs), len(rs))
         won = sum(r.correct and not f.correct for r, f in zip(rs, first, strict=True))
         lost = sum(f.correct and not r.correct for r, f in zip(rs, first, strict=True))
-        seconds = sum(r.seconds for r in rs) / max(len(rs), 1)
-        print(f"{kind:11} {name:16} {len(rs):3d} {right / max(len(rs), 1):.3f} [{low:.2f},{high:.2f}]"
-              f" {f'+{won}/-{lost}':>9} {seconds:7.1f}")  # fmt: skip
-        lines.append(f"RESULT n={len(rs)} question={kind} strategy={name} "
-                     f"acc={right / max(len(rs), 1):.3f} s_item={seconds:.1f}")  # fmt: skip
+        confident = s["high_confidence_accuracy"]
+        at_high = (
+            f"{confident:.2f} ({s['high_confidence_n']})" if confident is not None else "- (0)"
+        )
+        print(f"{kind:11} {name:16} {s['n']:3d} {s['accuracy']:.3f} [{low:.2f},{high:.2f}] "
+              f"{f'+{won}/-{lost}':>9} {at_high:>10} {s['seconds_per_item']:7.1f}")  # fmt: skip
+        lines.append(f"RESULT n={s['n']} question={kind} strategy={name} "
+                     f"acc={s['accuracy']:.3f} s_item={s['seconds_per_item']:.1f}")  # fmt: skip
     print("\n".join(lines))
     if args.json:
         rows = {f"{kind} {name}": [dataclasses.asdict(r) for r in rs]

@@ -113,6 +113,8 @@ def build() -> argparse.ArgumentParser:
     con.add_argument("--strategies", default="greedy,greedy+stepback",
                      help="comma-separated, as for cruxeval (default greedy,greedy+stepback)")  # fmt: skip
     con.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
+    con.add_argument("--questions", default="conceptual,execution",
+                     help="which kinds to ask: conceptual, execution or both (the default)")  # fmt: skip
     con.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
     rel = evsub.add_parser(
         "related",
