@@ -15,31 +15,30 @@ from collections.abc import Sequence
 CONFIDENT_AT = 0.8
 
 # model → strategy → [(lowest raw value, accuracy of answers from there up)], raw values ascending.
-# Fitted on CRUXEval dev items (the file's first 240; n=240), Qwen2.5-Coder-1.5B, T=0.5, by
-#   ponder eval aggregate scripts/results/paths-1.5b-T0.5-continued.jsonl \
-#     scripts/results/paths-1.5b-T0.5-heldout.jsonl scripts/results/paths-1.5b-T0.5-heldout2.jsonl \
-#     scripts/results/paths-1.5b-T0.5-heldout3.jsonl \
+# Fitted on CRUXEval dev items (the file's first 280; n=280), Qwen2.5-Coder-1.5B, T=0.5, by
+#   ponder eval aggregate \
+#     scripts/results/paths-1.5b-T0.5-{continued,heldout,heldout2,heldout3,heldout4}.jsonl \
 #     --rescore --rules greedy,weighted+greedy@6 --fit-calibration
 # self_consistency: the default 6 paths (the greedy one among them), each voting with its answer
-# tokens' margin; raw = the winner's share of the weight. Cross-fitted on the same 240 items (20
-# random halvings): ECE 0.059, 83% right of the 41 answers at >= 0.8. Each previous table was
-# checked on the items after it: fitted on 220, on the 20 after: 3 of 3 confident right, ECE
-# 0.271 (under-confident); on 160, on the 60 after: 4 of 7, ECE 0.102; on the first 100, on the
-# 60 after: 17 of 20, ECE 0.118.
-# greedy: the answer tokens' margin; even at 1.0 only 0.651, so greedy is never "confident".
+# tokens' margin; raw = the winner's share of the weight. Cross-fitted on the same 280 items (20
+# random halvings): ECE 0.062, 85% right (84.5) of the 54 answers at >= 0.8. Each previous table
+# was checked on the items after it: fitted on 240, on the 40 after: 11 of 13 confident right,
+# ECE 0.156; on 220, on the 20 after: 3 of 3, ECE 0.271 (under-confident); on 160, on the 60
+# after: 4 of 7, ECE 0.102; on the first 100, on the 60 after: 17 of 20, ECE 0.118.
+# greedy: the answer tokens' margin; even at 1.0 only 0.673, so greedy is never "confident".
 # A model without tables gets its raw signal as confidence and is never called confident: a table
 # fitted on one model says nothing about another (SmolLM2-135M agrees with itself 3 of 3 on wrong
 # answers; the 1.5B's table would have called that 0.85).
 TABLES: dict[str, dict[str, list[tuple[float, float]]]] = {
     "qwen2.5-coder-1.5b": {
         "greedy": [
-            (0.0358, 0.212), (0.4754, 0.253), (0.5898, 0.345), (0.9989, 0.47), (0.9992, 0.493),
-            (1.0, 0.651),
+            (0.0358, 0.271), (0.4099, 0.299), (0.5898, 0.359), (0.6832, 0.361), (0.9985, 0.377),
+            (0.9992, 0.495), (1.0, 0.673),
         ],
         "self_consistency": [
-            (0.1667, 0.05), (0.1774, 0.09), (0.2293, 0.205), (0.4835, 0.3), (0.4854, 0.325),
-            (0.4989, 0.387), (0.5231, 0.45), (0.6596, 0.482), (0.7172, 0.606), (0.8317, 0.756),
-            (1.0, 0.872),
+            (0.1667, 0.053), (0.1748, 0.096), (0.1917, 0.205), (0.3396, 0.258), (0.3739, 0.296),
+            (0.4835, 0.319), (0.4849, 0.398), (0.5001, 0.453), (0.5231, 0.491), (0.7172, 0.577),
+            (0.8317, 0.757), (1.0, 0.867),
         ],
     },
 }  # fmt: skip
