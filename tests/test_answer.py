@@ -85,9 +85,12 @@ def test_reasoning_so_far_grows_into_the_final_rationale():
     inline = "The output is `[1, 2]`, i.e. `ANSWER: [1, 2]`."
     seen = [reasoning_so_far(inline[:n]) for n in range(len(inline) + 1)]
     assert all(extract(inline).rationale.startswith(s) for s in seen), seen
-    spelled = "It doubles 2.\nThe final answer is: 4"
-    seen = [reasoning_so_far(spelled[:n]) for n in range(len(spelled) + 1)]
-    assert all(extract(spelled).rationale.startswith(s) for s in seen), seen
+    for spelled in ("It doubles 2.\nThe final answer is: 4",
+                    "It appends to xs.\nTherefore, the answer is: True",
+                    "It is 4.\nSo the answer is: 4"):  # fmt: skip
+        seen = [reasoning_so_far(spelled[:n]) for n in range(len(spelled) + 1)]
+        assert all(extract(spelled).rationale.startswith(s) for s in seen), seen
+        assert seen[-1] == extract(spelled).rationale
 
 
 def test_the_answer_is_a_tag_too():
@@ -97,3 +100,7 @@ def test_the_answer_is_a_tag_too():
     assert extract("so\n**The final answer is:** `[1, 2]`").answer == "[1, 2]"
     assert extract("The answer is: 3").rationale == ""
     assert extract("I think the answer is 3").answer == "I think the answer is 3"  # no colon
+    # The 1.5B ends a True/False question with a connective before the tag.
+    assert extract("xs.append mutates xs.\nTherefore, the answer is: True").answer == "True"
+    assert extract("So the final answer is: `[1]`").answer == "[1]"
+    assert extract("so the loop ends: 3").answer == "so the loop ends: 3"  # not a tag
