@@ -134,7 +134,7 @@ def _strategy_names(text: str) -> list[str]:
 def concepts_main(args) -> None:
     import dataclasses
 
-    from server.cli.evaluation import aggregate, concepts
+    from server.cli.evaluation import concepts
     from server.cli.evaluation import harness as evaluate
 
     names = _strategy_names(args.strategies)
@@ -164,6 +164,19 @@ def concepts_main(args) -> None:
                       file=sys.stderr)  # fmt: skip
 
             results[kind, name] = evaluate.run_strategy(kind_items, engine, name, base, on_item)
+    _print_concepts(results, names)
+    if args.json:
+        rows = {f"{kind} {name}": [dataclasses.asdict(r) for r in rs]
+                for (kind, name), rs in results.items()}  # fmt: skip
+        Path(args.json).write_text(json.dumps({"model": engine.name, "items": rows}, indent=1))
+
+
+def _print_concepts(results: dict[tuple[str, str], list], names: list[str]) -> None:
+    """One row per (kind of question, strategy): accuracy with its interval, items won/lost
+    against the first strategy on the same calls, accuracy at confidence >= 0.8, seconds."""
+    from server.cli.evaluation import aggregate
+    from server.cli.evaluation import harness as evaluate
+
     print(f"{'question':11} {'strategy':16} {'n':>3} {'acc [95% CI]':>19} {'vs first':>9} "
           f"{'acc@>=0.8':>10} {'s/item':>7}")  # fmt: skip
     lines = []
@@ -182,10 +195,6 @@ def concepts_main(args) -> None:
         lines.append(f"RESULT n={s['n']} question={kind} strategy={name} "
                      f"acc={s['accuracy']:.3f} s_item={s['seconds_per_item']:.1f}")  # fmt: skip
     print("\n".join(lines))
-    if args.json:
-        rows = {f"{kind} {name}": [dataclasses.asdict(r) for r in rs]
-                for (kind, name), rs in results.items()}  # fmt: skip
-        Path(args.json).write_text(json.dumps({"model": engine.name, "items": rows}, indent=1))
 
 
 def related_main(args) -> None:
