@@ -15,8 +15,10 @@ from dataclasses import dataclass
 # "ANSWER:", "Final answer:", "**Answer:**", "The answer is:", "The final answer is:" at a line
 # start, also after "Therefore," / "So" / "Thus" / "Hence" (the 1.5B ends yes/no questions with
 # "Therefore, the answer is: True").
+_CONNECTIVES = ("therefore", "thus", "so", "hence")
+_CONNECTIVE = rf"(?:{'|'.join(_CONNECTIVES)})"
 _TAG = re.compile(
-    r"(?:^|\n)[ \t>*#_-]*(?:(?:therefore|thus|so|hence)[ \t,]+)?(?:the\s+)?(?:final\s+)?"
+    rf"(?:^|\n)[ \t>*#_-]*(?:{_CONNECTIVE}[ \t,]+)?(?:the\s+)?(?:final\s+)?"
     r"answer(?:\s+is)?[ \t]*[*_]*[ \t]*[:：][ \t]*[*_]*",
     re.I,
 )
@@ -71,17 +73,15 @@ def extract(text: str) -> Extracted:
 
 
 _TAG_WORDS = ("answer", "final answer", "the answer is", "the final answer is")
-_CONNECTIVE = re.compile(r"^(?:therefore|thus|so|hence)[ ,]+")
+_LEADING_CONNECTIVE = re.compile(rf"^{_CONNECTIVE}[ ,]+")
 _MARKS = " \t>*#_-"
 
 
 def _may_start_tag(line: str) -> bool:
     """Whether a line still being written may turn into an answer tag ("The fin…")."""
     words = " ".join(line.strip().lstrip(_MARKS).lower().split())
-    words = _CONNECTIVE.sub("", words)
-    return any(tag.startswith(words) for tag in _TAG_WORDS) or any(
-        c.startswith(words) for c in ("therefore", "thus", "so", "hence")
-    )
+    words = _LEADING_CONNECTIVE.sub("", words)
+    return any(tag.startswith(words) for tag in _TAG_WORDS + _CONNECTIVES)
 
 
 def reasoning_so_far(text: str) -> str:

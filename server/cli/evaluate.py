@@ -144,8 +144,14 @@ def concepts_main(args) -> None:
             f"--questions {args.questions!r}: use conceptual, execution or conceptual,execution"
         )
     data, items, settings, engine = _eval_setup(args, None)
-    calls = [(c, it) for it in items if (c := concepts.mutation_item(it)) is not None]
-    calls = calls[: args.limit]
+    calls: list[
+        tuple[dict, dict]
+    ] = []  # each item's f is run in a subprocess: stop at --limit, not at the file's end
+    for item in items:
+        if len(calls) >= args.limit:
+            break
+        if (conceptual := concepts.mutation_item(item)) is not None:
+            calls.append((conceptual, item))
     if not calls:
         raise PonderError(f"no item in {data} calls f with a list, dict or set argument")
     kinds = {"conceptual": [c for c, _ in calls], "execution": [it for _, it in calls]}

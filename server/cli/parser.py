@@ -105,7 +105,7 @@ def build() -> argparse.ArgumentParser:
         help="step-back on conceptual vs execution questions about the same calls",
         description="For each CRUXEval function with a list, dict or set argument, asks the "
         "conceptual question 'Does calling f(x) change any of its arguments in place?' (true "
-        "answer from running f on a copy) and the execution question 'What does f(x) return?', "
+        "answer from running f and comparing its arguments before and after) and the execution question 'What does f(x) return?', "
         "with each strategy; prints accuracy per kind of question and each strategy's items "
         "won/lost against the first.",
     )
@@ -114,7 +114,8 @@ def build() -> argparse.ArgumentParser:
                      help="comma-separated, as for cruxeval (default greedy,greedy+stepback)")  # fmt: skip
     con.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
     con.add_argument("--questions", default="conceptual,execution",
-                     help="which kinds to ask: conceptual, execution or both (the default)")  # fmt: skip
+                     help="which kinds to ask: conceptual, execution, or conceptual,execution "
+                     "(the default)")  # fmt: skip
     con.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
     rel = evsub.add_parser(
         "related",

@@ -5,7 +5,8 @@ the language rather than by a long computation. CRUXEval asks only execution que
 does f(x) return?"), so for each function whose arguments include a list, dict or set this asks
 a conceptual one about the same call, "Does calling f(x) change any of its arguments in
 place?", whose true answer comes from running f and comparing its arguments' repr before and
-after the call (in a subprocess, as related.py does). On the dev split's first 200 items 32 calls mutate and 38 do not.
+after the call (in a subprocess, as related.py does). On the dev split's first 200 items 32
+calls mutate and 38 do not.
 """
 
 from __future__ import annotations
