@@ -29,7 +29,9 @@ $(STAMP): pyproject.toml scripts/build_llama_wheel.sh
 	@$(PIP) install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 	@# The CPU build of torch (sentence-transformers needs it); a plain `torch` would be CUDA, GBs.
 	@$(PIP) install -q "torch==2.13.0" 2>&1 | grep -v "^WARNING: Location" || true
-	@wheel=$$(PIP=$(PIP) scripts/build_llama_wheel.sh $(GPU)) && \
+	@# A failed build stops here: otherwise pip would build llama-cpp-python itself, -march=native.
+	@wheel=$$(PIP=$(PIP) scripts/build_llama_wheel.sh $(GPU)) || \
+	  { echo "llama-cpp-python build failed (scripts/build_llama_wheel.sh $(GPU))" >&2; exit 1; }; \
 	  $(PIP) install -q --force-reinstall --no-deps "$$wheel" 2>&1 | grep -v "^WARNING: Location" || true
 	@$(PIP) install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
 	@# An editable install leaves compiling to the first run (never, under PYTHONDONTWRITEBYTECODE):
