@@ -13,12 +13,13 @@ import string
 from dataclasses import dataclass
 
 # "ANSWER:", "Final answer:", "**Answer:**", "The answer is:", "The final answer is:" at a line
-# start, also after "Therefore," / "So" / "Thus" / "Hence" (the 1.5B ends yes/no questions with
-# "Therefore, the answer is: True").
+# start or a sentence start within a line ("It is copied. The answer is: True"), also after
+# "Therefore," / "So" / "Thus" / "Hence" (the 1.5B ends yes/no questions with "Therefore, the
+# answer is: True").
 _CONNECTIVES = ("therefore", "thus", "so", "hence")
 _CONNECTIVE = rf"(?:{'|'.join(_CONNECTIVES)})"
 _TAG = re.compile(
-    rf"(?:^|\n)[ \t>*#_-]*(?:{_CONNECTIVE}[ \t,]+)?(?:the\s+)?(?:final\s+)?"
+    rf"(?:^|\n|(?<=[.!?])[ \t]+)[ \t>*#_-]*(?:{_CONNECTIVE}[ \t,]+)?(?:the\s+)?(?:final\s+)?"
     r"answer(?:\s+is)?[ \t]*[*_]*[ \t]*[:：][ \t]*[*_]*",
     re.I,
 )
@@ -75,6 +76,7 @@ def extract(text: str) -> Extracted:
 _TAG_WORDS = ("answer", "final answer", "the answer is", "the final answer is")
 _LEADING_CONNECTIVE = re.compile(rf"^{_CONNECTIVE}[ ,]+")
 _MARKS = " \t>*#_-"
+_SENTENCE_END = re.compile(r"[.!?][ \t]+")
 
 
 def _may_start_tag(line: str) -> bool:
@@ -93,9 +95,13 @@ def reasoning_so_far(text: str) -> str:
     tags = [m.start() for m in (_TAG.search(complete), _INLINE_TAG.search(complete)) if m]
     if tags:
         return _close_sentence(complete[: min(tags)])
+    # The last sentence of the line ("It is 4. The fin…") may be starting a tag: wait.
     line_start = complete.rfind("\n") + 1
-    if _may_start_tag(complete[line_start:]):  # maybe "Final ans…": wait
-        complete = complete[:line_start]
+    sentence_start = max(
+        [line_start, *(m.end() for m in _SENTENCE_END.finditer(complete, line_start))]
+    )
+    if _may_start_tag(complete[sentence_start:]):
+        complete = complete[:sentence_start]
     complete = complete.rstrip()
     # Trailing ",;:" wait for the next word too: before a tag, `_close_sentence` drops ", i.e.".
     return complete[: max(complete.rfind(" "), complete.rfind("\n")) + 1].strip().rstrip(",;:")

@@ -87,7 +87,8 @@ def test_reasoning_so_far_grows_into_the_final_rationale():
     assert all(extract(inline).rationale.startswith(s) for s in seen), seen
     for spelled in ("It doubles 2.\nThe final answer is: 4",
                     "It appends to xs.\nTherefore, the answer is: True",
-                    "It is 4.\nSo the answer is: 4"):  # fmt: skip
+                    "It is 4.\nSo the answer is: 4",
+                    "It is copied. The answer is: True"):  # fmt: skip
         seen = [reasoning_so_far(spelled[:n]) for n in range(len(spelled) + 1)]
         assert all(extract(spelled).rationale.startswith(s) for s in seen), seen
         assert seen[-1] == extract(spelled).rationale
@@ -104,3 +105,8 @@ def test_the_answer_is_a_tag_too():
     assert extract("xs.append mutates xs.\nTherefore, the answer is: True").answer == "True"
     assert extract("So the final answer is: `[1]`").answer == "[1]"
     assert extract("so the loop ends: 3").answer == "so the loop ends: 3"  # not a tag
+    # The tag may start a sentence within a line, not only a line.
+    copied = extract("It is copied. The answer is: True")
+    assert (copied.answer, copied.rationale) == ("True", "It is copied.")
+    assert extract("x is 4! So the answer is: `4`").answer == "4"
+    assert extract("Find the answer: it is 3").answer == "Find the answer: it is 3"  # mid-sentence
