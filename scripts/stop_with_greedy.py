@@ -37,7 +37,7 @@ def main() -> None:
             stop = int(factor * paths[0]["tokens"])
             finished = [p for p in paths if p["tokens"] <= stop]
             seconds += item["prompt_s"] + report.decode_seconds(
-                [min(p["tokens"], stop) for p in paths]
+                item, [min(p["tokens"], stop) for p in paths]
             )
             best = aggregate.vote_paths(finished, weighted=True)[1]
             ok = best is not None and best["correct"]

@@ -86,6 +86,18 @@ def test_step_cost_is_measured_per_batch_size_from_the_run():
     assert out.seconds == pytest.approx(1.0 + 50 * 0.14 + 30 * 0.12)
 
 
+def test_each_run_is_timed_with_its_own_step_costs():
+    """Files sampled on different machines: an item's time comes from its own run's steps, not
+    from costs pooled over machines."""
+    fast, slow = item(["1"], [True]), item(["1"], [True])
+    fast["run"], slow["run"] = "fast.jsonl", "slow.jsonl"
+    slow["steps"] = {"1": [10, 10 * 0.5]}  # a step costs 0.5 s on the slow machine
+    r = report([fast, slow])
+    greedy = aggregate.parse_rule("greedy")
+    assert r.apply(greedy, fast).seconds == pytest.approx(1.0 + 100 * 0.12)
+    assert r.apply(greedy, slow).seconds == pytest.approx(1.0 + 100 * 0.5)
+
+
 def test_a_slow_step_bucket_is_left_out_of_the_cost():
     items = [item(["1"], [True]) for _ in range(3)]
     items[0]["steps"]["1"] = [10, 10 * 0.12 * 5]  # the machine was busy for this item
@@ -233,6 +245,8 @@ def test_several_files_sampled_alike_are_scored_as_one_and_others_refused(tmp_pa
     more = write("b.jsonl", {**HEADER, "offset": 100}, ["s3"])  # more items, sampled alike
     main(["eval", "aggregate", first, more, "--rules", "greedy"])
     assert "RESULT n=3 strategy=greedy" in capsys.readouterr().out
+    _, items = evaluate.read_many_paths([Path(first), Path(more)])
+    assert [it["run"] for it in items] == [first, first, more]  # each timed by its own run
     hotter = write("c.jsonl", {**HEADER, "temperature": 0.7}, ["s4"])
     with pytest.raises(PonderError, match=r"other settings than .*a.jsonl \(temperature\)"):
         evaluate.read_many_paths([Path(first), Path(hotter)])

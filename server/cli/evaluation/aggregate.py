@@ -93,7 +93,12 @@ class Report:
         self.shipped = calibration.tables_for(header["model"]) if held_out else None
         if held_out and not self.shipped:
             raise PonderError(f"--held-out: no calibration table is shipped for {header['model']}")
-        self.step_costs = measure_step_costs(items)
+        # Step costs per run: files sampled on different machines are timed each by its own.
+        runs = {item.get("run", "") for item in items}
+        self.step_costs = {
+            run: measure_step_costs([it for it in items if it.get("run", "") == run])
+            for run in runs
+        }
 
     def paths_for(self, rule: Rule, item: dict) -> list[dict]:
         greedy, sampled = item["paths"][0], item["paths"][1:]
@@ -105,19 +110,20 @@ class Report:
             )
         return chosen
 
-    def decode_seconds(self, lengths: list[int]) -> float:
-        """Paths of these lengths decoded in one batch: until the shortest ends, every step has
-        all of them live; then one fewer, and so on."""
+    def decode_seconds(self, item: dict, lengths: list[int]) -> float:
+        """Paths of these lengths decoded in one batch, on the machine that sampled the item:
+        until the shortest ends, every step has all of them live; then one fewer, and so on."""
+        costs = self.step_costs[item.get("run", "")]
         seconds, done = 0.0, 0
         for i, end in enumerate(sorted(lengths)):
-            seconds += (end - done) * step_cost(self.step_costs, len(lengths) - i)
+            seconds += (end - done) * step_cost(costs, len(lengths) - i)
             done = end
         return seconds
 
     def apply(self, rule: Rule, item: dict) -> Outcome:
         if rule.vote == "greedy":
             p = item["paths"][0]
-            seconds = item["prompt_s"] + self.decode_seconds([p["tokens"]])
+            seconds = item["prompt_s"] + self.decode_seconds(item, [p["tokens"]])
             return Outcome(p["answer"], p["correct"], p["margin"], 1, 1, p["tokens"], seconds)
         paths = self.paths_for(rule, item)
         batches = [paths]
@@ -126,13 +132,13 @@ class Report:
             batches = [first] if _unanimous(first) else [first, paths[ADAPTIVE_FIRST:]]
         used = [p for batch in batches for p in batch]
         seconds = item["prompt_s"] + sum(
-            self.decode_seconds([p["tokens"] for p in b]) for b in batches
+            self.decode_seconds(item, [p["tokens"] for p in b]) for b in batches
         )
         tokens = sum(p["tokens"] for p in used)
         if rule.early or rule.first:
             used, steps = _early(paths) if rule.early else _first(paths, rule.first)
             lengths = [min(p["tokens"], steps) for p in paths]
-            seconds = item["prompt_s"] + self.decode_seconds(lengths)
+            seconds = item["prompt_s"] + self.decode_seconds(item, lengths)
             tokens = sum(lengths)
         if rule.vote == "maxmargin":
             best = max(used, key=lambda p: p["margin"] if p["answer"].strip() else -1)
