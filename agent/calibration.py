@@ -15,32 +15,31 @@ from collections.abc import Sequence
 CONFIDENT_AT = 0.8
 
 # model → strategy → [(lowest raw value, accuracy of answers from there up)], raw values ascending.
-# Fitted on CRUXEval dev items (the file's first 340; n=340), Qwen2.5-Coder-1.5B, T=0.5, by
-#   ponder eval aggregate \
-#     scripts/results/paths-1.5b-T0.5-{continued,heldout,heldout2,heldout3,heldout4,heldout5}.jsonl \
-#     --rescore --rules greedy,weighted+greedy@6 --fit-calibration
+# Fitted on CRUXEval dev items (the file's first 400; n=400), Qwen2.5-Coder-1.5B, T=0.5, by
+#   ponder eval aggregate scripts/results/paths-1.5b-T0.5-{continued,heldout,heldout2,heldout3,\
+#     heldout4,heldout5,heldout6}.jsonl --rescore --rules greedy,weighted+greedy@6 --fit-calibration
 # self_consistency: the default 6 paths (the greedy one among them), each voting with its answer
 # tokens' margin; raw = the winner's share of the weight. Only a unanimous vote reaches 0.8: such
-# answers were right 55 of 62 times. Cross-fitted on the same 340 items (20 random halvings): ECE
-# 0.053, 84% right of the 70 answers at >= 0.8. Each previous table was checked on the items after
-# it: fitted on 280, on the 60 after: 10 of 11 confident right, ECE 0.145; on 240, on the 40 after:
-# 11 of 13, ECE 0.156; on 220, on the 20 after: 3 of 3, ECE 0.271 (under-confident); on 160, on
-# the 60 after: 4 of 7, ECE 0.102; on the first 100, on the 60 after: 17 of 20, ECE 0.118.
-# greedy: the answer tokens' margin; even at 1.0 only 0.591, so greedy is never "confident".
+# answers were right 64 of 72 times. Cross-fitted on the same 400 items (20 random halvings): ECE
+# 0.053, 87% right of the 73 answers at >= 0.8. Each previous table was checked on the items after
+# it: fitted on 340, on the 60 after: 9 of 10 confident right, ECE 0.091; on 280, on the 60 after:
+# 10 of 11, ECE 0.145; on 240, on the 40 after: 11 of 13, ECE 0.156; on 220, on the 20 after: 3 of
+# 3, ECE 0.271 (under-confident); on 160, on the 60 after: 4 of 7, ECE 0.102; on the first 100, on
+# the 60 after: 17 of 20, ECE 0.118.
+# greedy: the answer tokens' margin; even at 1.0 only 0.547, so greedy is never "confident".
 # A model without tables gets its raw signal as confidence and is never called confident: a table
 # fitted on one model says nothing about another (SmolLM2-135M agrees with itself 3 of 3 on wrong
 # answers; the 1.5B's table would have called that 0.85).
 TABLES: dict[str, dict[str, list[tuple[float, float]]]] = {
     "qwen2.5-coder-1.5b": {
         "greedy": [
-            (0.0358, 0.252), (0.4099, 0.297), (0.5898, 0.348), (0.6832, 0.357), (0.8977, 0.362),
-            (0.9985, 0.368), (0.9989, 0.435), (0.9991, 0.446), (0.9992, 0.462), (1.0, 0.591),
+            (0.0358, 0.251), (0.4099, 0.251), (0.5626, 0.35), (0.9985, 0.436), (0.9991, 0.443),
+            (1.0, 0.547),
         ],
         "self_consistency": [
-            (0.1667, 0.054), (0.1747, 0.096), (0.1827, 0.161), (0.2123, 0.241), (0.2394, 0.244),
-            (0.3455, 0.322), (0.3456, 0.329), (0.3528, 0.331), (0.4275, 0.332), (0.4989, 0.379),
-            (0.5037, 0.387), (0.5231, 0.491), (0.5284, 0.499), (0.7172, 0.58), (0.8139, 0.64),
-            (0.8317, 0.734), (1.0, 0.874),
+            (0.1667, 0.028), (0.1901, 0.156), (0.2123, 0.197), (0.3344, 0.209), (0.3456, 0.293),
+            (0.3522, 0.312), (0.3528, 0.329), (0.4275, 0.34), (0.5001, 0.392), (0.5231, 0.484),
+            (0.5284, 0.493), (0.7172, 0.533), (0.8139, 0.621), (0.8317, 0.716), (1.0, 0.878),
         ],
     },
 }  # fmt: skip
