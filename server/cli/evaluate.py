@@ -144,9 +144,8 @@ def concepts_main(args) -> None:
             f"--questions {args.questions!r}: use conceptual, execution or conceptual,execution"
         )
     data, items, settings, engine = _eval_setup(args, None)
-    calls: list[
-        tuple[dict, dict]
-    ] = []  # each item's f is run in a subprocess: stop at --limit, not at the file's end
+    # Each item's f is run in a subprocess: stop at --limit, not at the file's end.
+    calls: list[tuple[dict, dict]] = []
     for item in items:
         if len(calls) >= args.limit:
             break

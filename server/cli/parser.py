@@ -105,7 +105,8 @@ def build() -> argparse.ArgumentParser:
         help="step-back on conceptual vs execution questions about the same calls",
         description="For each CRUXEval function with a list, dict or set argument, asks the "
         "conceptual question 'Does calling f(x) change any of its arguments in place?' (true "
-        "answer from running f and comparing its arguments before and after) and the execution question 'What does f(x) return?', "
+        "answer from running f and comparing its arguments before and after) and the execution "
+        "question 'What does f(x) return?', "
         "with each strategy; prints accuracy per kind of question and each strategy's items "
         "won/lost against the first.",
     )

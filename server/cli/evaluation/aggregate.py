@@ -94,11 +94,10 @@ class Report:
         if held_out and not self.shipped:
             raise PonderError(f"--held-out: no calibration table is shipped for {header['model']}")
         # Step costs per run: files sampled on different machines are timed each by its own.
-        runs = {item.get("run", "") for item in items}
-        self.step_costs = {
-            run: measure_step_costs([it for it in items if it.get("run", "") == run])
-            for run in runs
-        }
+        by_run: dict[str, list[dict]] = {}
+        for item in items:
+            by_run.setdefault(item.get("run", ""), []).append(item)
+        self.step_costs = {run: measure_step_costs(its) for run, its in by_run.items()}
 
     def paths_for(self, rule: Rule, item: dict) -> list[dict]:
         greedy, sampled = item["paths"][0], item["paths"][1:]

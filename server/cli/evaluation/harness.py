@@ -261,6 +261,8 @@ def read_paths(file: Path, model: str | None = None) -> tuple[dict, list[dict]]:
         )
     if model and header.get("model") != model:
         raise PonderError(f"{file} holds paths from model {header.get('model')}, not {model}")
+    for item in items:
+        item["run"] = str(file)  # its decode steps are timed on the machine of this run
     return header, items
 
 
@@ -273,12 +275,8 @@ def read_many_paths(files: list[Path], model: str | None = None) -> tuple[dict, 
     """Several saved-paths files as one: refused when they were sampled differently or share
     an item."""
     header, items = read_paths(files[0], model)
-    for item in items:
-        item["run"] = str(files[0])
     for file in files[1:]:
         other, more = read_paths(file, model)
-        for item in more:
-            item["run"] = str(file)  # each run's decode steps are timed on its own machine
         differs = [k for k in SAMPLING_KEYS if other.get(k) != header.get(k)]
         if differs:
             raise PonderError(
