@@ -15,8 +15,9 @@ cache="${PONDER_SERVER_CACHE:-$HOME/.cache/ponder/llama-server}/$flavour-$versio
 pip="${PIP:-.venv/bin/pip}"
 binary="$cache/llama-server"
 
+source "$(dirname "$0")/llama_build_flags.sh"
+drop_cache_of_other_flags "$cache"
 if [ ! -x "$binary" ]; then
-  source "$(dirname "$0")/llama_build_flags.sh"
   echo "building llama-server ($flavour, llama.cpp of llama-cpp-python $version), about 5 minutes on 2 cores..." >&2
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
@@ -30,5 +31,6 @@ if [ ! -x "$binary" ]; then
   cmake --build "$work/build" --target llama-server -j "$(nproc)" >&2
   mkdir -p "$cache"
   cp "$work/build/bin/llama-server" "$binary.partial" && mv "$binary.partial" "$binary"
+  echo "${flags[*]}" > "$cache/flags"
 fi
 echo "$binary"

@@ -15,6 +15,7 @@ cache="${PONDER_WHEEL_CACHE:-$HOME/.cache/ponder/wheels}/$flavour-$version"
 pip="${PIP:-.venv/bin/pip}"
 
 source "$(dirname "$0")/llama_build_flags.sh"
+drop_cache_of_other_flags "$cache"
 
 wheel=$(ls "$cache"/llama_cpp_python-"$version"-*.whl 2>/dev/null | head -n 1 || true)
 if [ -z "$wheel" ]; then
@@ -23,5 +24,6 @@ if [ -z "$wheel" ]; then
   CMAKE_ARGS="${flags[*]}" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
     "$pip" wheel --no-deps --no-cache-dir -w "$cache" "llama-cpp-python==$version" >&2
   wheel=$(ls "$cache"/llama_cpp_python-"$version"-*.whl | head -n 1)
+  echo "${flags[*]}" > "$cache/flags"
 fi
 echo "$wheel"

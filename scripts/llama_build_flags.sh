@@ -20,3 +20,13 @@ case "$flavour" in
     ;;
   *) echo "unknown flavour '$flavour' (use cpu or cuda)" >&2; exit 2 ;;
 esac
+
+# A cached build keeps the flags it was made with (a file `flags` beside it). One made with other
+# flags (a home directory carried to a CPU without AVX-512, say) is removed, to be rebuilt, rather
+# than run on instructions this CPU may lack; so is an older cache that never wrote the file.
+drop_cache_of_other_flags() {
+  if [ -d "$1" ] && [ "$(cat "$1/flags" 2>/dev/null || true)" != "${flags[*]}" ]; then
+    echo "the cached build in $1 was made with other flags: rebuilding" >&2
+    rm -rf "$1"
+  fi
+}
