@@ -138,42 +138,62 @@ def concepts_main(args) -> None:
     from server.cli.evaluation import harness as evaluate
 
     names = _strategy_names(args.strategies)
-    asked = [k.strip() for k in args.questions.split(",") if k.strip()]
-    if not asked or set(asked) - {"conceptual", "execution"}:
-        raise PonderError(
-            f"--questions {args.questions!r}: use conceptual, execution or conceptual,execution"
-        )
+    asked = _question_kinds(args.questions, concepts.KINDS)
     data, items, settings, engine = _eval_setup(args, None)
     # Each item's f is run in a subprocess: stop at --limit, not at the file's end.
-    calls: list[tuple[dict, dict]] = []
+    calls: list[tuple[list[dict], dict]] = []
     for item in items:
         if len(calls) >= args.limit:
             break
-        if (conceptual := concepts.mutation_item(item)) is not None:
+        if conceptual := concepts.conceptual_items(item):
             calls.append((conceptual, item))
     if not calls:
         raise PonderError(f"no item in {data} calls f with a list, dict or set argument")
-    kinds = {"conceptual": [c for c, _ in calls], "execution": [it for _, it in calls]}
-    kinds = {k: kinds[k] for k in asked}
-    truths = sum(c["output"] == "True" for c, _ in calls)
-    print(f"{len(calls)} calls from {data} ({truths} mutate an argument), model {engine.name}",
+    kinds: dict[str, list[dict]] = {kind: [] for kind in asked}
+    for conceptual, item in calls:
+        for question in [*conceptual, {**item, "kind": "execution"}]:
+            kinds.get(question["kind"], []).append(question)
+    kinds = {kind: questions for kind, questions in kinds.items() if questions}
+    truths = ", ".join(f"{kind} {sum(q['output'] == 'True' for q in qs)} of {len(qs)}"
+                       for kind, qs in kinds.items() if kind != "execution")  # fmt: skip
+    print(f"{len(calls)} calls from {data} (true: {truths or '-'}), model {engine.name}",
           file=sys.stderr)  # fmt: skip
     base = dataclasses.replace(settings.reason, max_tokens=args.max_tokens)
     results: dict[tuple[str, str], list] = {}
     for kind, kind_items in kinds.items():
         for name in names:
-
-            def on_item(n: int, r, label=f"{kind} {name}") -> None:
-                print(f"[{label} {n + 1}/{len(calls)}] {'ok' if r.correct else '--'} {r.id}: "
-                      f"{r.prediction!r:.50} (true {r.expected!r:.30}, {r.seconds:.1f} s)",
-                      file=sys.stderr)  # fmt: skip
-
+            on_item = _concept_progress(f"{kind} {name}", len(kind_items))
             results[kind, name] = evaluate.run_strategy(kind_items, engine, name, base, on_item)
     _print_concepts(results, names)
     if args.json:
         rows = {f"{kind} {name}": [dataclasses.asdict(r) for r in rs]
                 for (kind, name), rs in results.items()}  # fmt: skip
         Path(args.json).write_text(json.dumps({"model": engine.name, "items": rows}, indent=1))
+
+
+def _concept_progress(label: str, total: int):
+    def on_item(n: int, r) -> None:
+        print(f"[{label} {n + 1}/{total}] {'ok' if r.correct else '--'} {r.id}: "
+              f"{r.prediction!r:.50} (true {r.expected!r:.30}, {r.seconds:.1f} s)",
+              file=sys.stderr)  # fmt: skip
+
+    return on_item
+
+
+def _question_kinds(text: str, conceptual: tuple[str, ...]) -> list[str]:
+    """--questions: kinds by name; `conceptual` stands for all the conceptual kinds."""
+    asked: list[str] = []
+    for name in (k.strip() for k in text.split(",") if k.strip()):
+        for kind in conceptual if name == "conceptual" else (name,):
+            if kind not in asked:
+                asked.append(kind)
+    known = {*conceptual, "execution"}
+    if not asked or set(asked) - known:
+        raise PonderError(
+            f"--questions {text!r}: use conceptual ({', '.join(conceptual)}), execution, "
+            "or a comma-separated list of them"
+        )
+    return asked
 
 
 def _print_concepts(results: dict[tuple[str, str], list], names: list[str]) -> None:

@@ -103,20 +103,20 @@ def build() -> argparse.ArgumentParser:
     con = evsub.add_parser(
         "concepts",
         help="step-back on conceptual vs execution questions about the same calls",
-        description="For each CRUXEval function with a list, dict or set argument, asks the "
-        "conceptual question 'Does calling f(x) change any of its arguments in place?' (true "
-        "answer from running f and comparing its arguments before and after) and the execution "
-        "question 'What does f(x) return?', "
-        "with each strategy; prints accuracy per kind of question and each strategy's items "
-        "won/lost against the first.",
+        description="For each CRUXEval function with a list, dict or set argument, asks "
+        "conceptual True/False questions about the call (mutates: does it change an argument in "
+        "place? aliases: is the result one of its arguments itself? order: would the result be "
+        "the same with its list reversed? true answers from running f) and the execution "
+        "question 'What does f(x) return?', with each strategy; prints accuracy per kind of "
+        "question and each strategy's items won/lost against the first.",
     )
     _items(con, 30, "functions to ask about")
     con.add_argument("--strategies", default="greedy,greedy+stepback",
                      help="comma-separated, as for cruxeval (default greedy,greedy+stepback)")  # fmt: skip
     con.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
     con.add_argument("--questions", default="conceptual,execution",
-                     help="which kinds to ask: conceptual, execution, or conceptual,execution "
-                     "(the default)")  # fmt: skip
+                     help="which kinds to ask, comma-separated: mutates, aliases, order, "
+                     "conceptual (all three), execution (default conceptual,execution)")  # fmt: skip
     con.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
     rel = evsub.add_parser(
         "related",

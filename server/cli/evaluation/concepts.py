@@ -3,10 +3,17 @@
 Step-back (ask for the governing principle first) is meant for questions decided by a rule of
 the language rather than by a long computation. CRUXEval asks only execution questions ("What
 does f(x) return?"), so for each function whose arguments include a list, dict or set this asks
-a conceptual one about the same call, "Does calling f(x) change any of its arguments in
-place?", whose true answer comes from running f and comparing its arguments' repr before and
-after the call (in a subprocess, as related.py does). On the dev split's first 200 items 32
-calls mutate and 38 do not.
+True/False questions about the same call that a rule of Python decides:
+
+- mutates: "Does calling f(x) change any of its arguments in place?"
+- aliases: "Is the value f(x) returns one of its arguments itself (not a copy)?"
+- order: "Would f return the same value if the elements of its list argument were reversed?"
+  (calls with a list argument of two or more different elements)
+
+Their true answers come from running f (in a subprocess, as related.py does): the arguments'
+repr before and after the call, `result is argument`, and a second call on the list reversed.
+Of the dev split's first 200 items, 70 call f with a container: 32 of the calls mutate, 27 return
+an argument, and 14 of the 48 with a list to reverse keep their result.
 """
 
 from __future__ import annotations
@@ -15,34 +22,64 @@ import ast
 
 from server.cli.evaluation.related import run_python
 
-_MUTATES = """
+KINDS = ("mutates", "aliases", "order")
+
+_FACTS = """
 import json, sys
 ns = {}
 exec(sys.stdin.read(), ns)
-args = eval("(" + sys.argv[1] + ",)", {})
+call = "(" + sys.argv[1] + ",)"
+args = eval(call, {})
 before = repr(args)
-ns["f"](*args)
-print(json.dumps(repr(args) != before))
+result = ns["f"](*args)
+facts = {"mutates": repr(args) != before,
+         "aliases": any(result is a for a in args if isinstance(a, (list, dict, set)))}
+seen = repr(result)
+again = eval(call, {})
+lists = [a for a in again if isinstance(a, list) and len(set(map(repr, a))) > 1]
+if lists:
+    lists[0].reverse()
+    try:
+        facts["order"] = repr(ns["f"](*again)) == seen
+    except Exception:
+        pass
+print(json.dumps(facts))
 """
 
 
-def mutation_item(item: dict) -> dict | None:
-    """The conceptual question about this item's call, or None when no argument is a
-    container or f raises, hangs or prints."""
+def _questions(call: str, reversed_list: str) -> dict[str, str]:
+    return {
+        "mutates": f"Does calling {call} change any of its arguments in place?",
+        "aliases": f"Is the value that {call} returns one of its arguments itself (the same "
+        "object, not a copy)?",
+        "order": f"Would {call} return the same value if the elements of the list "
+        f"{reversed_list} were in reverse order?",
+    }
+
+
+def conceptual_items(item: dict) -> list[dict]:
+    """The conceptual questions about this item's call (one per kind whose truth could be
+    found); none when no argument is a container or f raises, hangs or prints."""
     try:
         args = ast.literal_eval(f"({item['input']},)")
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
+        return []
     if not any(isinstance(a, list | dict | set) for a in args):
-        return None
-    mutates = run_python(_MUTATES, item["code"], item["input"])
-    if mutates is None:
-        return None
-    return {
-        **item,
-        "id": f"{item.get('id', '')}-mutates",
-        "question": f"Does calling f({item['input']}) change any of its arguments in place? "
-        "Answer True or False.",
-        "output": repr(bool(mutates)),
-        "yes_no": True,
-    }
+        return []
+    facts = run_python(_FACTS, item["code"], item["input"])
+    if facts is None:
+        return []
+    lists = [a for a in args if isinstance(a, list) and len(set(map(repr, a))) > 1]
+    questions = _questions(f"f({item['input']})", repr(lists[0]) if lists else "")
+    return [
+        {
+            **item,
+            "id": f"{item.get('id', '')}-{kind}",
+            "kind": kind,
+            "question": f"{questions[kind]} Answer True or False.",
+            "output": repr(bool(facts[kind])),
+            "yes_no": True,
+        }
+        for kind in KINDS
+        if kind in facts
+    ]
