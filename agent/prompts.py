@@ -27,10 +27,17 @@ FORMAT = (
 _EXECUTION_QUESTION = re.compile(
     r"\b(return|returns|output|outputs|print|prints|evaluate|evaluates|value of|result of)\b", re.I
 )
+# "Does f(x) return None?", "Would f return the same value if ...?": asked for yes or no, not for
+# the value. With the trace hint's "give the exact return value" the 1.5B answered such questions
+# with a value (13 of 51 on `ponder eval concepts --questions aliases,order`).
+_YES_NO_QUESTION = re.compile(
+    r"^\s*(is|are|was|were|does|do|did|will|would|can|could|should|has|have|may|might)\b", re.I
+)
 
 
 def is_execution_question(question: str) -> bool:
-    return bool(_EXECUTION_QUESTION.search(question))
+    """A question about what running the code gives, answered with the value."""
+    return bool(_EXECUTION_QUESTION.search(question)) and not _YES_NO_QUESTION.match(question)
 
 
 def code_block(code: str, language: str) -> str:

@@ -5,6 +5,7 @@ import pytest
 from agent.errors import Cancelled
 from agent.fake_engine import ScriptedEngine
 from agent.pipeline import Task, run
+from agent.prompts import chain_of_thought
 from agent.settings import ReasonSettings
 
 CODE = "def f(x):\n    return x[::-1]\n"
@@ -187,3 +188,21 @@ def test_a_model_without_its_own_table_is_never_confident():
     answer = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 'ba'"]))
     assert answer.agreement == {"agree": 3, "paths": 3}
     assert answer.confidence == 1.0 and answer.verdict == "uncertain"  # raw, not the 1.5B's 0.85
+
+
+@pytest.mark.parametrize(
+    ("question", "traced"),
+    [
+        ("What does f('ab') return?", True),
+        ("What is the output of f('ab')?", True),
+        ("Does f('ab') return None?", False),
+        ("Would f(xs) return the same value if xs were reversed? Answer True or False.", False),
+        ("  is the value that f(xs) returns one of its arguments itself?", False),
+        ("Explain what the selected code does and why.", False),
+    ],
+)
+def test_only_questions_asking_for_the_value_get_the_trace_hint(question, traced):
+    """A yes/no question that mentions returning was told to "give the exact return value", and
+    the 1.5B then answered with a value instead of yes or no."""
+    prompt = chain_of_thought(question, CODE, "python")[-1]["content"]
+    assert ("Trace the execution" in prompt) == traced
