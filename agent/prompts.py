@@ -27,17 +27,19 @@ FORMAT = (
 _EXECUTION_QUESTION = re.compile(
     r"\b(return|returns|output|outputs|print|prints|evaluate|evaluates|value of|result of)\b", re.I
 )
-# "Does f(x) return None?", "Would f return the same value if ...?": asked for yes or no, not for
-# the value. With the trace hint's "give the exact return value" the 1.5B answered such questions
-# with a value (13 of 51 on `ponder eval concepts --questions aliases,order`).
-_YES_NO_QUESTION = re.compile(
-    r"^\s*(is|are|was|were|does|do|did|will|would|can|could|should|has|have|may|might)\b", re.I
+# "Does f(x) return None?", "Would f return the same value if ...?" (asked for yes or no), "Why
+# does f return early?" (for a reason): not for the value. Told by the trace hint to "give the
+# exact return value", the 1.5B answered such questions with a value (13 of 51 on `ponder eval
+# concepts --questions aliases,order`).
+_NOT_FOR_THE_VALUE = re.compile(
+    r"^\s*(is|are|was|were|does|do|did|will|would|can|could|should|has|have|may|might|why)\b",
+    re.I,
 )
 
 
 def is_execution_question(question: str) -> bool:
     """A question about what running the code gives, answered with the value."""
-    return bool(_EXECUTION_QUESTION.search(question)) and not _YES_NO_QUESTION.match(question)
+    return bool(_EXECUTION_QUESTION.search(question)) and not _NOT_FOR_THE_VALUE.match(question)
 
 
 def code_block(code: str, language: str) -> str:

@@ -152,7 +152,8 @@ def concepts_main(args) -> None:
     kinds: dict[str, list[dict]] = {kind: [] for kind in asked}
     for conceptual, item in calls:
         for question in [*conceptual, {**item, "kind": "execution"}]:
-            kinds.get(question["kind"], []).append(question)
+            if question["kind"] in kinds:
+                kinds[question["kind"]].append(question)
     kinds = {kind: questions for kind, questions in kinds.items() if questions}
     truths = ", ".join(f"{kind} {sum(q['output'] == 'True' for q in qs)} of {len(qs)}"
                        for kind, qs in kinds.items() if kind != "execution")  # fmt: skip
