@@ -22,11 +22,12 @@ CONFIDENT_AT = 0.8
 # self_consistency: the default 6 paths (the greedy one among them), each voting with its answer
 # tokens' margin; raw = the winner's share of the weight. Only a unanimous vote reaches 0.8: such
 # answers were right 71 of 79 times. Cross-fitted on the same 460 items (20 random halvings): ECE
-# 0.056, 89% right of the 80 answers at >= 0.8. Each previous table was checked on the items after
-# it: fitted on 400, on the 60 after: 7 of 7 confident right, ECE 0.073; on 340, on the 60 after:
-# 9 of 10, ECE 0.091; on 280, on the 60 after: 10 of 11, ECE 0.145; on 240, on the 40 after: 11 of
-# 13, ECE 0.156; on 220, on the 20 after: 3 of 3, ECE 0.271 (under-confident); on 160, on the 60
-# after: 4 of 7, ECE 0.102; on the first 100, on the 60 after: 17 of 20, ECE 0.118.
+# 0.056, 89% right of the 80 answers at >= 0.8. On the 30 items after (461-490): 5 of 6 confident
+# right, ECE 0.226. Each previous table was checked on the items after it: fitted on 400, on the 60
+# after: 7 of 7 confident right, ECE 0.073; on 340, on the 60 after: 9 of 10, ECE 0.091; on 280, on
+# the 60 after: 10 of 11, ECE 0.145; on 240, on the 40 after: 11 of 13, ECE 0.156; on 220, on the 20
+# after: 3 of 3, ECE 0.271 (under-confident); on 160, on the 60 after: 4 of 7, ECE 0.102; on the
+# first 100, on the 60 after: 17 of 20, ECE 0.118.
 # greedy: the answer tokens' margin; even at 1.0 only 0.538, so greedy is never "confident".
 # A model without tables gets its raw signal as confidence and is never called confident: a table
 # fitted on one model says nothing about another (SmolLM2-135M agrees with itself 3 of 3 on wrong
