@@ -8,9 +8,15 @@ import pytest
 SCRIPT = Path(__file__).parent.parent / "scripts" / "llama_build_flags.sh"
 
 
-def flags_for(tmp_path: Path, cpu_flags: str) -> list[str]:
+def fake_cpuinfo(tmp_path: Path, cpu_flags: str) -> Path:
+    """A /proc/cpuinfo naming these flags, for the scripts' CPUINFO."""
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"flags\t\t: {cpu_flags}\n")
+    return cpuinfo
+
+
+def flags_for(tmp_path: Path, cpu_flags: str) -> list[str]:
+    cpuinfo = fake_cpuinfo(tmp_path, cpu_flags)
     # Sourced under `set -e`, as the build scripts do.
     script = f'set -euo pipefail; flavour=cpu; source "{SCRIPT}"; echo "${{flags[*]}}"'
     done = subprocess.run(["bash", "-c", script], env={"CPUINFO": str(cpuinfo)},
@@ -35,8 +41,7 @@ WHEEL_SCRIPT = SCRIPT.parent / "build_llama_wheel.sh"
 
 def build_wheel(tmp_path: Path, cpu_flags: str) -> subprocess.CompletedProcess:
     """build_llama_wheel.sh with a fake pip that logs its call and writes an empty wheel."""
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text(f"flags\t\t: {cpu_flags}\n")
+    cpuinfo = fake_cpuinfo(tmp_path, cpu_flags)
     pip = tmp_path / "pip"
     pip.write_text('#!/bin/sh\necho built >> "$(dirname "$0")/pip.log"\n'
                    'while [ "$1" != -w ]; do shift; done\n'

@@ -140,24 +140,23 @@ def concepts_main(args) -> None:
     names = _strategy_names(args.strategies)
     asked = _question_kinds(args.questions, concepts.KINDS)
     data, items, settings, engine = _eval_setup(args, None)
+    kinds: dict[str, list[dict]] = {kind: [] for kind in asked}
+    calls = 0
     # Each item's f is run in a subprocess: stop at --limit, not at the file's end.
-    calls: list[tuple[list[dict], dict]] = []
     for item in items:
-        if len(calls) >= args.limit:
+        if calls >= args.limit:
             break
         if conceptual := concepts.conceptual_items(item):
-            calls.append((conceptual, item))
+            calls += 1
+            for question in [*conceptual, {**item, "kind": "execution"}]:
+                if question["kind"] in kinds:
+                    kinds[question["kind"]].append(question)
     if not calls:
         raise PonderError(f"no item in {data} calls f with a list, dict or set argument")
-    kinds: dict[str, list[dict]] = {kind: [] for kind in asked}
-    for conceptual, item in calls:
-        for question in [*conceptual, {**item, "kind": "execution"}]:
-            if question["kind"] in kinds:
-                kinds[question["kind"]].append(question)
     kinds = {kind: questions for kind, questions in kinds.items() if questions}
     truths = ", ".join(f"{kind} {sum(q['output'] == 'True' for q in qs)} of {len(qs)}"
                        for kind, qs in kinds.items() if kind != "execution")  # fmt: skip
-    print(f"{len(calls)} calls from {data} (true: {truths or '-'}), model {engine.name}",
+    print(f"{calls} calls from {data} (true: {truths or '-'}), model {engine.name}",
           file=sys.stderr)  # fmt: skip
     base = dataclasses.replace(settings.reason, max_tokens=args.max_tokens)
     results: dict[tuple[str, str], list] = {}

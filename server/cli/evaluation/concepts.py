@@ -38,6 +38,7 @@ seen = repr(result)
 again = eval(call, {})
 lists = [a for a in again if isinstance(a, list) and len(set(map(repr, a))) > 1]
 if lists:
+    facts["reversed"] = repr(lists[0])
     lists[0].reverse()
     try:
         facts["order"] = repr(ns["f"](*again)) == seen
@@ -69,8 +70,7 @@ def conceptual_items(item: dict) -> list[dict]:
     facts = run_python(_FACTS, item["code"], item["input"])
     if facts is None:
         return []
-    lists = [a for a in args if isinstance(a, list) and len(set(map(repr, a))) > 1]
-    questions = _questions(f"f({item['input']})", repr(lists[0]) if lists else "")
+    questions = _questions(f"f({item['input']})", facts.get("reversed", ""))
     return [
         {
             **item,
