@@ -216,6 +216,16 @@ def _unanimous(paths: list[dict]) -> bool:
     return len(keys) == 1 and NO_ANSWER not in keys
 
 
+def saved_report(files: list[Path]) -> Report:
+    """A Report on the paths saved in `files`, every answer extracted again with today's
+    extractor: where an offline what-if in scripts/ starts."""
+    from server.cli.evaluation import harness  # numpy and the engine's types load only here
+
+    header, items = harness.read_many_paths(files, None)
+    harness.rescore(items)
+    return Report(header, items)
+
+
 def measure_step_costs(items: list[dict]) -> dict[int, float]:
     """Seconds per decode step by number of live paths, over all the run's steps. An item's
     steps at one batch size that took over 3x the median for that size (the machine was busy,

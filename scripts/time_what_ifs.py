@@ -1,0 +1,108 @@
+"""Two ways to bring the default under 2.5x greedy's time, scored offline on saved paths.
+
+    python scripts/time_what_ifs.py scripts/results/paths-1.5b-T0.5-*.jsonl
+
+Both use `ponder eval aggregate`'s cost model on the default's paths (the greedy path + 5 sampled,
+margin-weighted votes). One line per setting: accuracy, won/lost against greedy, x greedy's time.
+
+1. Stop the batch at C times the greedy path's length: paths not finished by then do not vote
+   (pessimistic: ponder would ask each for its answer line, a few tokens more).
+2. Let the samples join late: the greedy path decodes alone; an item whose greedy path ends
+   within L tokens gets greedy's answer at greedy's cost, otherwise the 5 sampled paths join the
+   batch at step L (their prompt is already in the KV cache) and all 6 vote. Short greedy traces
+   are right more often than long ones, so this spends the samples where the vote gains most.
+   Also printed: how many answers had a unanimous vote of 6 (the only ones the shipped tables
+   call confident) and how many of those were right.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agent.errors import PonderError  # noqa: E402
+from agent.vote import key_of  # noqa: E402
+from server.cli.evaluation import aggregate  # noqa: E402
+
+STOP_FACTORS = (1.0, 1.2, 1.5, 2.0, 3.0)
+JOIN_AFTER = (0, 200, 250, 275, 300, 325, 350, 400)
+DEFAULT = aggregate.parse_rule("weighted+greedy@6")
+
+
+class Tally:
+    """Accuracy, won/lost against greedy and seconds of one what-if over the items."""
+
+    def __init__(self) -> None:
+        self.right = self.won = self.lost = 0
+        self.seconds = 0.0
+
+    def add(self, ok: bool, greedy_ok: bool, seconds: float) -> None:
+        self.right += ok
+        self.won += ok and not greedy_ok
+        self.lost += greedy_ok and not ok
+        self.seconds += seconds
+
+    def line(self, n: int, greedy_seconds: float) -> str:
+        return (f"n={n} accuracy {self.right / n:.3f} (+{self.won}/-{self.lost} vs greedy) "
+                f"x{self.seconds / greedy_seconds:.2f} greedy's time")  # fmt: skip
+
+
+def stop_with_greedy(report: aggregate.Report, greedy: list, factor: float) -> Tally:
+    tally = Tally()
+    for item, g in zip(report.items, greedy, strict=True):
+        paths = report.paths_for(DEFAULT, item)
+        stop = int(factor * paths[0]["tokens"])
+        finished = [p for p in paths if p["tokens"] <= stop]
+        best = aggregate.vote_paths(finished, weighted=True)[1]
+        seconds = item["prompt_s"] + report.decode_seconds(
+            item, [min(p["tokens"], stop) for p in paths]
+        )
+        tally.add(best is not None and best["correct"], g.correct, seconds)
+    return tally
+
+
+def samples_join_late(report: aggregate.Report, greedy: list, join: int) -> tuple[Tally, int, int]:
+    """The tally, the unanimous votes and how many of them were right."""
+    tally = Tally()
+    unanimous = unanimous_right = 0
+    for item, g in zip(report.items, greedy, strict=True):
+        paths = report.paths_for(DEFAULT, item)
+        if paths[0]["tokens"] <= join:
+            tally.add(g.correct, g.correct, g.seconds)
+            continue
+        one_row = aggregate.step_cost(report.step_costs[item.get("run", "")], 1)
+        lengths = [paths[0]["tokens"] - join] + [p["tokens"] for p in paths[1:]]
+        best = aggregate.vote_paths(paths, weighted=True)[1]
+        ok = best is not None and best["correct"]
+        tally.add(
+            ok, g.correct, item["prompt_s"] + join * one_row + report.decode_seconds(item, lengths)
+        )
+        if best is not None and all(key_of(p["answer"]) == key_of(best["answer"]) for p in paths):
+            unanimous += 1
+            unanimous_right += ok
+    return tally, unanimous, unanimous_right
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+        sys.exit(__doc__)
+    try:
+        report = aggregate.saved_report([Path(f) for f in sys.argv[1:]])
+    except PonderError as e:
+        sys.exit(str(e))
+    n = len(report.items)
+    greedy = report.outcomes(aggregate.Rule("greedy", "greedy"))
+    greedy_seconds = sum(g.seconds for g in greedy)
+    print("1. the batch stopped at C times the greedy path's length")
+    for factor in STOP_FACTORS:
+        print(f"C={factor}: {stop_with_greedy(report, greedy, factor).line(n, greedy_seconds)}")
+    print("2. the samples join once the greedy path passes L tokens")
+    for join in JOIN_AFTER:
+        tally, unanimous, right = samples_join_late(report, greedy, join)
+        print(f"L={join}: {tally.line(n, greedy_seconds)}; unanimous {right} right of {unanimous}")
+
+
+if __name__ == "__main__":
+    main()
