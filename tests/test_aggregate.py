@@ -280,3 +280,36 @@ def test_bin_members_puts_each_confidence_in_its_tenth_and_one_in_the_last():
     assert members[3] == [2]
     assert members[9] == [3, 4]  # 1.0 has no bin of its own
     assert sum(len(m) for m in members) == 6
+
+
+def test_time_what_ifs_answer_short_greedy_paths_alone_and_let_samples_join_long_ones(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "time_what_ifs", Path(__file__).parents[1] / "scripts" / "time_what_ifs.py"
+    )
+    what_ifs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(what_ifs)
+    # greedy wrong on both; the samples agree on the right answer
+    short = item(["0", "1", "1", "1", "1", "1"], [False] + [True] * 5, tokens=[50] + [200] * 5)
+    long = item(["0"] + ["1"] * 5, [False] + [True] * 5, tokens=[300] * 6)
+    file = tmp_path / "paths.jsonl"
+    lines = [HEADER, {**short, "id": "a"}, {**long, "id": "b"}]
+    file.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    saved = aggregate.saved_report([file])
+    greedy = saved.outcomes(aggregate.Rule("greedy", "greedy"))
+    tally, unanimous, right = what_ifs.samples_join_late(saved, greedy, 100)
+    assert (tally.right, tally.won, tally.lost) == (1, 1, 0)  # only the long item was voted on
+    assert (unanimous, right) == (0, 0)  # greedy dissents: 5 of 6
+    # the short item costs greedy's time; the long one its 100 steps alone, then the batch
+    step = aggregate.step_cost(saved.step_costs[str(file)], 1)
+    expected = (
+        greedy[0].seconds
+        + 1.0
+        + 100 * step
+        + saved.decode_seconds(saved.items[1], [200] + [300] * 5)
+    )
+    assert tally.seconds == pytest.approx(expected)
+    everything, _, _ = what_ifs.samples_join_late(saved, greedy, 0)
+    assert everything.right == 2
+    assert what_ifs.stop_with_greedy(saved, greedy, 1.0).right == 1  # the short item's samples cut
