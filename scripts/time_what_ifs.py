@@ -23,7 +23,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.errors import PonderError  # noqa: E402
-from agent.vote import key_of  # noqa: E402
 from server.cli.evaluation import aggregate  # noqa: E402
 
 STOP_FACTORS = (1.0, 1.2, 1.5, 2.0, 3.0)
@@ -74,12 +73,12 @@ def samples_join_late(report: aggregate.Report, greedy: list, join: int) -> tupl
             continue
         one_row = aggregate.step_cost(report.step_costs[item.get("run", "")], 1)
         lengths = [paths[0]["tokens"] - join] + [p["tokens"] for p in paths[1:]]
-        best = aggregate.vote_paths(paths, weighted=True)[1]
+        result, best = aggregate.vote_paths(paths, weighted=True)
         ok = best is not None and best["correct"]
         tally.add(
             ok, g.correct, item["prompt_s"] + join * one_row + report.decode_seconds(item, lengths)
         )
-        if best is not None and all(key_of(p["answer"]) == key_of(best["answer"]) for p in paths):
+        if result.agree == len(paths):  # what the answer's `agreement` would show: 6 of 6
             unanimous += 1
             unanimous_right += ok
     return tally, unanimous, unanimous_right

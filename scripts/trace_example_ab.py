@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from agent import prompts  # noqa: E402
 from agent.services import make_engine  # noqa: E402
@@ -61,7 +62,9 @@ def main() -> None:
     if len(sys.argv) != 4:
         sys.exit(__doc__)
     offset, limit, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
-    items = harness.load_items(Path("../shared/data/cruxeval-dev.jsonl"), limit, offset)
+    items = harness.load_items(
+        ROOT.parent / "shared" / "data" / "cruxeval-dev.jsonl", limit, offset
+    )
     engine = make_engine(Settings(model="qwen2.5-coder-1.5b"))
     rows = []
     for n, item in enumerate(items, start=1):
