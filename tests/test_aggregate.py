@@ -313,3 +313,29 @@ def test_time_what_ifs_answer_short_greedy_paths_alone_and_let_samples_join_long
     everything, _, _ = what_ifs.samples_join_late(saved, greedy, 0)
     assert everything.right == 2
     assert what_ifs.stop_with_greedy(saved, greedy, 1.0).right == 1  # the short item's samples cut
+
+
+def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "compare_paths", Path(__file__).parents[1] / "scripts" / "compare_paths.py"
+    )
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    right = item(["1"] * 6, [True] * 6)
+    wrong = item(["0"] * 6, [False] * 6)
+
+    def write(name, temperature, items):
+        file = tmp_path / name
+        lines = [{**HEADER, "temperature": temperature}] + items
+        file.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+        return aggregate.saved_report([file])
+
+    a = write("a.jsonl", 0.5, [{**wrong, "id": "p"}, {**right, "id": "q"}, {**right, "id": "r"}])
+    b = write("b.jsonl", 0.7, [{**right, "id": "p"}, {**right, "id": "q"}, {**wrong, "id": "s"}])
+    outs_a, outs_b = compare.shared_outcomes(a, b, aggregate.parse_rule("weighted+greedy@6"))
+    assert len(outs_a) == len(outs_b) == 2  # r and s are in one run only
+    assert [o.correct for o in outs_a] == [False, True]
+    assert [o.correct for o in outs_b] == [True, True]
+    assert "unanimous 1/2 right" in compare.describe(outs_a, 6, 1.0)
