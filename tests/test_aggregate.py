@@ -339,3 +339,20 @@ def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path):
     assert [o.correct for o in outs_a] == [False, True]
     assert [o.correct for o in outs_b] == [True, True]
     assert "unanimous 1/2 right" in compare.describe(outs_a, 6, 1.0)
+
+
+def test_save_paths_records_the_seed_given_and_refuses_a_negative_one(tmp_path, capsys):
+    from server.cli import main
+
+    data = tmp_path / "items.jsonl"
+    row = {"id": "s1", "code": "def f(x):\n    return x", "input": "1", "output": "1"}
+    data.write_text(json.dumps(row) + "\n")
+    file = tmp_path / "paths.jsonl"
+    main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--limit", "1",
+          "--save-paths", str(file), "--seed", "7"])  # fmt: skip
+    header = json.loads(file.read_text().splitlines()[0])
+    assert header["seed"] == 7
+    with pytest.raises(SystemExit):
+        main(["eval", "cruxeval", "--data", str(data), "--model", "scripted",
+              "--save-paths", str(tmp_path / "other.jsonl"), "--seed", "-1"])  # fmt: skip
+    assert "--seed must be 0 or more" in capsys.readouterr().err

@@ -40,6 +40,10 @@ def _eval_setup(args, limit: int | None):
         settings.model = args.model
     if getattr(args, "temperature", None) is not None:
         settings.reason.temperature = args.temperature
+    if getattr(args, "seed", None) is not None:
+        if args.seed < 0:
+            raise PonderError(f"--seed must be 0 or more, not {args.seed}")
+        settings.reason.seed = args.seed
     engine = make_engine(settings)
     engine.load()
     return data, items, settings, engine

@@ -94,6 +94,8 @@ def build() -> argparse.ArgumentParser:
     crux.add_argument("--samples", type=int, default=5, help="k for sc / cot_decoding")
     crux.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
     crux.add_argument("--temperature", type=float, help="sampling temperature (default: settings)")
+    crux.add_argument("--seed", type=int,
+                      help="sampling seed (default: settings, 0): another seed, another draw")  # fmt: skip
     crux.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
     crux.add_argument("--memory", metavar="PATH", help="retrieve worked examples from this store")
     crux.add_argument("--remember", action="store_true",
