@@ -3,9 +3,10 @@
     python scripts/compare_paths.py A.jsonl B.jsonl [--rules greedy,weighted+greedy@6]
 
 A and B are saved-paths files (`ponder eval cruxeval --save-paths`) sampled with different
-settings (say T=0.5 and T=0.7). On the items both hold, for each rule: each run's accuracy, the
-items B got right and A wrong (won) and the reverse (lost), each run's unanimous answers and how
-many were right (what the shipped tables call confident), and each run's time against A's greedy.
+settings (say T=0.5 and T=0.7) or seeds (`--seed`: another draw of the samples). On the items
+both hold, for each rule: each run's accuracy, the items B got right and A wrong (won) and the
+reverse (lost), each run's unanimous answers and how many were right (what the shipped tables
+call confident), and each run's time against A's greedy.
 At n≈60 an accuracy's 95% interval is about ±12 points: the paired counts are the evidence.
 """
 
@@ -28,10 +29,13 @@ def shared_outcomes(a: aggregate.Report, b: aggregate.Report, rule: aggregate.Ru
 
 
 def describe(outs: list[aggregate.Outcome], k: int, greedy_seconds: float) -> str:
-    unanimous = [o for o in outs if k > 1 and o.agree == k]
+    """Accuracy, unanimous answers right (votes of k > 1 paths only) and time."""
+    unanimous = [o for o in outs if o.agree == k]
+    agreeing = (
+        f"unanimous {sum(o.correct for o in unanimous)}/{len(unanimous)} right, " if k > 1 else ""
+    )
     return (
-        f"acc {sum(o.correct for o in outs) / len(outs):.3f}, "
-        f"unanimous {sum(o.correct for o in unanimous)}/{len(unanimous)} right, "
+        f"acc {sum(o.correct for o in outs) / len(outs):.3f}, {agreeing}"
         f"x{sum(o.seconds for o in outs) / greedy_seconds:.2f} A's greedy time"
     )
 
@@ -43,8 +47,9 @@ def main() -> None:
     parser.add_argument("--rules", default="greedy,weighted+greedy@4,weighted+greedy@6")
     args = parser.parse_args()
     a, b = aggregate.saved_report([args.a]), aggregate.saved_report([args.b])
-    print(f"A: {args.a.name} (T={a.header['temperature']}); "
-          f"B: {args.b.name} (T={b.header['temperature']})")  # fmt: skip
+    for name, run in (("A", a), ("B", b)):
+        print(f"{name}: {run.items[0]['run']} (T={run.header['temperature']}, "
+              f"seed {run.header['seed']})")  # fmt: skip
     greedy_a, _ = shared_outcomes(a, b, aggregate.parse_rule("greedy"))
     greedy_seconds = sum(o.seconds for o in greedy_a)
     for name in args.rules.split(","):
