@@ -47,10 +47,11 @@ def main() -> None:
     parser.add_argument("--rules", default="greedy,weighted+greedy@4,weighted+greedy@6")
     args = parser.parse_args()
     a, b = aggregate.saved_report([args.a]), aggregate.saved_report([args.b])
-    for name, run in (("A", a), ("B", b)):
-        print(f"{name}: {run.items[0]['run']} (T={run.header['temperature']}, "
-              f"seed {run.header['seed']})")  # fmt: skip
+    for name, file, run in (("A", args.a, a), ("B", args.b, b)):
+        print(f"{name}: {file} (T={run.header['temperature']}, seed {run.header['seed']})")
     greedy_a, _ = shared_outcomes(a, b, aggregate.parse_rule("greedy"))
+    if not greedy_a:
+        sys.exit(f"{args.a} and {args.b} hold no item in common: nothing to pair")
     greedy_seconds = sum(o.seconds for o in greedy_a)
     for name in args.rules.split(","):
         rule = aggregate.parse_rule(name)
