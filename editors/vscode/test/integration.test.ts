@@ -27,10 +27,13 @@ test("the extension's server command answers, remembers and cancels", { timeout:
   const streamed = new StreamedReasoning();
   let panel = "";
   let partials = 0;
+  let onLongRequestPartial = () => {};
   conn.onNotification("$/progress", (p: { token: string; value: { kind?: string } }) => {
     if (p.token === "partial-1") {
       partials += 1;
       panel = thinkingHtml(streamed.add(p.value)); // what the extension puts in its panel
+    } else if (p.token === "partial-2") {
+      onLongRequestPartial();
     } else if (p.value.kind) {
       progress.push(p.value.kind);
     }
@@ -64,10 +67,12 @@ test("the extension's server command answers, remembers and cancels", { timeout:
   const stored = await conn.sendRequest<{ memoryId: string }>("ponder/accept", { id: result.id });
   assert.equal(stored.memoryId.length, 32);
 
-  // Cancel, as the status bar click does: the token cancels the request with -32800.
+  // Cancel, as the status bar click does: the token cancels the request with -32800. It cancels
+  // once the reasoning has begun to stream (a fixed delay raced the small model, which sometimes
+  // finished within it).
   const source = new CancellationTokenSource();
-  const long = conn.sendRequest("ponder/reason", { ...reasonParams(uri, range, "Explain at length"), options: { maxTokens: 3000 } }, source.token);
-  setTimeout(() => source.cancel(), 1000);
+  onLongRequestPartial = () => source.cancel();
+  const long = conn.sendRequest("ponder/reason", { ...reasonParams(uri, range, "Explain at length", "partial-2"), options: { maxTokens: 3000 } }, source.token);
   await assert.rejects(long, (e: { code?: number }) => e.code === -32800);
 
   await conn.sendRequest("shutdown");
