@@ -31,6 +31,18 @@ def report(items):
     return aggregate.Report(HEADER, items)
 
 
+def load_script(name):
+    """A script in scripts/ as a module (scripts/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).parents[1] / "scripts" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_rules_parse_and_bad_rules_are_refused():
     rule = aggregate.parse_rule("weighted+greedy+adaptive@5")
     assert (rule.vote, rule.k, rule.greedy, rule.adaptive) == ("weighted", 5, True, True)
@@ -283,13 +295,7 @@ def test_bin_members_puts_each_confidence_in_its_tenth_and_one_in_the_last():
 
 
 def test_time_what_ifs_answer_short_greedy_paths_alone_and_let_samples_join_long_ones(tmp_path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "time_what_ifs", Path(__file__).parents[1] / "scripts" / "time_what_ifs.py"
-    )
-    what_ifs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(what_ifs)
+    what_ifs = load_script("time_what_ifs")
     # greedy wrong on both; the samples agree on the right answer
     short = item(["0", "1", "1", "1", "1", "1"], [False] + [True] * 5, tokens=[50] + [200] * 5)
     long = item(["0"] + ["1"] * 5, [False] + [True] * 5, tokens=[300] * 6)
@@ -316,13 +322,7 @@ def test_time_what_ifs_answer_short_greedy_paths_alone_and_let_samples_join_long
 
 
 def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "compare_paths", Path(__file__).parents[1] / "scripts" / "compare_paths.py"
-    )
-    compare = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compare)
+    compare = load_script("compare_paths")
     right = item(["1"] * 6, [True] * 6)
     wrong = item(["0"] * 6, [False] * 6)
 
