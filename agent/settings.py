@@ -95,19 +95,31 @@ CONVERTER = structure.converter(
 )
 
 
+def _refusal(f: dataclasses.Field, value: Any) -> str | None:
+    """Why `value` is outside field `f`'s range or choices (its metadata), or None."""
+    lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+    choices = f.metadata.get("choices")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        return f"must be between {lo} and {hi}, got {value!r}"
+    if choices and value not in choices:
+        return f"must be one of {', '.join(choices)}, got {value!r}"
+    return None
+
+
+def refusal(cls: type, name: str, value: Any) -> str | None:
+    """Why `value` is refused for field `name` of settings dataclass `cls` (None: accepted);
+    for values set outside `merge`, e.g. command-line flags already typed by argparse."""
+    return _refusal(next(f for f in dataclasses.fields(cls) if f.name == name), value)
+
+
 def _out_of_limits(value: Any, path: tuple[str, ...] = ()):
     """(path, why) for each field outside its range or choices (field metadata)."""
     for f in dataclasses.fields(value):
         current, where = getattr(value, f.name), (*path, structure.camel(f.name))
         if dataclasses.is_dataclass(current):
             yield from _out_of_limits(current, where)
-            continue
-        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
-        choices = f.metadata.get("choices")
-        if (lo is not None and current < lo) or (hi is not None and current > hi):
-            yield where, f"must be between {lo} and {hi}, got {current!r}"
-        elif choices and current not in choices:
-            yield where, f"must be one of {', '.join(choices)}, got {current!r}"
+        elif why := _refusal(f, current):
+            yield where, why
 
 
 def _at(tree: dict, path: tuple[str, ...]) -> Any:

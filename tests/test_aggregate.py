@@ -341,7 +341,9 @@ def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path):
     assert "unanimous 1/2 right" in compare.describe(outs_a, 6, 1.0)
 
 
-def test_save_paths_records_the_seed_given_and_refuses_a_negative_one(tmp_path, capsys):
+def test_save_paths_records_the_seed_given_and_refuses_flags_outside_the_settings_limits(
+    tmp_path, capsys
+):
     from server.cli import main
 
     data = tmp_path / "items.jsonl"
@@ -352,7 +354,29 @@ def test_save_paths_records_the_seed_given_and_refuses_a_negative_one(tmp_path, 
           "--save-paths", str(file), "--seed", "7"])  # fmt: skip
     header = json.loads(file.read_text().splitlines()[0])
     assert header["seed"] == 7
+    capsys.readouterr()
+    refused = {
+        ("--seed", "-1"): "--seed must be between 0 and 2147483647, got -1",
+        ("--seed", str(2**31)): "--seed must be between 0 and 2147483647, got 2147483648",
+        ("--temperature", "5"): "--temperature must be between 0.0 and 2.0, got 5.0",
+        ("--max-tokens", "0"): "--max-tokens must be between 1 and 8192, got 0",
+        ("--samples", "32"): "--samples 32 and the greedy path make 33 paths",
+    }
+    for flag, message in refused.items():
+        other = tmp_path / "other.jsonl"
+        with pytest.raises(SystemExit):
+            main(["eval", "cruxeval", "--data", str(data), "--model", "scripted",
+                  "--save-paths", str(other), *flag])  # fmt: skip
+        assert message in capsys.readouterr().err
+        assert not other.exists()  # refused before anything was sampled
+
+
+def test_eval_refuses_a_sample_count_outside_the_settings_limits(tmp_path, capsys):
+    from server.cli import main
+
+    data = tmp_path / "items.jsonl"
+    data.write_text(json.dumps({"id": "s1", "code": "def f(x):\n    return x", "input": "1",
+                                "output": "1"}) + "\n")  # fmt: skip
     with pytest.raises(SystemExit):
-        main(["eval", "cruxeval", "--data", str(data), "--model", "scripted",
-              "--save-paths", str(tmp_path / "other.jsonl"), "--seed", "-1"])  # fmt: skip
-    assert "--seed must be 0 or more" in capsys.readouterr().err
+        main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--samples", "0"])
+    assert "--samples must be between 1 and 32, got 0" in capsys.readouterr().err

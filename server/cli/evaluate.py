@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from agent.errors import PonderError
-from agent.settings import defaults
+from agent.settings import ReasonSettings, defaults, refusal
 
 
 def run(args) -> None:
@@ -38,15 +38,30 @@ def _eval_setup(args, limit: int | None):
     settings = defaults()
     if args.model:
         settings.model = args.model
-    if getattr(args, "temperature", None) is not None:
-        settings.reason.temperature = args.temperature
-    if getattr(args, "seed", None) is not None:
-        if args.seed < 0:
-            raise PonderError(f"--seed must be 0 or more, not {args.seed}")
-        settings.reason.seed = args.seed
+    _apply_reason_flags(args, settings.reason)
     engine = make_engine(settings)
     engine.load()
     return data, items, settings, engine
+
+
+def _apply_reason_flags(args, reason) -> None:
+    """--temperature, --seed, --max-tokens and --samples onto `reason`, within the limits the
+    editor settings have (a PonderError naming the flag otherwise)."""
+    for name in ("temperature", "seed", "max_tokens", "samples"):
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if name == "samples" and getattr(args, "save_paths", None):
+            # --save-paths samples the greedy path besides these: one path more than asked
+            if why := refusal(ReasonSettings, name, value + 1):
+                raise PonderError(
+                    f"{flag} {value} and the greedy path make {value + 1} paths: {why}"
+                )
+            continue
+        if why := refusal(ReasonSettings, name, value):
+            raise PonderError(f"{flag} {why}")
+        setattr(reason, name, value)
 
 
 def eval_main(args) -> None:
@@ -56,7 +71,7 @@ def eval_main(args) -> None:
 
     names = _strategy_names(args.strategies)
     data, items, settings, engine = _eval_setup(args, args.limit)
-    base = dataclasses.replace(settings.reason, samples=args.samples, max_tokens=args.max_tokens)
+    base = dataclasses.replace(settings.reason)
     recall = remember = None
     if args.memory:
         from memory.embedder import make_embedder
@@ -162,7 +177,7 @@ def concepts_main(args) -> None:
                        for kind, qs in kinds.items() if kind != "execution")  # fmt: skip
     print(f"{calls} calls from {data} (true: {truths or '-'}), model {engine.name}",
           file=sys.stderr)  # fmt: skip
-    base = dataclasses.replace(settings.reason, max_tokens=args.max_tokens)
+    base = dataclasses.replace(settings.reason)
     results: dict[tuple[str, str], list] = {}
     for kind, kind_items in kinds.items():
         for name in names:
