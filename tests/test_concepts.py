@@ -38,20 +38,37 @@ def test_order_is_true_when_reversing_the_list_keeps_the_result():
     # A call that raises on the reversed list has no order question; the others stay.
     picky = {"id": "s5", "code": "def f(xs):\n    return 1 / (xs[0] - 2)", "input": "[1, 2]",
              "output": "-1.0"}  # fmt: skip
-    assert set(by_kind(picky)) == {"mutates", "aliases"}
+    assert set(by_kind(picky)) == {"mutates", "aliases", "type"}
 
 
-def test_calls_without_a_container_or_that_raise_are_skipped():
+def test_calls_without_a_container_have_the_type_question_only_and_calls_that_raise_none():
     no_container = {"code": "def f(s):\n    return s", "input": "'ab'", "output": "'ab'"}
     raises = {"code": "def f(xs):\n    return xs[5]", "input": "[1]", "output": "0"}
-    assert concepts.conceptual_items(no_container) == []
+    assert set(by_kind(no_container)) == {"type"}
     assert concepts.conceptual_items(raises) == []
 
 
+def test_the_type_question_is_asked_of_every_call_and_scored_by_the_type_named():
+    text = {"id": "s6", "code": "def f(s):\n    return s.split()", "input": "'a b'",
+            "output": "['a', 'b']"}  # fmt: skip
+    [question] = concepts.conceptual_items(text)  # no container: the type question only
+    assert question["kind"] == "type" and question["output"] == "list"
+    assert question["question"].startswith("What type of value does f('a b') return?")
+    assert harness.score("list", "`list`", form="type")
+    assert harness.score("list", "A list of strings.", form="type")
+    assert harness.score("str", "<class 'str'>", form="type")
+    assert harness.score("NoneType", "None", form="type")
+    assert not harness.score("list", "['a', 'b']", form="type")  # the value, not its type
+    assert not harness.score("list", "str", form="type")
+    joins = {**text, "code": "def f(xs):\n    return ' '.join(xs)", "input": "['a', 'b']"}
+    assert set(by_kind(joins)) == {"type", "mutates", "aliases", "order"}
+    assert by_kind(joins)["type"]["output"] == "str"
+
+
 def test_yes_no_answers_count_for_true_false_questions_only():
-    assert harness.score("True", "Yes, it appends.", yes_no=True)
-    assert harness.score("False", "false.", yes_no=True)
-    assert not harness.score("False", "Yes", yes_no=True)
+    assert harness.score("True", "Yes, it appends.", form="yes_no")
+    assert harness.score("False", "false.", form="yes_no")
+    assert not harness.score("False", "Yes", form="yes_no")
     assert not harness.score("True", "Yes")  # an execution question wants the literal
 
 
@@ -101,4 +118,10 @@ def test_the_command_asks_both_kinds_with_each_strategy(tmp_path, capsys):
     assert "question=mutates" not in out and "question=execution" not in out
     with pytest.raises(SystemExit):
         main(["eval", "concepts", "--data", str(data), "--questions", "both"])
-    assert "--questions 'both': use conceptual (mutates, aliases, order)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--questions 'both': use conceptual (mutates, aliases, order), type, execution" in err
+    main(["eval", "concepts", "--data", str(data), "--model", "scripted", "--questions",
+          "type"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert "2 calls from" in captured.err  # every call has a type, with or without a container
+    assert "RESULT n=2 question=type strategy=greedy acc=" in captured.out

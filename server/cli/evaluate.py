@@ -157,24 +157,28 @@ def concepts_main(args) -> None:
     from server.cli.evaluation import harness as evaluate
 
     names = _strategy_names(args.strategies)
-    asked = _question_kinds(args.questions, concepts.KINDS)
+    asked = _question_kinds(args.questions, concepts.YES_NO_KINDS, concepts.KINDS)
     data, items, settings, engine = _eval_setup(args, None)
     kinds: dict[str, list[dict]] = {kind: [] for kind in asked}
+    # The calls asked about: those with a conceptual question of a kind asked (execution alone:
+    # the calls with a container argument, as for the True/False kinds).
+    deciding = [kind for kind in asked if kind != "execution"] or list(concepts.YES_NO_KINDS)
     calls = 0
     # Each item's f is run in a subprocess: stop at --limit, not at the file's end.
     for item in items:
         if calls >= args.limit:
             break
-        if conceptual := concepts.conceptual_items(item):
+        conceptual = concepts.conceptual_items(item)
+        if any(q["kind"] in deciding for q in conceptual):
             calls += 1
             for question in [*conceptual, {**item, "kind": "execution"}]:
                 if question["kind"] in kinds:
                     kinds[question["kind"]].append(question)
     if not calls:
-        raise PonderError(f"no item in {data} calls f with a list, dict or set argument")
+        raise PonderError(f"no item in {data} has a question of the kinds asked ({args.questions})")
     kinds = {kind: questions for kind, questions in kinds.items() if questions}
     truths = ", ".join(f"{kind} {sum(q['output'] == 'True' for q in qs)} of {len(qs)}"
-                       for kind, qs in kinds.items() if kind != "execution")  # fmt: skip
+                       for kind, qs in kinds.items() if kind in concepts.YES_NO_KINDS)  # fmt: skip
     print(f"{calls} calls from {data} (true: {truths or '-'}), model {engine.name}",
           file=sys.stderr)  # fmt: skip
     base = dataclasses.replace(settings.reason)
@@ -199,18 +203,18 @@ def _concept_progress(label: str, total: int):
     return on_item
 
 
-def _question_kinds(text: str, conceptual: tuple[str, ...]) -> list[str]:
-    """--questions: kinds by name; `conceptual` stands for all the conceptual kinds."""
+def _question_kinds(text: str, conceptual: tuple[str, ...], known: tuple[str, ...]) -> list[str]:
+    """--questions: kinds by name (`known` and execution); `conceptual` stands for those kinds."""
     asked: list[str] = []
     for name in (k.strip() for k in text.split(",") if k.strip()):
         for kind in conceptual if name == "conceptual" else (name,):
             if kind not in asked:
                 asked.append(kind)
-    known = {*conceptual, "execution"}
-    if not asked or set(asked) - known:
+    if not asked or set(asked) - {*known, "execution"}:
+        others = ", ".join(k for k in known if k not in conceptual)
         raise PonderError(
-            f"--questions {text!r}: use conceptual ({', '.join(conceptual)}), execution, "
-            "or a comma-separated list of them"
+            f"--questions {text!r}: use conceptual ({', '.join(conceptual)}), {others}, "
+            "execution, or a comma-separated list of them"
         )
     return asked
 

@@ -110,7 +110,8 @@ def build() -> argparse.ArgumentParser:
         "place? aliases: is the result one of its arguments itself? order: would the result be "
         "the same with its list reversed? true answers from running f) and the execution "
         "question 'What does f(x) return?', with each strategy; prints accuracy per kind of "
-        "question and each strategy's items won/lost against the first.",
+        "question and each strategy's items won/lost against the first. With --questions type, "
+        "every function's call is asked what type of value it returns (a free answer).",
     )
     _items(con, 30, "functions to ask about")
     con.add_argument("--strategies", default="greedy,greedy+stepback",
@@ -118,7 +119,8 @@ def build() -> argparse.ArgumentParser:
     con.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
     con.add_argument("--questions", default="conceptual,execution",
                      help="which kinds to ask, comma-separated: mutates, aliases, order, "
-                     "conceptual (all three), execution (default conceptual,execution)")  # fmt: skip
+                     "conceptual (those three), type (what type of value f(x) returns: every "
+                     "call, a free answer), execution (default conceptual,execution)")  # fmt: skip
     con.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
     rel = evsub.add_parser(
         "related",

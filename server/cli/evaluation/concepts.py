@@ -14,6 +14,11 @@ Their true answers come from running f (in a subprocess, as related.py does): th
 repr before and after the call, `result is argument`, and a second call on the list reversed.
 Of the dev split's first 200 items, 70 call f with a container: 32 of the calls mutate, 27 return
 an argument, and 14 of the 48 with a list to reverse keep their result.
+
+One more kind has a free answer rather than True/False, so a lean to "True" cannot score it:
+
+- type: "What type of value does f(x) return?" (every call; the true answer is
+  `type(f(x)).__name__`, the model's is the first type its answer names)
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ import ast
 
 from server.cli.evaluation.related import run_python
 
-KINDS = ("mutates", "aliases", "order")
+YES_NO_KINDS = ("mutates", "aliases", "order")  # what `--questions conceptual` asks
+KINDS = (*YES_NO_KINDS, "type")
 
 _FACTS = """
 import json, sys
@@ -32,7 +38,7 @@ call = "(" + sys.argv[1] + ",)"
 args = eval(call, {})
 before = repr(args)
 result = ns["f"](*args)
-facts = {"mutates": repr(args) != before,
+facts = {"type": type(result).__name__, "mutates": repr(args) != before,
          "aliases": any(result is a for a in args if isinstance(a, (list, dict, set)))}
 seen = repr(result)
 again = eval(call, {})
@@ -55,31 +61,39 @@ def _questions(call: str, reversed_list: str) -> dict[str, str]:
         "object, not a copy)?",
         "order": f"Would {call} return the same value if the elements of the list "
         f"{reversed_list} were in reverse order?",
+        "type": f"What type of value does {call} return?",
     }
+
+
+def _asked(kind: str, question: str, truth) -> dict:
+    """The question as asked, its true answer and how an answer is scored (harness.score)."""
+    if kind == "type":
+        return {"question": f"{question} Answer with the name of the Python type.",
+                "output": truth, "form": "type"}  # fmt: skip
+    return {"question": f"{question} Answer True or False.", "output": repr(bool(truth)),
+            "form": "yes_no"}  # fmt: skip
 
 
 def conceptual_items(item: dict) -> list[dict]:
     """The conceptual questions about this item's call (one per kind whose truth could be
-    found); none when no argument is a container or f raises, hangs or prints."""
+    found; the True/False kinds only when an argument is a container); none when f raises,
+    hangs or prints."""
     try:
         args = ast.literal_eval(f"({item['input']},)")
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return []
-    if not any(isinstance(a, list | dict | set) for a in args):
-        return []
     facts = run_python(_FACTS, item["code"], item["input"])
     if facts is None:
         return []
+    kinds = KINDS if any(isinstance(a, list | dict | set) for a in args) else ("type",)
     questions = _questions(f"f({item['input']})", facts.get("reversed", ""))
     return [
         {
             **item,
             "id": f"{item.get('id', '')}-{kind}",
             "kind": kind,
-            "question": f"{questions[kind]} Answer True or False.",
-            "output": repr(bool(facts[kind])),
-            "yes_no": True,
-        }
-        for kind in KINDS
+            **_asked(kind, questions[kind], facts[kind]),
+        }  # fmt: skip
+        for kind in kinds
         if kind in facts
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,10 @@ STRATEGIES: dict[str, dict] = {
 }
 HIGH_CONFIDENCE = 0.8
 _YES_NO = {"yes": "True", "true": "True", "no": "False", "false": "False"}
+_TYPE_WORDS = {"str": "str", "string": "str", "int": "int", "integer": "int", "float": "float",
+               "bool": "bool", "boolean": "bool", "list": "list", "dict": "dict",
+               "dictionary": "dict", "tuple": "tuple", "set": "set", "none": "NoneType",
+               "nonetype": "NoneType", "bytes": "bytes"}  # fmt: skip
 
 
 def load_items(path: Path, limit: int | None = None, offset: int = 0) -> list[dict]:
@@ -46,12 +51,23 @@ def question_for(item: dict) -> str:
     return item.get("question") or f"What does f({item['input']}) return?"
 
 
-def score(expected: str, prediction: str, yes_no: bool = False) -> bool:
+def type_named(text: str) -> str | None:
+    """The first Python type `text` names ("`list`", "a string", "<class 'dict'>"), or None."""
+    for word in re.findall(r"[A-Za-z]+", text):
+        if word.lower() in _TYPE_WORDS:
+            return _TYPE_WORDS[word.lower()]
+    return None
+
+
+def score(expected: str, prediction: str, form: str = "literal") -> bool:
     """True when the prediction is a Python literal equal to the expected output. The model's
     text is parsed (`ast.literal_eval`), never run: the harness must not execute model output.
-    `yes_no` (a True/False question): an answer starting with yes/true or no/false counts as
-    True or False, whatever follows ("False. The list is copied first.")."""
-    if yes_no:
+    `form` "yes_no" (a True/False question): an answer starting with yes/true or no/false counts
+    as True or False, whatever follows ("False. The list is copied first."). "type" (a question
+    for the type of a value): the first type named in the answer ("a list of str" is a list)."""
+    if form == "type":
+        return type_named(prediction) == expected
+    if form == "yes_no":
         words = prediction.strip().lower().split(maxsplit=1)
         first = words[0].strip(".,:;!`'\"") if words else ""
         prediction = _YES_NO.get(first, prediction)
@@ -108,7 +124,7 @@ def run_strategy(
             strategy=name,
             prediction=answer.answer,
             expected=item["output"],
-            correct=score(item["output"], answer.answer, item.get("yes_no", False)),
+            correct=score(item["output"], answer.answer, item.get("form", "literal")),
             confidence=answer.confidence,
             tokens=answer.usage["promptTokens"] + answer.usage["completionTokens"],
             seconds=time.perf_counter() - started,
