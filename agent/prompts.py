@@ -37,9 +37,22 @@ _NOT_FOR_THE_VALUE = re.compile(
 )
 
 
+# "What type of value does f(x) return?" asks for a type, not the value: told to "give the
+# exact return value", the 1.5B answered 26 of 40 such questions with the value itself (`ponder
+# eval concepts --questions type`, README).
+_FOR_A_TYPE = re.compile(
+    r"\b(what|which)\s+(data\s+)?(type|kind|class)\b|\b(type|class)\s+of\b|\breturn\s+type\b",
+    re.I,
+)
+
+
 def is_execution_question(question: str) -> bool:
     """A question about what running the code gives, answered with the value."""
-    return bool(_EXECUTION_QUESTION.search(question)) and not _NOT_FOR_THE_VALUE.match(question)
+    return (
+        bool(_EXECUTION_QUESTION.search(question))
+        and not _NOT_FOR_THE_VALUE.match(question)
+        and not _FOR_A_TYPE.search(question)
+    )
 
 
 def code_block(code: str, language: str) -> str:

@@ -199,11 +199,14 @@ def test_a_model_without_its_own_table_is_never_confident():
         ("Would f(xs) return the same value if xs were reversed? Answer True or False.", False),
         ("  is the value that f(xs) returns one of its arguments itself?", False),
         ("Why does f return early when x is empty?", False),
+        ("What type of value does f('ab') return? Answer with the name of the Python type.", False),
+        ("What is the return type of f?", False),
+        ("Which class does f('ab') return an instance of?", False),
         ("Explain what the selected code does and why.", False),
     ],
 )
 def test_only_questions_asking_for_the_value_get_the_trace_hint(question, traced):
-    """A yes/no (or why) question that mentions returning was told to "give the exact return
-    value", and the 1.5B then answered with a value instead of yes or no."""
+    """A yes/no (or why, or what-type) question that mentions returning was told to "give the
+    exact return value", and the 1.5B then answered with a value instead of yes, no or a type."""
     prompt = chain_of_thought(question, CODE, "python")[-1]["content"]
     assert ("Trace the execution" in prompt) == traced
