@@ -14,10 +14,14 @@ SYSTEM = (
 
 # "What does f(x) return?" questions: a small model follows a long computation when it writes
 # the program state after each step instead of jumping to the result.
-TRACE_HINT = (
+_TRACE = (
     "Trace the execution briefly: one short line per executed statement or loop iteration, with "
-    "the values of the variables that changed. Then give the exact return value as a Python literal."
+    "the values of the variables that changed."
 )
+TRACE_HINT = f"{_TRACE} Then give the exact return value as a Python literal."
+# "What type of value does f(x) return?": the trace finds the type (the 1.5B's values had the
+# right type 39 times of 40), but asked for the value, it answered with the value.
+TYPE_HINT = f"{_TRACE} Then give only the name of the returned value's type."
 
 FORMAT = (
     f"Finish with one last line of the form `{ANSWER_TAG} <answer>`: a short, final answer "
@@ -46,13 +50,12 @@ _FOR_A_TYPE = re.compile(
 )
 
 
-def is_execution_question(question: str) -> bool:
-    """A question about what running the code gives, answered with the value."""
-    return (
-        bool(_EXECUTION_QUESTION.search(question))
-        and not _NOT_FOR_THE_VALUE.match(question)
-        and not _FOR_A_TYPE.search(question)
-    )
+def trace_hint(question: str) -> str | None:
+    """How to work out a question about what running the code gives: trace it, then give the
+    value (or its type, when the question asks for the type); None for other questions."""
+    if not _EXECUTION_QUESTION.search(question) or _NOT_FOR_THE_VALUE.match(question):
+        return None
+    return TYPE_HINT if _FOR_A_TYPE.search(question) else TRACE_HINT
 
 
 def code_block(code: str, language: str) -> str:
@@ -90,8 +93,8 @@ def chain_of_thought(
     for rule in rules or []:
         user.append(f"Worked out earlier about this code, from an answer the user verified: {rule}")
     instructions = ["Think step by step."]
-    if is_execution_question(question):
-        instructions.append(TRACE_HINT)
+    if hint := trace_hint(question):
+        instructions.append(hint)
     instructions.append(FORMAT)
     user.append(" ".join(instructions))
     messages = [{"role": "system", "content": SYSTEM}]

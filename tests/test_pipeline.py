@@ -191,22 +191,30 @@ def test_a_model_without_its_own_table_is_never_confident():
 
 
 @pytest.mark.parametrize(
-    ("question", "traced"),
+    ("question", "hint"),
     [
-        ("What does f('ab') return?", True),
-        ("What is the output of f('ab')?", True),
-        ("Does f('ab') return None?", False),
-        ("Would f(xs) return the same value if xs were reversed? Answer True or False.", False),
-        ("  is the value that f(xs) returns one of its arguments itself?", False),
-        ("Why does f return early when x is empty?", False),
-        ("What type of value does f('ab') return? Answer with the name of the Python type.", False),
-        ("What is the return type of f?", False),
-        ("Which class does f('ab') return an instance of?", False),
-        ("Explain what the selected code does and why.", False),
+        ("What does f('ab') return?", "value"),
+        ("What is the output of f('ab')?", "value"),
+        ("Does f('ab') return None?", None),
+        ("Would f(xs) return the same value if xs were reversed? Answer True or False.", None),
+        ("  is the value that f(xs) returns one of its arguments itself?", None),
+        ("Why does f return early when x is empty?", None),
+        (
+            "What type of value does f('ab') return? Answer with the name of the Python type.",
+            "type",
+        ),
+        ("What is the return type of f?", "type"),
+        ("Which class does f('ab') return an instance of?", "type"),
+        ("Explain what the selected code does and why.", None),
     ],
 )
-def test_only_questions_asking_for_the_value_get_the_trace_hint(question, traced):
-    """A yes/no (or why, or what-type) question that mentions returning was told to "give the
-    exact return value", and the 1.5B then answered with a value instead of yes, no or a type."""
+def test_questions_about_running_the_code_get_the_trace_hint_that_asks_for_what_they_ask(
+    question, hint
+):
+    """A yes/no (or why) question that mentions returning was told to "give the exact return
+    value", and the 1.5B then answered with a value instead of yes or no; a question for the
+    value's type was too, and answered with the value."""
     prompt = chain_of_thought(question, CODE, "python")[-1]["content"]
-    assert ("Trace the execution" in prompt) == traced
+    assert ("Trace the execution" in prompt) == (hint is not None)
+    assert ("give the exact return value" in prompt) == (hint == "value")
+    assert ("name of the returned value's type" in prompt) == (hint == "type")
