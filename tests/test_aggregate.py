@@ -341,14 +341,20 @@ def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path):
     assert "unanimous 1/2 right" in compare.describe(outs_a, 6, 1.0)
 
 
+def one_item_file(tmp_path):
+    """A CRUXEval-style data file of one item, for the eval command's flag tests."""
+    data = tmp_path / "items.jsonl"
+    row = {"id": "s1", "code": "def f(x):\n    return x", "input": "1", "output": "1"}
+    data.write_text(json.dumps(row) + "\n")
+    return data
+
+
 def test_save_paths_records_the_seed_given_and_refuses_flags_outside_the_settings_limits(
     tmp_path, capsys
 ):
     from server.cli import main
 
-    data = tmp_path / "items.jsonl"
-    row = {"id": "s1", "code": "def f(x):\n    return x", "input": "1", "output": "1"}
-    data.write_text(json.dumps(row) + "\n")
+    data = one_item_file(tmp_path)
     file = tmp_path / "paths.jsonl"
     main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--limit", "1",
           "--save-paths", str(file), "--seed", "7"])  # fmt: skip
@@ -374,9 +380,7 @@ def test_save_paths_records_the_seed_given_and_refuses_flags_outside_the_setting
 def test_eval_refuses_a_sample_count_outside_the_settings_limits(tmp_path, capsys):
     from server.cli import main
 
-    data = tmp_path / "items.jsonl"
-    data.write_text(json.dumps({"id": "s1", "code": "def f(x):\n    return x", "input": "1",
-                                "output": "1"}) + "\n")  # fmt: skip
+    data = one_item_file(tmp_path)
     with pytest.raises(SystemExit):
         main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--samples", "0"])
     assert "--samples must be between 1 and 32, got 0" in capsys.readouterr().err

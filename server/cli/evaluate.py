@@ -71,7 +71,7 @@ def eval_main(args) -> None:
 
     names = _strategy_names(args.strategies)
     data, items, settings, engine = _eval_setup(args, args.limit)
-    base = dataclasses.replace(settings.reason)
+    base = settings.reason  # the flags are already on it (_apply_reason_flags)
     recall = remember = None
     if args.memory:
         from memory.embedder import make_embedder
@@ -115,8 +115,9 @@ def sample_paths_main(args) -> None:
     from server.cli.evaluation import harness as evaluate
 
     data, items, settings, engine = _eval_setup(args, args.limit)
-    header = evaluate.paths_header(engine, data, args.offset, args.samples, settings.reason.temperature,
-                                   settings.reason.top_p, args.max_tokens, settings.reason.seed)  # fmt: skip
+    reason = settings.reason
+    header = evaluate.paths_header(engine, data, args.offset, args.samples, reason.temperature,
+                                   reason.top_p, reason.max_tokens, reason.seed)  # fmt: skip
     file = Path(args.save_paths)
     done, out = evaluate.open_paths_file(file, header)
     todo = [it for it in items if it.get("id", "") not in done]
@@ -181,7 +182,7 @@ def concepts_main(args) -> None:
                        for kind, qs in kinds.items() if kind in concepts.YES_NO_KINDS)  # fmt: skip
     print(f"{calls} calls from {data} (true: {truths or '-'}), model {engine.name}",
           file=sys.stderr)  # fmt: skip
-    base = dataclasses.replace(settings.reason)
+    base = settings.reason  # the flags are already on it (_apply_reason_flags)
     results: dict[tuple[str, str], list] = {}
     for kind, kind_items in kinds.items():
         for name in names:
