@@ -384,3 +384,30 @@ def test_eval_refuses_a_sample_count_outside_the_settings_limits(tmp_path, capsy
     with pytest.raises(SystemExit):
         main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--samples", "0"])
     assert "--samples must be between 1 and 32, got 0" in capsys.readouterr().err
+
+
+def test_every_nth_item_is_sampled_and_recorded_and_zero_is_refused(tmp_path, capsys):
+    from server.cli import main
+
+    data = tmp_path / "items.jsonl"
+    rows = [{"id": f"s{i}", "code": "def f(x):\n    return x", "input": str(i), "output": str(i)}
+            for i in range(10)]  # fmt: skip
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert [it["id"] for it in evaluate.load_items(data, 3, 1, 4)] == ["s1", "s5", "s9"]
+    assert [it["id"] for it in evaluate.load_items(data, 2, 1, 4)] == ["s1", "s5"]
+    assert len(evaluate.load_items(data)) == 10
+    file = tmp_path / "paths.jsonl"
+    main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--offset", "2",
+          "--every", "3", "--limit", "5", "--save-paths", str(file)])  # fmt: skip
+    lines = [json.loads(line) for line in file.read_text().splitlines()]
+    assert lines[0]["every"] == 3 and lines[0]["offset"] == 2
+    assert [it["id"] for it in lines[1:]] == ["s2", "s5", "s8"]
+    # Without --every the header is as before, so files sampled before it still resume.
+    plain = tmp_path / "plain.jsonl"
+    main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--limit", "1",
+          "--save-paths", str(plain)])  # fmt: skip
+    assert "every" not in json.loads(plain.read_text().splitlines()[0])
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--every", "0"])
+    assert "--every must be at least 1, got 0" in capsys.readouterr().err

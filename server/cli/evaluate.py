@@ -34,7 +34,9 @@ def _eval_setup(args, limit: int | None):
     data = Path(args.data)
     if not data.is_file():
         raise PonderError(f"no such data file: {data}")
-    items = evaluate.load_items(data, limit, args.offset)
+    if args.every < 1:
+        raise PonderError(f"--every must be at least 1, got {args.every}")
+    items = evaluate.load_items(data, limit, args.offset, args.every)
     settings = defaults()
     if args.model:
         settings.model = args.model
@@ -116,8 +118,9 @@ def sample_paths_main(args) -> None:
 
     data, items, settings, engine = _eval_setup(args, args.limit)
     reason = settings.reason
-    header = evaluate.paths_header(engine, data, args.offset, args.samples, reason.temperature,
-                                   reason.top_p, reason.max_tokens, reason.seed)  # fmt: skip
+    header = evaluate.paths_header(engine, data, args.offset, args.every, args.samples,
+                                   reason.temperature, reason.top_p, reason.max_tokens,
+                                   reason.seed)  # fmt: skip
     file = Path(args.save_paths)
     done, out = evaluate.open_paths_file(file, header)
     todo = [it for it in items if it.get("id", "") not in done]

@@ -25,6 +25,13 @@ def _items(command: argparse.ArgumentParser, limit: int, what: str) -> None:
     command.add_argument("--data", default="../shared/data/cruxeval-dev.jsonl", help="JSONL items")
     command.add_argument("--limit", type=int, default=limit, help=f"{what} (default {limit})")
     command.add_argument("--offset", type=int, default=0, help="skip this many items first")
+    command.add_argument(
+        "--every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="take every Nth item from --offset on (a spread sample of the split; default 1)",
+    )
     command.add_argument("--model", help="model alias or .gguf path")
 
 

@@ -38,13 +38,14 @@ _TYPE_WORDS = {"str": "str", "string": "str", "int": "int", "integer": "int", "f
                "nonetype": "NoneType", "bytes": "bytes"}  # fmt: skip
 
 
-def load_items(path: Path, limit: int | None = None, offset: int = 0) -> list[dict]:
+def load_items(path: Path, limit: int | None = None, offset: int = 0, every: int = 1) -> list[dict]:
+    """The items from `offset` on, every `every`th of them, at most `limit`."""
     items = []
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.strip():
                 items.append(json.loads(line))
-    return items[offset : offset + limit if limit else None]
+    return items[offset::every][: limit or None]
 
 
 def question_for(item: dict) -> str:
@@ -174,13 +175,16 @@ PATHS_FORMAT = "ponder-paths"
 PATHS_VERSION = 1
 
 
-def paths_header(engine: Engine, data: Path, offset: int, samples: int, temperature: float,
-                 top_p: float, max_tokens: int, seed: int) -> dict:  # fmt: skip
-    return {
+def paths_header(engine: Engine, data: Path, offset: int, every: int, samples: int,
+                 temperature: float, top_p: float, max_tokens: int, seed: int) -> dict:  # fmt: skip
+    header = {
         "format": PATHS_FORMAT, "version": PATHS_VERSION, "model": engine.name,
         "data": str(data), "offset": offset, "samples": samples, "temperature": temperature,
         "top_p": top_p, "max_tokens": max_tokens, "seed": seed,
     }  # fmt: skip
+    if every > 1:  # only then: files from before --every resume with the same header
+        header["every"] = every
+    return header
 
 
 def sample_item(item: dict, engine: Engine, header: dict) -> dict:
