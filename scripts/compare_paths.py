@@ -1,6 +1,7 @@
 """Two sampling runs of the same items, paired: did the second's settings win or lose items?
 
     python scripts/compare_paths.py A.jsonl B.jsonl [--rules greedy,weighted+greedy@6]
+    python scripts/compare_paths.py A1.jsonl,A2.jsonl,… B.jsonl   (a side held in several files)
 
 A and B are saved-paths files (`ponder eval cruxeval --save-paths`) sampled with different
 settings (say T=0.5 and T=0.7) or seeds (`--seed`: another draw of the samples). On the items
@@ -40,18 +41,23 @@ def describe(outs: list[aggregate.Outcome], k: int, greedy_seconds: float) -> st
     )
 
 
+def _files(text: str) -> list[Path]:
+    return [Path(name) for name in text.split(",") if name]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("a", type=Path)
-    parser.add_argument("b", type=Path)
+    parser.add_argument("a", type=_files, help="file(s) of run A, joined with commas")
+    parser.add_argument("b", type=_files, help="file(s) of run B, joined with commas")
     parser.add_argument("--rules", default="greedy,weighted+greedy@4,weighted+greedy@6")
     args = parser.parse_args()
-    a, b = aggregate.saved_report([args.a]), aggregate.saved_report([args.b])
-    for name, file, run in (("A", args.a, a), ("B", args.b, b)):
-        print(f"{name}: {file} (T={run.header['temperature']}, seed {run.header['seed']})")
+    a, b = aggregate.saved_report(args.a), aggregate.saved_report(args.b)
+    for name, files, run in (("A", args.a, a), ("B", args.b, b)):
+        shown = ", ".join(map(str, files))
+        print(f"{name}: {shown} (T={run.header['temperature']}, seed {run.header.get('seed', 0)})")
     greedy_a, _ = shared_outcomes(a, b, aggregate.parse_rule("greedy"))
     if not greedy_a:
-        sys.exit(f"{args.a} and {args.b} hold no item in common: nothing to pair")
+        sys.exit("A and B hold no item in common: nothing to pair")
     greedy_seconds = sum(o.seconds for o in greedy_a)
     for name in args.rules.split(","):
         rule = aggregate.parse_rule(name)

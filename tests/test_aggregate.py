@@ -321,7 +321,7 @@ def test_time_what_ifs_answer_short_greedy_paths_alone_and_let_samples_join_long
     assert what_ifs.stop_with_greedy(saved, greedy, 1.0).right == 1  # the short item's samples cut
 
 
-def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path):
+def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path, monkeypatch, capsys):
     compare = load_script("compare_paths")
     right = item(["1"] * 6, [True] * 6)
     wrong = item(["0"] * 6, [False] * 6)
@@ -339,6 +339,14 @@ def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path):
     assert [o.correct for o in outs_a] == [False, True]
     assert [o.correct for o in outs_b] == [True, True]
     assert "unanimous 1/2 right" in compare.describe(outs_a, 6, 1.0)
+    # A side held in several files (a first draw sampled block by block), joined with commas.
+    write("a1.jsonl", 0.5, [{**wrong, "id": "p"}])
+    write("a2.jsonl", 0.5, [{**right, "id": "q"}, {**right, "id": "r"}])
+    files = f"{tmp_path / 'a1.jsonl'},{tmp_path / 'a2.jsonl'}"
+    monkeypatch.setattr("sys.argv", ["compare_paths", files, str(tmp_path / "b.jsonl"),
+                                     "--rules", "weighted+greedy@6"])  # fmt: skip
+    compare.main()
+    assert "weighted+greedy@6 n=2: B +1/-0 against A" in capsys.readouterr().out
 
 
 def one_item_file(tmp_path):
