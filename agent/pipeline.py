@@ -177,22 +177,23 @@ def _understand(task: Task) -> tuple[str, str, context.CodeContext, str | None]:
 # How a remembered trace of this same code for another question is used: "hide" (the product;
 # shown whole, the models copied its answer), "trace" (shown whole, to measure that again) or
 # "rule" (only the general rule derived from it when it was accepted, `derive_rule`).
-SameCode = Literal["hide", "trace", "rule"]
+SameCode = Literal["hide", "trace", "rule", "answer"]
 
 
 def memory_to_show(
     found: list[dict], question: str, code: str, same_code: SameCode = "hide"
 ) -> tuple[list[dict], list[dict]]:
-    """The retrieved traces the prompt shows as earlier turns, and those whose rule (their
-    `principle`) it shows as a note. Traces of this same code for another question
-    (`prompts.same_code_other_question`) are used only as `same_code` says."""
-    examples, ruled = [], []
+    """The retrieved traces the prompt shows as earlier turns, and those it shows only as a note
+    (`prompts.same_code_note`: their rule, or their verified answer alone). Traces of this same
+    code for another question (`prompts.same_code_other_question`) are used only as `same_code`
+    says."""
+    examples, noted = [], []
     for ex in found:
         if not prompts.same_code_other_question(ex, question, code) or same_code == "trace":
             examples.append(ex)
-        elif same_code == "rule" and (ex.get("principle") or "").strip():
-            ruled.append(ex)
-    return examples, ruled
+        elif same_code == "answer" or (same_code == "rule" and (ex.get("principle") or "").strip()):
+            noted.append(ex)
+    return examples, noted
 
 
 def derive_rule(engine: Engine, trace: dict, cancel: threading.Event | None = None) -> str:
@@ -231,10 +232,10 @@ def run(
     usage = _Usage()
     question, language, ctx, selection = _understand(task)
     examples: list[dict] = []
-    ruled: list[dict] = []
+    noted: list[dict] = []
     if recall is not None:
         report("remembering", None)
-        examples, ruled = memory_to_show(recall(question, ctx.code), question, ctx.code, same_code)
+        examples, noted = memory_to_show(recall(question, ctx.code), question, ctx.code, same_code)
 
     principle = None
     if opts.step_back:
@@ -255,7 +256,7 @@ def run(
         selection,
         principle=principle,
         examples=examples,
-        rules=[m["principle"].strip() for m in ruled],
+        notes=[prompts.same_code_note(m, same_code) for m in noted],
     )
     completions = _generate(engine, messages, opts, usage, cancel, report, stream)
 
@@ -304,7 +305,7 @@ def run(
                 "answer": m["answer"],
                 "similarity": round(float(m["similarity"]), 4),
             }
-            for m in examples + ruled
+            for m in examples + noted
         ],  # fmt: skip
         usage=usage.to_wire(),
         model=engine.name,

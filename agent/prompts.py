@@ -80,18 +80,17 @@ def chain_of_thought(
     selection: str | None = None,
     principle: str | None = None,
     examples: list[dict] | None = None,
-    rules: list[str] | None = None,
+    notes: list[str] | None = None,
 ) -> list[dict[str, str]]:
-    """The reasoning prompt: code, question, optional principle and remembered rules of this
-    code (`code_rule`), answer format. Remembered examples come first as earlier turns of the
+    """The reasoning prompt: code, question, optional principle and notes remembered about this
+    code (`same_code_note`), answer format. Remembered examples come first as earlier turns of the
     conversation, each asked exactly as it was then and answered with the accepted reasoning:
     the model redoes the work for the new question (shown inline as "worked examples", they
     were copied or ignored)."""
     user = [_question_text(question, code, language, selection)]
     if principle:
         user.append(f"A principle that applies here: {principle.strip()}")
-    for rule in rules or []:
-        user.append(f"Worked out earlier about this code, from an answer the user verified: {rule}")
+    user += notes or []
     instructions = ["Think step by step."]
     if hint := trace_hint(question):
         instructions.append(hint)
@@ -114,6 +113,22 @@ def same_code_other_question(example: dict, question: str, code: str) -> bool:
         bool(code.strip())
         and example.get("code", "").strip() == code.strip()
         and " ".join(example.get("question", "").split()) != " ".join(question.split())
+    )
+
+
+def same_code_note(example: dict, kind: str) -> str:
+    """A remembered answer about this same code for another question, as a note after the
+    question: the rule of the code written from it (`code_rule`, kind "rule"), or only the
+    question and the answer the user verified (kind "answer": an input-output example, without
+    the reasoning whose values the models copied)."""
+    if kind == "rule":
+        return (
+            "Worked out earlier about this code, from an answer the user verified: "
+            f"{example['principle'].strip()}"
+        )
+    return (
+        f"Verified earlier by the user, for another input: {example['question'].strip()} "
+        f"It returned {example['answer'].strip()}."
     )
 
 

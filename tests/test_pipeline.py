@@ -218,3 +218,18 @@ def test_questions_about_running_the_code_get_the_trace_hint_that_asks_for_what_
     assert ("Trace the execution" in prompt) == (hint is not None)
     assert ("give the exact return value" in prompt) == (hint == "value")
     assert ("name of the returned value's type" in prompt) == (hint == "type")
+
+
+def test_same_code_answer_shows_only_the_verified_question_and_answer():
+    same = {"id": "m2", "question": "What does f('xy') return?", "code": CODE.strip(),
+            "language": "python", "rationale": "text[::-1] is the reversed text", "answer": "'yx'",
+            "similarity": 0.9}  # fmt: skip
+    engine = ScriptedEngine(["ANSWER: 'ba'"])
+    answer = run(task(), engine, recall=lambda q, c: [same], same_code="answer")
+    assert [m["id"] for m in answer.memories] == ["m2"]
+    messages = engine.calls[0]["messages"]
+    assert [m["role"] for m in messages] == ["system", "user"]  # no earlier turns
+    user = messages[1]["content"]
+    assert "for another input: What does f('xy') return? It returned 'yx'." in user
+    assert "reversed text" not in user  # the reasoning is not shown
+    assert user.index("It returned 'yx'") > user.index("Question:")  # after the task

@@ -72,3 +72,10 @@ def test_with_rule_an_accepted_a_gets_its_rule_and_b_sees_only_that():
     # A, the rule derived from A's accepted trace, B off, B on with the rule as a note
     assert len(calls) == 4 and calls[3] == calls[2]  # no earlier turns: the same two messages
     assert result.rule == "It repeats the text." and result.b_on_memories == 1
+
+
+def test_with_answer_b_sees_a_and_its_verified_answer_only():
+    result, calls = run(same_code="answer")
+    # A, B off, B on with A's question and answer as a note (no earlier turns)
+    assert len(calls) == 3 and calls[2] == calls[1]
+    assert result.a_correct and result.b_on_memories == 1
