@@ -419,3 +419,23 @@ def test_every_nth_item_is_sampled_and_recorded_and_zero_is_refused(tmp_path, ca
     with pytest.raises(SystemExit):
         main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--every", "0"])
     assert "--every must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_pooled_draws_average_the_rule_over_draws_from_both_runs_samples():
+    pooled = load_script("pooled_draws")
+    rule = aggregate.parse_rule("weighted+greedy@6")
+    always = {**item(["0"] + ["1"] * 5, [False] + [True] * 5), "id": "p"}  # the samples outvote
+    never = {**item(["1"] + ["0"] * 5, [True] + [False] * 5), "id": "q"}  # greedy right, outvoted
+    never_b = {**item(["0"] * 6, [False] * 6), "id": "q"}
+    only_a = {**item(["1"] * 6, [True] * 6), "id": "r"}
+    n, rule_acc, greedy_acc = pooled.expected(
+        report([always, never, only_a]), report([always, never_b]), rule, draws=50
+    )
+    assert n == 2  # r is in one run only
+    assert rule_acc == 0.5 and greedy_acc == 0.25
+    # Greedy right in both runs, half the pooled samples right: right whenever 2 or more of the 5
+    # drawn samples are (a 3-3 tie goes to the greedy path's answer, seen first): 226/252.
+    half = {**item(["1"] * 6, [True] * 6), "id": "s"}
+    half_b = {**item(["1"] + ["0"] * 5, [True] + [False] * 5), "id": "s"}
+    n, rule_acc, greedy_acc = pooled.expected(report([half]), report([half_b]), rule, draws=400)
+    assert abs(rule_acc - 226 / 252) < 0.06 and greedy_acc == 1.0
