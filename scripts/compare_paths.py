@@ -13,7 +13,6 @@ At n≈60 an accuracy's 95% interval is about ±12 points: the paired counts are
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -24,8 +23,7 @@ from server.cli.evaluation import aggregate  # noqa: E402
 
 def shared_outcomes(a: aggregate.Report, b: aggregate.Report, rule: aggregate.Rule) -> tuple:
     """Outcomes of the rule on the items both runs hold, in the same order."""
-    b_by_id = {item["id"]: item for item in b.items}
-    pairs = [(item, b_by_id[item["id"]]) for item in a.items if item["id"] in b_by_id]
+    pairs = aggregate.paired_items(a, b)
     return [a.apply(rule, x) for x, _ in pairs], [b.apply(rule, y) for _, y in pairs]
 
 
@@ -41,14 +39,8 @@ def describe(outs: list[aggregate.Outcome], k: int, greedy_seconds: float) -> st
     )
 
 
-def _files(text: str) -> list[Path]:
-    return [Path(name) for name in text.split(",") if name]
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("a", type=_files, help="file(s) of run A, joined with commas")
-    parser.add_argument("b", type=_files, help="file(s) of run B, joined with commas")
+    parser = aggregate.two_runs_parser(__doc__)
     parser.add_argument("--rules", default="greedy,weighted+greedy@4,weighted+greedy@6")
     args = parser.parse_args()
     a, b = aggregate.saved_report(args.a), aggregate.saved_report(args.b)

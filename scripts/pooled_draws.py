@@ -11,7 +11,6 @@ these items, with less of one draw's luck in it. Greedy's is the mean of its two
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 from pathlib import Path
@@ -25,8 +24,7 @@ def expected(a: aggregate.Report, b: aggregate.Report, rule: aggregate.Rule, dra
              seed: int = 0) -> tuple[int, float, float]:  # fmt: skip
     """(items paired, the rule's expected accuracy, greedy's) on the items both runs hold."""
     rng = random.Random(seed)
-    b_by_id = {item["id"]: item for item in b.items}
-    pairs = [(x, b_by_id[x["id"]]) for x in a.items if x["id"] in b_by_id]
+    pairs = aggregate.paired_items(a, b)
     rule_total = greedy_total = 0.0
     for x, y in pairs:
         greedy = [x["paths"][0], y["paths"][0]]
@@ -43,14 +41,8 @@ def expected(a: aggregate.Report, b: aggregate.Report, rule: aggregate.Rule, dra
     return n, rule_total / n if n else 0.0, greedy_total / n if n else 0.0
 
 
-def _files(text: str) -> list[Path]:
-    return [Path(name) for name in text.split(",") if name]
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("a", type=_files, help="file(s) of the first run, joined with commas")
-    parser.add_argument("b", type=_files, help="file(s) of the second run, joined with commas")
+    parser = aggregate.two_runs_parser(__doc__)
     parser.add_argument("--rule", default="weighted+greedy@6")
     parser.add_argument("--draws", type=int, default=200, help="draws per item")
     args = parser.parse_args()

@@ -17,6 +17,7 @@ to 0.12 between halvings, so one halving says as much about itself as about the 
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
 import re
@@ -224,6 +225,27 @@ def saved_report(files: list[Path]) -> Report:
     header, items = harness.read_many_paths(files, None)
     harness.rescore(items)
     return Report(header, items)
+
+
+def two_runs_parser(doc: str) -> argparse.ArgumentParser:
+    """The command line of a script that pairs two sampling runs, A and B, each given as its
+    saved-paths files joined with commas (a run sampled block by block is held in several)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    for run in ("a", "b"):
+        parser.add_argument(
+            run, type=_files, help=f"file(s) of run {run.upper()}, joined with commas"
+        )
+    return parser
+
+
+def _files(text: str) -> list[Path]:
+    return [Path(name) for name in text.split(",") if name]
+
+
+def paired_items(a: Report, b: Report) -> list[tuple[dict, dict]]:
+    """The items both runs hold, in a's order: (a's item, b's item)."""
+    b_by_id = {item["id"]: item for item in b.items}
+    return [(item, b_by_id[item["id"]]) for item in a.items if item["id"] in b_by_id]
 
 
 def measure_step_costs(items: list[dict]) -> dict[int, float]:
