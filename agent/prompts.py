@@ -107,7 +107,8 @@ def same_code_other_question(example: dict, question: str, code: str) -> bool:
     the 0.5B shown one copied its answer or its values (4 of 4 such B questions lost shown as a
     worked example, 3 lost and none won of 12 with the result left out), and the 1.5B shown one as
     an earlier turn copied its answer (2 lost, none won of 17), and shown only a rule of the code
-    written from it (`code_rule`) followed the rule where it was loose (4 lost, 2 won of 24), so
+    written from it (`code_rule`) followed the rule where it was loose (4 lost, 2 won of 24), and
+    shown only its question and verified answer copied that answer (6 lost, 1 won of 24), so
     these are not shown."""
     return (
         bool(code.strip())
