@@ -175,8 +175,9 @@ def _understand(task: Task) -> tuple[str, str, context.CodeContext, str | None]:
 
 
 # How a remembered trace of this same code for another question is used: "hide" (the product;
-# shown whole, the models copied its answer), "trace" (shown whole, to measure that again) or
-# "rule" (only the general rule derived from it when it was accepted, `derive_rule`).
+# shown whole, the models copied its answer), "trace" (shown whole, to measure that again),
+# "rule" (only the general rule derived from it when it was accepted, `derive_rule`) or "answer"
+# (only its question and verified answer; measured: copied too).
 SameCode = Literal["hide", "trace", "rule", "answer"]
 
 
