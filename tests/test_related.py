@@ -79,3 +79,23 @@ def test_with_answer_b_sees_a_and_its_verified_answer_only():
     # A, B off, B on with A's question and answer as a note (no earlier turns)
     assert len(calls) == 3 and calls[2] == calls[1]
     assert result.a_correct and result.b_on_memories == 1
+
+
+def test_the_same_code_flag_offers_exactly_the_pipeline_s_forms():
+    # The parser spells the forms out instead of importing the pipeline (CLI start-up stays
+    # light), so this keeps the two lists one.
+    import argparse
+    import typing
+
+    from agent.pipeline import SameCode
+    from server.cli import parser
+
+    def actions(p: argparse.ArgumentParser):
+        for action in p._actions:
+            yield action
+            for sub in getattr(action, "choices", None) or {}:
+                if isinstance(action.choices, dict):
+                    yield from actions(action.choices[sub])
+
+    flag = next(a for a in actions(parser.build()) if "--same-code" in a.option_strings)
+    assert list(flag.choices) == list(typing.get_args(SameCode))

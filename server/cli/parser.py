@@ -141,6 +141,7 @@ def build() -> argparse.ArgumentParser:
     _items(rel, 60, "pairs to ask")
     rel.add_argument("--store", metavar="PATH", help="memory store (default: a temporary one)")
     rel.add_argument("--json", metavar="FILE", help="write per-pair results here")
+    # agent.pipeline.SameCode, spelled out: the parser does not import the pipeline (start-up).
     rel.add_argument("--same-code", choices=["hide", "trace", "rule", "answer"], default="hide",
                      help="what B is shown of its function's remembered A: hide (the product: "
                      "shown whole, it was measured to hurt), trace (A's whole trace, to measure "
