@@ -143,3 +143,25 @@ def test_partial_results_stream_a_prefix_of_the_final_reasoning(tmp_path):
         assert rationale.startswith("".join(pieces)) and "".join(pieces)
     finally:
         server.close()
+
+
+def test_the_paths_answers_are_shown_beside_the_answer_only_when_they_differ(capsys):
+    from server.cli.ask import print_answer
+    from server.features.inline import answer_markdown, votes_text
+
+    result = {
+        "answer": "[1]", "confidence": 0.36, "verdict": "uncertain", "strategy": "self_consistency",
+        "agreement": {"agree": 3, "paths": 6}, "principle": None, "rationale": "r", "model": "m",
+        "candidates": [{"answer": "[1]", "count": 3}, {"answer": "[2]", "count": 2},
+                       {"answer": "", "count": 1}],
+        "memories": [], "usage": {"promptTokens": 1, "completionTokens": 1, "seconds": 1.0},
+    }  # fmt: skip
+    assert votes_text(result) == "`[1]` × 3, `[2]` × 2, no answer × 1"
+    assert "votes: `[1]` × 3, `[2]` × 2, no answer × 1" in answer_markdown(result)
+    print_answer(result, 1.0)
+    assert "Votes: `[1]` × 3, `[2]` × 2, no answer × 1\n" in capsys.readouterr().out
+
+    unanimous = {**result, "candidates": [{"answer": "[1]", "count": 6}]}
+    assert votes_text(unanimous) == ""
+    print_answer(unanimous, 1.0)
+    assert "Votes" not in capsys.readouterr().out

@@ -99,12 +99,17 @@ async def ask_main(args) -> int:
 
 
 def print_answer(result: dict, seconds: float) -> None:
+    from server.features.inline import votes_text
+
     uncertain = result.get("verdict") == "uncertain"
     print(
         f"Answer: {result['answer']}" + ("   (UNCERTAIN: do not rely on it)" if uncertain else "")
     )
     print(f"Confidence: {result['confidence']:.2f} ({result.get('verdict', '?')}), "
           f"{agreement_text(result)}  ({result['strategy']})")  # fmt: skip
+    votes = votes_text(result)
+    if votes:
+        print(f"Votes: {votes}")
     if uncertain and result["confidence"] >= 0.8:
         print("  (agreement only: confidence is calibrated for values, not for free text)")
     if result.get("principle"):

@@ -35,6 +35,19 @@ def hint_label(result: dict, stale: bool) -> str:
     return label + (" (stale: the code changed)" if stale else "")
 
 
+def votes_text(result: dict, limit: int = 40) -> str:
+    """The paths' answers ("`[1]` × 4, `[2]` × 1, no answer × 1") when they gave more than one,
+    else "": beside an uncertain answer, the right one is often among them (README, `candidates`)."""
+    candidates = result.get("candidates") or []
+    if len(candidates) < 2:
+        return ""
+    return ", ".join(
+        (f"`{short(c['answer'], limit)}`" if c["answer"].strip() else "no answer")
+        + f" × {c['count']}"
+        for c in candidates
+    )
+
+
 def answer_markdown(result: dict, stale: bool = False) -> str:
     """The answer as markdown: verdict, vote, principle, the reasoning's last lines, memories."""
     agreement = result.get("agreement") or {}
@@ -47,10 +60,8 @@ def answer_markdown(result: dict, stale: bool = False) -> str:
         + f" · confidence {result['confidence']:.2f}"
         + f" · {agreement.get('agree', 0)} of {agreement.get('paths', 0)} paths agree"
     )
-    if len(result.get("candidates") or []) > 1:
-        votes = ", ".join(
-            f"`{short(c['answer'], 40)}` × {c['count']}" for c in result["candidates"]
-        )
+    votes = votes_text(result)
+    if votes:
         lines += ["", f"votes: {votes}"]
     if result.get("principle"):
         lines += ["", f"*Principle:* {result['principle']}"]

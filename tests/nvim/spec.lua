@@ -115,6 +115,20 @@ test(":checkhealth ponder reports the server", function()
   assert(text:match("GPU offload"), text)
 end)
 
+test("the float lists the paths' answers when they differ", function()
+  local result = {
+    answer = "[1]", confidence = 0.36, verdict = "uncertain", strategy = "self_consistency", model = "m",
+    agreement = { agree = 3, paths = 6 }, rationale = "r", memories = {},
+    candidates = { { answer = "[1]", count = 3 }, { answer = "[2]", count = 2 }, { answer = "", count = 1 } },
+  }
+  local lines = ponder.lines_of(result)
+  assert(vim.tbl_contains(lines, "votes: `[1]` × 3, `[2]` × 2, no answer × 1"), vim.inspect(lines))
+  result.candidates = { { answer = "[1]", count = 6 } }
+  for _, line in ipairs(ponder.lines_of(result)) do
+    assert(not line:find("votes:", 1, true), "one answer: no votes line")
+  end
+end)
+
 print(string.format("%d passed, %d failed", passed, failed))
 for _, c in ipairs(vim.lsp.get_clients({ name = "ponder" })) do
   c:stop()

@@ -126,6 +126,17 @@ export function voteSummary(result: ReasonResult): string {
   return a && a.paths > 1 ? `${a.agree} of ${a.paths} paths agree` : "";
 }
 
+/** "<code>[1]</code> × 4, <code>[2]</code> × 1" (escaped) when the paths gave more than one answer, else "":
+ * beside an uncertain answer, the runner-up is often the right one. */
+export function votesHtml(result: ReasonResult): string {
+  if (result.candidates.length < 2) {
+    return "";
+  }
+  return result.candidates
+    .map((c) => (c.answer.trim() ? `<code>${escapeHtml(c.answer)}</code>` : "no answer") + ` × ${c.count}`)
+    .join(", ");
+}
+
 /** "confident", or a plain warning: the answer is not to be relied on. */
 export function verdictText(result: ReasonResult): string {
   return result.verdict === "confident" ? "confident" : "UNCERTAIN — do not rely on this answer";
@@ -158,6 +169,7 @@ export function thinkingHtml(reasoning: string): string {
 /** The answer panel: answer, confidence and vote, principle, reasoning, memories, buttons. */
 export function answerHtml(result: ReasonResult, nonce: string): string {
   const vote = voteSummary(result);
+  const votes = votesHtml(result);
   const principle = result.principle
     ? `<h2>Principle</h2><p>${escapeHtml(result.principle)}</p>`
     : "";
@@ -172,6 +184,7 @@ export function answerHtml(result: ReasonResult, nonce: string): string {
 </head><body>
 <h1><code>${escapeHtml(result.answer || "(no answer)")}</code></h1>
 <p><strong>${verdictText(result)}</strong> · confidence ${result.confidence.toFixed(2)}${vote ? " · " + vote : ""} · ${escapeHtml(result.strategy ?? "")} · ${escapeHtml(result.model)}</p>
+${votes ? `<p>votes: ${votes}</p>` : ""}
 <button id="accept">Accept</button> <button id="reject">Reject</button>
 ${principle}
 <h2>Reasoning</h2><pre style="white-space: pre-wrap">${escapeHtml(result.rationale)}</pre>

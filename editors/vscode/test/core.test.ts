@@ -60,4 +60,8 @@ test("answer panel escapes model text and shows the vote", () => {
   assert.ok(html.includes("4 of 5 paths agree") && html.includes("nonce-n0nce"));
   assert.ok(html.includes("UNCERTAIN"), "an uncertain answer says so plainly");
   assert.ok(answerHtml({ ...result, verdict: "confident" }, "n").includes("<strong>confident</strong>"));
+  assert.ok(html.includes("<p>votes: <code>1</code> × 4, <code>2</code> × 1</p>"), "the paths' answers");
+  const odd = answerHtml({ ...result, candidates: [{ answer: "<i>", count: 2 }, { answer: "", count: 1 }] }, "n");
+  assert.ok(odd.includes("votes: <code>&lt;i&gt;</code> × 2, no answer × 1"), "escaped; a path without an answer named");
+  assert.ok(!answerHtml({ ...result, candidates: [{ answer: "1", count: 5 }] }, "n").includes("votes:"));
 });

@@ -91,12 +91,31 @@ local function one_line(text)
   return (tostring(text):gsub("%s*\n%s*", " "))
 end
 
-local function lines_of(result)
+-- "`[1]` × 4, `[2]` × 1" when the paths gave more than one answer (the runner-up of an
+-- uncertain answer is often the right one), else nil.
+function M.votes_text(result)
+  local candidates = result.candidates or {}
+  if #candidates < 2 then
+    return nil
+  end
+  local parts = {}
+  for _, c in ipairs(candidates) do
+    local answer = c.answer ~= "" and ("`" .. one_line(c.answer) .. "`") or "no answer"
+    table.insert(parts, string.format("%s × %d", answer, c.count))
+  end
+  return table.concat(parts, ", ")
+end
+
+function M.lines_of(result)
   local out = { "# " .. (result.answer ~= "" and one_line(result.answer) or "(no answer)"), "" }
   local agreement = result.agreement or {}
   local vote = (agreement.paths or 1) > 1 and string.format(" · %d of %d paths agree", agreement.agree, agreement.paths) or ""
   local verdict = result.verdict == "confident" and "confident" or "UNCERTAIN"
   table.insert(out, string.format("%s · confidence %.2f%s · %s · %s", verdict, result.confidence, vote, result.strategy or "", result.model))
+  local votes = M.votes_text(result)
+  if votes then
+    table.insert(out, "votes: " .. votes)
+  end
   if result.principle and result.principle ~= vim.NIL and result.principle ~= "" then
     vim.list_extend(out, { "", "## Principle", "" })
     vim.list_extend(out, vim.split(result.principle, "\n"))
@@ -158,7 +177,7 @@ end
 
 function M.show(result)
   M.close_float()
-  local win, buf = open_float(lines_of(result), true)
+  local win, buf = open_float(M.lines_of(result), true)
   M.state.float = { win = win, buf = buf }
   local k, map = M.config.keys, function(lhs, fn)
     vim.keymap.set("n", lhs, fn, { buffer = buf, nowait = true, silent = true })
