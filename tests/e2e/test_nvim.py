@@ -68,7 +68,8 @@ def test_what_a_neovim_user_sees_answer_float_and_inline_answer(tmp_path):
         while not ready.exists() and time.monotonic() < deadline:
             terminal.pump(0.5)
         terminal.pump(1.5)  # the last redraw
-        assert ready.exists() and ready.read_text().strip() == "answered", terminal.text()
+        report = ready.read_text().strip() if ready.exists() else "no report in 240 s"
+        assert report == "answered", f"{report}\n{terminal.text()}"
         screen = terminal.text()
         assert "⟹" in screen, screen  # the inline answer after the code
         assert "def total(xs):" in screen and "confidence" in screen.lower(), screen

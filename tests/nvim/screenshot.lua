@@ -44,7 +44,10 @@ timer:start(250, 250, vim.schedule_wrap(function()
   waited = waited + 250
   if not asked then
     local client = ponder.client()
-    if client ~= nil and client.initialized then
+    if waited > 180000 then -- a clear report before the test's own deadline (240 s)
+      timer:stop()
+      ready("error: the server did not initialize in 180 s (client " .. (client and "started" or "missing") .. ")")
+    elseif client ~= nil and client.initialized then
       asked = true
       vim.api.nvim_win_set_cursor(0, { 9, 0 }) -- the float opens below the code, not over it
       local ok, err = pcall(vim.cmd, "1,5PonderReason What does total([1, 2]) return?")
