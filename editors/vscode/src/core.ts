@@ -127,7 +127,7 @@ export function voteSummary(result: ReasonResult): string {
 }
 
 /** "<code>[1]</code> × 4, <code>[2]</code> × 1" (escaped) when the paths gave more than one answer, else "":
- * beside an uncertain answer, the runner-up is often the right one. */
+ * beside an uncertain answer, the right one is often among them. */
 export function votesHtml(result: ReasonResult): string {
   if (result.candidates.length < 2) {
     return "";

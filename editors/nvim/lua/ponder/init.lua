@@ -91,8 +91,8 @@ local function one_line(text)
   return (tostring(text):gsub("%s*\n%s*", " "))
 end
 
--- "`[1]` × 4, `[2]` × 1" when the paths gave more than one answer (the runner-up of an
--- uncertain answer is often the right one), else nil.
+-- "`[1]` × 4, `[2]` × 1" when the paths gave more than one answer (beside an uncertain
+-- answer, the right one is often among them), else nil.
 function M.votes_text(result)
   local candidates = result.candidates or {}
   if #candidates < 2 then
