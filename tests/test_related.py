@@ -93,9 +93,9 @@ def test_the_same_code_flag_offers_exactly_the_pipeline_s_forms():
     def actions(p: argparse.ArgumentParser):
         for action in p._actions:
             yield action
-            for sub in getattr(action, "choices", None) or {}:
-                if isinstance(action.choices, dict):
-                    yield from actions(action.choices[sub])
+            if isinstance(action.choices, dict):  # subcommands: their parsers
+                for sub in action.choices.values():
+                    yield from actions(sub)
 
     flag = next(a for a in actions(parser.build()) if "--same-code" in a.option_strings)
     assert list(flag.choices) == list(typing.get_args(SameCode))
