@@ -62,6 +62,3 @@ def position_of(text: str, offset: int, encoding: str = "utf-16") -> tuple[int, 
         line_start, line = m.end(), line + 1
     return line, sum(_units(c, encoding) for c in _body(text[line_start:offset]))
 
-
-def line_count(text: str) -> int:
-    return len(split_lines(text))

@@ -1,10 +1,9 @@
-from agent.positions import line_count, offset_of, position_of, split_lines
+from agent.positions import offset_of, position_of, split_lines
 
 
 def test_only_lsp_line_breaks_split_lines():
     text = "a\fb\u2028c\r\nd\re\nf"
     assert split_lines(text) == ["a\fb\u2028c\r\n", "d\r", "e\n", "f"]
-    assert line_count(text) == 4
     assert offset_of(text, 1, 0) == text.index("d")
     assert offset_of(text, 3, 1) == len(text)
 
