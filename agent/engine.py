@@ -96,6 +96,30 @@ class DecodeStats:
         entry[1] += seconds
 
 
+@dataclass
+class _Paths:
+    """The state of one batched decode: each path's completion, raw bytes and next KV position."""
+
+    results: list[Completion]
+    raw: list[bytes]
+    pos: list[int]
+    max_tokens: int
+    stop: tuple[str, ...]
+    answer_tag: str | None
+    tag_tokens: list[int]
+    on_token: TokenCallback | None
+    drafters: dict[int, Drafter]
+    drafts: dict[int, list[int]] = field(default_factory=dict)  # drafts fed in the last step
+    # drafted tokens the model confirmed, already in the KV cache, to append next
+    confirmed: dict[int, list[tuple[int, float, float]]] = field(default_factory=dict)
+    conclude_left: dict[int, int] = field(default_factory=dict)  # concluding → tokens left
+    generated: int = 0  # tokens generated over all paths
+
+    def finish(self, seq: int) -> None:
+        result = self.results[seq]
+        result.finish_reason = "length" if result.concluded else "stop"
+
+
 class Engine(Protocol):
     """What the pipeline needs from a model. `LlamaEngine` is the real one, `ScriptedEngine` the fake."""
 
@@ -389,107 +413,63 @@ class LlamaEngine:
         n_prompt = len(prompt)
         tag_tokens = self._plain_tokens("\n\n" + answer_tag) if answer_tag else []
         extra = len(tag_tokens) + CONCLUDE_TOKENS if answer_tag else 0
-        room = self.context_size - n_prompt
-        if room < MIN_PATH_TOKENS + extra:
-            raise PonderError(
-                f"the prompt is {n_prompt} tokens, too long for a context of {self.context_size} "
-                "(select less code, or raise contextSize)"
-            )
-        # All sequences share the context's cells: k paths of max_tokens must fit beside the prompt.
-        if room // k - extra < MIN_PATH_TOKENS:
-            raise PonderError(
-                f"{k} paths do not fit in the context: {room} tokens are left after the "
-                f"{n_prompt}-token prompt (ask for fewer samples, or raise contextSize)"
-            )
-        max_tokens = min(max_tokens, room // k - extra)
+        max_tokens = self._tokens_per_path(n_prompt, k, max_tokens, extra)
         self._eval_prompt(prompt, cancel)
         stats = DecodeStats(prompt_s=time.perf_counter() - started)
         self.last_stats = stats
 
         mem = llama_cpp.llama_get_memory(self._ctx.ctx)
-        results = [
-            Completion(text="", prompt_tokens=n_prompt, finish_reason="running") for _ in range(k)
-        ]
-        raw = [b""] * k
-        pos = [n_prompt] * k  # the next KV position of each sequence
-        conclude_left: dict[int, int] = {}  # sequences concluding → tokens they may still add
-        # Speculation (greedy sequences only): a drafter per sequence; the drafts fed in the last
-        # step; the drafted tokens the model confirmed, already in the KV cache, to append next.
-        drafters = {s: Drafter(prompt) for s in greedy_seqs} if self.speculation == "ngram" else {}
-        drafts: dict[int, list[int]] = {}
-        confirmed: dict[int, list[tuple[int, float, float]]] = {}
+        run = _Paths(
+            results=[
+                Completion(text="", prompt_tokens=n_prompt, finish_reason="running")
+                for _ in range(k)
+            ],
+            raw=[b""] * k,
+            pos=[n_prompt] * k,
+            max_tokens=max_tokens,
+            stop=stop,
+            answer_tag=answer_tag,
+            tag_tokens=tag_tokens,
+            on_token=on_token,
+            # Speculation (greedy sequences only): a drafter per sequence.
+            drafters={s: Drafter(prompt) for s in greedy_seqs}
+            if self.speculation == "ngram"
+            else {},
+        )
         live = list(range(k))
         logits = np.repeat(self._logits(1), k, axis=0)
         try:
             chosen = pick(logits, live, True)
             for s in range(1, k):
                 llama_cpp.llama_memory_seq_cp(mem, 0, s, -1, -1)
-            generated = 0
             while True:
                 probs, margins = _prob_and_margin(logits, chosen)
                 feed: list[tuple[int, list[int], int]] = []  # (seq, tokens, first logits index)
                 for row, seq in enumerate(live):
-                    result = results[seq]
-                    steps = [*confirmed.pop(seq, []), (int(chosen[row]), probs[row], margins[row])]
-                    for i, (token, prob, margin) in enumerate(steps):
-                        if llama_cpp.llama_vocab_is_eog(self._vocab, token):
-                            result.finish_reason = "length" if result.concluded else "stop"
-                            break
-                        raw[seq] = self._append(result, raw[seq], token, prob, margin)
-                        generated += 1
-                        if seq in drafters:
-                            drafters[seq].add(token)
-                        if on_token:
-                            on_token(seq, result.text, generated)
-                        if _cut_at_stop(result, stop) or (
-                            answer_tag
-                            and _cut_after_answer_line(result, answer_tag, seq in conclude_left)
-                        ):
-                            result.finish_reason = "length" if result.concluded else "stop"
-                            break
-                        if i < len(steps) - 1:
-                            continue  # a confirmed draft token: already in the KV cache
-                        tokens = [token]
-                        if seq in conclude_left:
-                            conclude_left[seq] -= 1
-                            if conclude_left[seq] <= 0:
-                                result.finish_reason = "length"
-                                break
-                        elif len(result.tokens) >= max_tokens:
-                            if not answer_tag:
-                                result.finish_reason = "length"
-                                break
-                            # Conclude: finish the answer line, writing the tag first if missing.
-                            result.concluded = True
-                            conclude_left[seq] = CONCLUDE_TOKENS
-                            drafters.pop(seq, None)
-                            if answer_tag not in result.text:
-                                for t in tag_tokens:
-                                    raw[seq] = self._append(result, raw[seq], t, 1.0, 1.0)
-                                tokens += tag_tokens
-                        elif seq in drafters:
-                            # Room for the draft and the token after it, before max_tokens.
-                            room = max_tokens - len(result.tokens) - 1
-                            drafts[seq] = drafters[seq].propose(room)
-                            tokens += drafts[seq]
-                        feed.append((seq, tokens, len(tokens) - 1 - len(drafts.get(seq, []))))
+                    steps = [
+                        *run.confirmed.pop(seq, []),
+                        (int(chosen[row]), probs[row], margins[row]),
+                    ]
+                    tokens = self._advance(run, seq, steps)
+                    if tokens is not None:
+                        feed.append((seq, tokens, len(tokens) - 1 - len(run.drafts.get(seq, []))))
                 if not feed:
                     break
                 if stop_when and len(feed) < len(live):  # some paths just finished
-                    finished = [r for r in results if r.finish_reason != "running"]
+                    finished = [r for r in run.results if r.finish_reason != "running"]
                     if stop_when(finished, len(feed)):
                         for seq, _, _ in feed:
-                            results[seq].finish_reason = "stopped"
+                            run.results[seq].finish_reason = "stopped"
                         break
                 _check(cancel)
                 live = [seq for seq, _, _ in feed]
                 step_started = time.perf_counter()
-                self._decode_step(feed, pos)
+                self._decode_step(feed, run.pos)
                 rows = self._logits(sum(len(tokens) - first for _, tokens, first in feed))
-                logits = self._verify(feed, rows, drafts, drafters, confirmed, pos, mem)
+                logits = self._verify(feed, rows, run, mem)
                 chosen = pick(logits, live, False)
                 for row, seq in enumerate(live):  # concluding paths continue greedily
-                    if seq in conclude_left:
+                    if seq in run.conclude_left:
                         chosen[row] = int(logits[row].argmax())
                 stats.add_step(len(live), time.perf_counter() - step_started)
         finally:
@@ -497,11 +477,77 @@ class LlamaEngine:
             for s in range(1, k):
                 llama_cpp.llama_memory_seq_rm(mem, s, -1, -1)
             llama_cpp.llama_memory_seq_rm(mem, 0, n_prompt, -1)
-        stats.drafted = sum(d.proposed for d in drafters.values())
-        stats.draft_accepted = sum(d.accepted for d in drafters.values())
-        return results
+        stats.drafted = sum(d.proposed for d in run.drafters.values())
+        stats.draft_accepted = sum(d.accepted for d in run.drafters.values())
+        return run.results
 
-    def _verify(self, feed, rows, drafts, drafters, confirmed, pos, mem) -> np.ndarray:
+    def _tokens_per_path(self, n_prompt: int, k: int, max_tokens: int, extra: int) -> int:
+        """max_tokens, shrunk so that k paths (each with `extra` tokens to conclude) fit beside
+        the prompt: all sequences share the context's cells. Refuses when too few would."""
+        room = self.context_size - n_prompt
+        if room < MIN_PATH_TOKENS + extra:
+            raise PonderError(
+                f"the prompt is {n_prompt} tokens, too long for a context of {self.context_size} "
+                "(select less code, or raise contextSize)"
+            )
+        if room // k - extra < MIN_PATH_TOKENS:
+            raise PonderError(
+                f"{k} paths do not fit in the context: {room} tokens are left after the "
+                f"{n_prompt}-token prompt (ask for fewer samples, or raise contextSize)"
+            )
+        return min(max_tokens, room // k - extra)
+
+    def _advance(
+        self, run: _Paths, seq: int, steps: list[tuple[int, float, float]]
+    ) -> list[int] | None:
+        """Append one path's new tokens (draft tokens the model confirmed, then the token just
+        picked). Returns the tokens to decode for it next, or None when it has finished."""
+        import llama_cpp
+
+        result = run.results[seq]
+        for token, prob, margin in steps:
+            if llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                run.finish(seq)
+                return None
+            run.raw[seq] = self._append(result, run.raw[seq], token, prob, margin)
+            run.generated += 1
+            if seq in run.drafters:
+                run.drafters[seq].add(token)
+            if run.on_token:
+                run.on_token(seq, result.text, run.generated)
+            if _cut_at_stop(result, run.stop) or (
+                run.answer_tag
+                and _cut_after_answer_line(result, run.answer_tag, seq in run.conclude_left)
+            ):
+                run.finish(seq)
+                return None
+        # The confirmed draft tokens are already in the KV cache; the last token is not.
+        tokens = [token]
+        if seq in run.conclude_left:
+            run.conclude_left[seq] -= 1
+            if run.conclude_left[seq] <= 0:
+                result.finish_reason = "length"
+                return None
+        elif len(result.tokens) >= run.max_tokens:
+            if not run.answer_tag:
+                result.finish_reason = "length"
+                return None
+            # Conclude: finish the answer line, writing the tag first if missing.
+            result.concluded = True
+            run.conclude_left[seq] = CONCLUDE_TOKENS
+            run.drafters.pop(seq, None)
+            if run.answer_tag not in result.text:
+                for t in run.tag_tokens:
+                    run.raw[seq] = self._append(result, run.raw[seq], t, 1.0, 1.0)
+                tokens += run.tag_tokens
+        elif seq in run.drafters:
+            # Room for the draft and the token after it, before max_tokens.
+            room = run.max_tokens - len(result.tokens) - 1
+            run.drafts[seq] = run.drafters[seq].propose(room)
+            tokens += run.drafts[seq]
+        return tokens
+
+    def _verify(self, feed, rows, run: _Paths, mem) -> np.ndarray:
         """Check each sequence's draft against the model's own argmax; keep the longest agreeing
         prefix (into `confirmed`), drop the KV cells of the rest. Returns one logits row per
         sequence: the one after its last kept token, to pick its next token from."""
@@ -510,7 +556,7 @@ class LlamaEngine:
         out = np.empty((len(feed), rows.shape[1]), dtype=rows.dtype)
         at = 0
         for row, (seq, tokens, first) in enumerate(feed):
-            draft = drafts.pop(seq, [])
+            draft = run.drafts.pop(seq, [])
             kept = 0
             while kept < len(draft) and int(rows[at + kept].argmax()) == draft[kept]:
                 kept += 1
@@ -518,14 +564,14 @@ class LlamaEngine:
                 probs, margins = _prob_and_margin(
                     rows[at : at + kept], np.asarray(draft[:kept], dtype=np.int64)
                 )
-                confirmed[seq] = [
+                run.confirmed[seq] = [
                     (draft[i], float(probs[i]), float(margins[i])) for i in range(kept)
                 ]
-                drafters[seq].accept(len(draft), kept)
+                run.drafters[seq].accept(len(draft), kept)
                 rejected = len(draft) - kept
                 if rejected:
-                    pos[seq] -= rejected
-                    llama_cpp.llama_memory_seq_rm(mem, seq, pos[seq], -1)
+                    run.pos[seq] -= rejected
+                    llama_cpp.llama_memory_seq_rm(mem, seq, run.pos[seq], -1)
             out[row] = rows[at + kept]
             at += len(tokens) - first
         return out

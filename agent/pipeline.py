@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from agent import calibration, context, prompts
 from agent.answer import extract, normalise
 from agent.settings import ReasonSettings
-from agent.vote import Ballot, decided, key_of, vote
+from agent.vote import Ballot, Vote, decided, key_of, vote
 
 if TYPE_CHECKING:  # numpy and llama.cpp load with the engine, not with the server
     from agent.engine import Completion, Engine
@@ -211,6 +211,42 @@ def messages_for(task: Task) -> list[dict[str, str]]:
     return prompts.chain_of_thought(question, ctx.code, language, selection)
 
 
+def _principle(
+    engine: Engine, messages: list[dict[str, str]], usage: _Usage, cancel: threading.Event | None
+) -> str | None:
+    """Step-back: the general principle behind the question, asked before reasoning."""
+    step = engine.sample(messages, k=1, max_tokens=STEP_BACK_TOKENS, cancel=cancel)
+    usage.add(step)
+    return step[0].text.strip() or None
+
+
+def _choose(
+    opts: ReasonSettings, paths: list[Ballot], similar: Callable[[str, str], bool] | None
+) -> Vote:
+    """The paths' vote; CoT-decoding instead keeps the answer the model is most sure of."""
+    weighted = opts.strategy == "self_consistency" and opts.weighted_vote
+    result = vote(paths, similar, weighted=weighted)
+    if opts.strategy == "cot_decoding" and result.groups:
+        result.winner = max(
+            (g for g in result.groups if g.answer.strip()), key=lambda g: g.score, default=None
+        )
+    return result
+
+
+def _confidence(opts: ReasonSettings, result: Vote, sampled: int, model: str) -> tuple[float, str]:
+    """The calibrated confidence and verdict of the vote's answer. The tables were fitted on
+    value answers ("what does f(x) return?"); free-text answers keep their raw agreement or
+    margin and are never called confident."""
+    if result.winner is None:
+        return 0.0, "uncertain"
+    raw = _raw_confidence(opts, result, sampled)
+    if normalise(result.winner.answer)[0] != "value":
+        return raw, "uncertain"
+    tables = calibration.tables_for(model)
+    confidence = calibration.confidence(opts.strategy, raw, tables)
+    return confidence, calibration.verdict(opts.strategy, confidence, tables)
+
+
 def run(
     task: Task,
     engine: Engine,
@@ -241,14 +277,8 @@ def run(
     principle = None
     if opts.step_back:
         report("step back", None)
-        step = engine.sample(
-            prompts.step_back(question, ctx.code, language, selection),
-            k=1,
-            max_tokens=STEP_BACK_TOKENS,
-            cancel=cancel,
-        )
-        usage.add(step)
-        principle = step[0].text.strip() or None
+        asked = prompts.step_back(question, ctx.code, language, selection)
+        principle = _principle(engine, asked, usage, cancel)
 
     messages = prompts.chain_of_thought(
         question,
@@ -263,21 +293,8 @@ def run(
 
     report("voting", None)
     paths = [path_of(c) for c in completions if c.finish_reason != "stopped"]
-    weighted = opts.strategy == "self_consistency" and opts.weighted_vote
-    result = vote(paths, similar, weighted=weighted)
-    if opts.strategy == "cot_decoding" and result.groups:
-        # CoT-decoding keeps the path whose answer tokens the model is most sure of.
-        result.winner = max(
-            (g for g in result.groups if g.answer.strip()), key=lambda g: g.score, default=None
-        )
-    raw = _raw_confidence(opts, result, len(completions))
-    # The tables were fitted on value answers ("what does f(x) return?"); free-text answers keep
-    # their raw agreement or margin and are never called confident.
-    calibrated = result.winner is not None and normalise(result.winner.answer)[0] == "value"
-    tables = calibration.tables_for(engine.name)
-    confidence = calibration.confidence(opts.strategy, raw, tables) if calibrated else raw
-    if result.winner is None:
-        confidence = 0.0
+    result = _choose(opts, paths, similar)
+    confidence, verdict = _confidence(opts, result, len(completions), engine.name)
     winner = result.winner
     best = winner.best() if winner else (paths[0] if paths else Ballot("", "", 0.0))
     if winner and paths and completions[0].finish_reason != "stopped":
@@ -293,9 +310,7 @@ def run(
         answer=answer_text,
         confidence=round(float(confidence), 4),
         agreement={"agree": result.agree, "paths": len(completions)},
-        verdict=calibration.verdict(opts.strategy, confidence, tables)
-        if calibrated
-        else "uncertain",
+        verdict=verdict,
         principle=principle,
         rationale=best.rationale or best.text,
         candidates=[{"answer": g.answer, "count": g.count} for g in result.groups],

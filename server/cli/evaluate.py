@@ -163,24 +163,9 @@ def concepts_main(args) -> None:
     names = _strategy_names(args.strategies)
     asked = _question_kinds(args.questions, concepts.YES_NO_KINDS, concepts.KINDS)
     data, items, settings, engine = _eval_setup(args, None)
-    kinds: dict[str, list[dict]] = {kind: [] for kind in asked}
-    # The calls asked about: those with a conceptual question of a kind asked (execution alone:
-    # the calls with a container argument, as for the True/False kinds).
-    deciding = [kind for kind in asked if kind != "execution"] or list(concepts.YES_NO_KINDS)
-    calls = 0
-    # Each item's f is run in a subprocess: stop at --limit, not at the file's end.
-    for item in items:
-        if calls >= args.limit:
-            break
-        conceptual = concepts.conceptual_items(item)
-        if any(q["kind"] in deciding for q in conceptual):
-            calls += 1
-            for question in [*conceptual, {**item, "kind": "execution"}]:
-                if question["kind"] in kinds:
-                    kinds[question["kind"]].append(question)
+    kinds, calls = _concept_questions(items, asked, args.limit)
     if not calls:
         raise PonderError(f"no item in {data} has a question of the kinds asked ({args.questions})")
-    kinds = {kind: questions for kind, questions in kinds.items() if questions}
     truths = ", ".join(f"{kind} {sum(q['output'] == 'True' for q in qs)} of {len(qs)}"
                        for kind, qs in kinds.items() if kind in concepts.YES_NO_KINDS)  # fmt: skip
     print(f"{calls} calls from {data} (true: {truths or '-'}), model {engine.name}",
@@ -196,6 +181,28 @@ def concepts_main(args) -> None:
         rows = {f"{kind} {name}": [dataclasses.asdict(r) for r in rs]
                 for (kind, name), rs in results.items()}  # fmt: skip
         Path(args.json).write_text(json.dumps({"model": engine.name, "items": rows}, indent=1))
+
+
+def _concept_questions(items: list[dict], asked: list[str], limit: int):
+    """The questions of each kind asked, about the first `limit` calls that have one, and how
+    many calls that is. A call counts when it has a conceptual question of a kind asked
+    (execution alone: the calls with a container argument, as for the True/False kinds)."""
+    from server.cli.evaluation import concepts
+
+    kinds: dict[str, list[dict]] = {kind: [] for kind in asked}
+    deciding = [kind for kind in asked if kind != "execution"] or list(concepts.YES_NO_KINDS)
+    calls = 0
+    # Each item's f is run in a subprocess: stop at the limit, not at the file's end.
+    for item in items:
+        if calls >= limit:
+            break
+        conceptual = concepts.conceptual_items(item)
+        if any(q["kind"] in deciding for q in conceptual):
+            calls += 1
+            for question in [*conceptual, {**item, "kind": "execution"}]:
+                if question["kind"] in kinds:
+                    kinds[question["kind"]].append(question)
+    return {kind: questions for kind, questions in kinds.items() if questions}, calls
 
 
 def _concept_progress(label: str, total: int):
