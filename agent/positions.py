@@ -61,4 +61,3 @@ def position_of(text: str, offset: int, encoding: str = "utf-16") -> tuple[int, 
     for m in LINE_BREAK.finditer(text, 0, offset):
         line_start, line = m.end(), line + 1
     return line, sum(_units(c, encoding) for c in _body(text[line_start:offset]))
-
