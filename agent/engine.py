@@ -65,6 +65,11 @@ class Completion:
     def completion_tokens(self) -> int:
         return len(self.tokens)
 
+    def end(self) -> None:
+        """Finished on its own (end of turn, a stop string, its answer line): a path that was
+        concluding after its cut-off still counts as cut off."""
+        self.finish_reason = "length" if self.concluded else "stop"
+
     def span_confidence(self, start: int, end: int) -> float:
         """Mean top-1 minus top-2 margin of the tokens that overlap text[start:end]."""
         if not self.offsets:
@@ -114,10 +119,6 @@ class _Paths:
     confirmed: dict[int, list[tuple[int, float, float]]] = field(default_factory=dict)
     conclude_left: dict[int, int] = field(default_factory=dict)  # concluding → tokens left
     generated: int = 0  # tokens generated over all paths
-
-    def finish(self, seq: int) -> None:
-        result = self.results[seq]
-        result.finish_reason = "length" if result.concluded else "stop"
 
 
 class Engine(Protocol):
@@ -507,7 +508,7 @@ class LlamaEngine:
         result = run.results[seq]
         for token, prob, margin in steps:
             if llama_cpp.llama_vocab_is_eog(self._vocab, token):
-                run.finish(seq)
+                result.end()
                 return None
             run.raw[seq] = self._append(result, run.raw[seq], token, prob, margin)
             run.generated += 1
@@ -519,7 +520,7 @@ class LlamaEngine:
                 run.answer_tag
                 and _cut_after_answer_line(result, run.answer_tag, seq in run.conclude_left)
             ):
-                run.finish(seq)
+                result.end()
                 return None
         # The confirmed draft tokens are already in the KV cache; the last token is not.
         tokens = [token]

@@ -400,7 +400,7 @@ class _Run:
             if _cut_at_stop(result, self.stop) or (
                 tag and _cut_after_answer_line(result, tag, result.concluded)
             ):
-                result.finish_reason = "length" if result.concluded else "stop"
+                result.end()
                 self.raw[seq] = result.text.encode()
                 return True
             return False

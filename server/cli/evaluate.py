@@ -183,7 +183,9 @@ def concepts_main(args) -> None:
         Path(args.json).write_text(json.dumps({"model": engine.name, "items": rows}, indent=1))
 
 
-def _concept_questions(items: list[dict], asked: list[str], limit: int):
+def _concept_questions(
+    items: list[dict], asked: list[str], limit: int
+) -> tuple[dict[str, list[dict]], int]:
     """The questions of each kind asked, about the first `limit` calls that have one, and how
     many calls that is. A call counts when it has a conceptual question of a kind asked
     (execution alone: the calls with a container argument, as for the True/False kinds)."""
