@@ -37,6 +37,23 @@ local function ready(what)
   vim.fn.writefile({ what }, os.getenv("PONDER_READY"))
 end
 
+-- The inline answer as drawn: Neovim caches the hints first and sets their extmarks only in the
+-- next redraw, so "cached" is not yet "on the screen".
+local function drawn_hint(bufnr)
+  for name, ns in pairs(vim.api.nvim_get_namespaces()) do
+    if name:find("inlayhint", 1, true) then
+      for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, { details = true })) do
+        for _, chunk in ipairs(mark[4].virt_text or {}) do
+          if chunk[1]:find("⟹", 1, true) then
+            return true
+          end
+        end
+      end
+    end
+  end
+  return false
+end
+
 local asked = false
 local waited = 0
 local timer = vim.uv.new_timer()
@@ -60,13 +77,17 @@ timer:start(250, 250, vim.schedule_wrap(function()
   end
   local f = ponder.state.float
   local answered = f ~= nil and not f.thinking
-  local hints = vim.lsp.inlay_hint.get({ bufnr = vim.fn.bufnr(file) })
-  if answered and #hints > 0 then
+  local bufnr = vim.fn.bufnr(file)
+  local hints = vim.lsp.inlay_hint.get({ bufnr = bufnr })
+  if answered and #hints > 0 and drawn_hint(bufnr) then
     timer:stop()
     vim.cmd("redraw!")
     ready("answered")
   elseif ponder.state.last_error or waited > 180000 then
     timer:stop()
-    ready("error: " .. tostring(ponder.state.last_error or "timed out"))
+    local why = #hints > 0 and "the inlay hint came but was never drawn" or "timed out"
+    ready("error: " .. tostring(ponder.state.last_error or why))
+  elseif answered and #hints > 0 then
+    vim.cmd("redraw") -- draws the cached hint (sets its extmark)
   end
 end))
