@@ -90,9 +90,10 @@ end
 -- The answer's inlay hint, fetched afresh. Neovim (0.11) marks a line's hints drawn for the
 -- buffer's version and does not clear that mark when new hints arrive for the same version: a
 -- redraw (the answer float opening) between the server's inlayHint/refresh and its reply draws
--- the old, empty hints and the answer's hint is then never drawn. Enabling again drops the cache.
+-- the old, empty hints and the answer's hint is then never drawn. Enabling again drops the cache
+-- (only where hints are on: a user who turned them off keeps them off).
 local function redraw_hints(buf)
-  if M.config.inlay_hints and vim.api.nvim_buf_is_loaded(buf) then
+  if vim.api.nvim_buf_is_loaded(buf) and vim.lsp.inlay_hint.is_enabled({ bufnr = buf }) then
     vim.lsp.inlay_hint.enable(true, { bufnr = buf })
   end
 end
