@@ -24,6 +24,9 @@ class Attached:
     end: int
     result: dict | None = None  # the wire result of ponder/reason; None while it runs
     stale: bool = False  # the code it answered for has been edited since
+    # Not yet served in a textDocument/inlayHint reply since it was answered (inline.py sends
+    # the client one more refresh once it has been).
+    hint_unserved: bool = True
 
 
 @dataclass

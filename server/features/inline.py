@@ -4,6 +4,7 @@ Any LSP editor shows them with no ponder plugin."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -119,6 +120,7 @@ def register(server: PonderServer) -> None:
         if not server.settings.inline.hints:
             return []
         hints = []
+        first_served = False
         for answer in server.documents.answered(uri):
             line, character = server.documents.hint_position(uri, answer)
             if not params.range.start.line <= line <= params.range.end.line:
@@ -135,6 +137,14 @@ def register(server: PonderServer) -> None:
                     padding_left=True,
                 )
             )
+            first_served |= answer.hint_unserved
+            answer.hint_unserved = False
+        if first_served:
+            # Neovim (0.11) keeps a line marked as drawn when hints for the same buffer version
+            # arrive, so a redraw between the refresh and this reply left the new answer
+            # undrawn. One more refresh, sent after this reply, clears the marks when the cache
+            # already holds the answer: any editor without ponder's plugin draws it.
+            asyncio.get_running_loop().call_soon(refresh_hints, server)
         return hints
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)

@@ -3,6 +3,8 @@
 -- drawn only with a UI, so this runs in a terminal (tests/e2e/test_nvim.py uses `script`):
 --   PONDER_CMD=.venv/bin/ponder PONDER_SPEC_OUT=out.txt script -qec "nvim -u NONE -i NONE -c 'luafile tests/nvim/plain_spec.lua'" /dev/null
 -- Writes "ok …" / "FAIL …" lines and "N passed, M failed" to $PONDER_SPEC_OUT; exits non-zero on failure.
+local root = vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p:h:h:h")
+dofile(root .. "/tests/nvim/redraw_on_refresh.lua")
 local passed, failed = 0, 0
 local report = {}
 local co -- the coroutine the spec runs in

@@ -9,15 +9,7 @@ vim.o.number = true
 vim.o.showmode = false
 vim.cmd("syntax on")
 
--- A redraw between the server's inlayHint/refresh and the client's fetch of the new hints (the
--- answer float opening, under load) left the inline answer undrawn. Force one each time: the
--- plugin (redraw_hints) must still get the answer drawn. Without it this test fails every run.
-local refresh = vim.lsp.handlers["workspace/inlayHint/refresh"]
-vim.lsp.handlers["workspace/inlayHint/refresh"] = function(...)
-  local reply = refresh(...)
-  vim.cmd("redraw!")
-  return reply
-end
+dofile(root .. "/tests/nvim/redraw_on_refresh.lua")
 
 local ponder = require("ponder")
 ponder.setup({

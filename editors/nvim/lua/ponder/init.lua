@@ -87,17 +87,6 @@ function M.client(buf)
   return vim.lsp.get_clients({ name = "ponder", bufnr = buf })[1]
 end
 
--- The answer's inlay hint, fetched afresh. Neovim (0.11) marks a line's hints drawn for the
--- buffer's version and does not clear that mark when new hints arrive for the same version: a
--- redraw (the answer float opening) between the server's inlayHint/refresh and its reply draws
--- the old, empty hints and the answer's hint is then never drawn. Enabling again drops the cache
--- (only where hints are on: a user who turned them off keeps them off).
-local function redraw_hints(buf)
-  if vim.api.nvim_buf_is_loaded(buf) and vim.lsp.inlay_hint.is_enabled({ bufnr = buf }) then
-    vim.lsp.inlay_hint.enable(true, { bufnr = buf })
-  end
-end
-
 local function one_line(text)
   return (tostring(text):gsub("%s*\n%s*", " "))
 end
@@ -246,7 +235,6 @@ function M.reason(question, line1, line2)
       M.state.last_error = { message = tostring(show_err) }
       notify("cannot show the answer: " .. tostring(show_err), vim.log.levels.ERROR)
     end
-    redraw_hints(buf)
   end, buf)
   if ok then
     M.state.pending = { client = client, id = id }
