@@ -143,7 +143,7 @@ def register(server: PonderServer) -> None:
             # Neovim (0.11) keeps a line marked as drawn when hints for the same buffer version
             # arrive, so a redraw between the refresh and this reply left the new answer
             # undrawn. One more refresh, sent after this reply, clears the marks when the cache
-            # already holds the answer: any editor without ponder's plugin draws it.
+            # already holds the answer: Neovim draws it, with or without ponder's plugin.
             asyncio.get_running_loop().call_soon(refresh_hints, server)
         return hints
 
