@@ -1,4 +1,4 @@
-"""Two ways to bring the default under 2.5x greedy's time, scored offline on saved paths.
+"""Three ways to bring the default under 2.5x greedy's time, scored offline on saved paths.
 
     python scripts/time_what_ifs.py scripts/results/paths-1.5b-T0.5-*.jsonl
 
@@ -13,6 +13,11 @@ margin-weighted votes). One line per setting: accuracy, won/lost against greedy,
    are right more often than long ones, so this spends the samples where the vote gains most.
    Also printed: how many answers had a unanimous vote of 6 (the only ones the shipped tables
    call confident) and how many of those were right.
+3. Skip the samples when greedy looks sure: the greedy path decodes alone; an item whose greedy
+   answer margin is at least M gets greedy's answer at greedy's cost, otherwise the 5 sampled
+   paths decode after it as a second batch and all 6 vote. Also printed: how many items were
+   skipped and how many of those greedy got right (the gate is worth its time only if they are
+   right more often than the rest).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from server.cli.evaluation import aggregate  # noqa: E402
 
 STOP_FACTORS = (1.0, 1.2, 1.5, 2.0, 3.0)
 JOIN_AFTER = (0, 200, 250, 275, 300, 325, 350, 400)
+MARGIN_GATES = (0.9, 0.95, 0.98, 0.99, 0.999)
 DEFAULT = aggregate.parse_rule("weighted+greedy@6")
 
 
@@ -84,6 +90,23 @@ def samples_join_late(report: aggregate.Report, greedy: list, join: int) -> tupl
     return tally, unanimous, unanimous_right
 
 
+def skip_when_sure(report: aggregate.Report, greedy: list, gate: float) -> tuple[Tally, int, int]:
+    """The tally, the items that kept greedy's answer and how many of them were right."""
+    tally = Tally()
+    skipped = skipped_right = 0
+    for item, g in zip(report.items, greedy, strict=True):
+        paths = report.paths_for(DEFAULT, item)
+        if paths[0]["margin"] >= gate:
+            tally.add(g.correct, g.correct, g.seconds)
+            skipped += 1
+            skipped_right += g.correct
+            continue
+        best = aggregate.vote_paths(paths, weighted=True)[1]
+        samples = report.decode_seconds(item, [p["tokens"] for p in paths[1:]])
+        tally.add(best is not None and best["correct"], g.correct, g.seconds + samples)
+    return tally, skipped, skipped_right
+
+
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
         sys.exit(__doc__)
@@ -101,6 +124,12 @@ def main() -> None:
     for join in JOIN_AFTER:
         tally, unanimous, right = samples_join_late(report, greedy, join)
         print(f"L={join}: {tally.line(n, greedy_seconds)}; unanimous {right} right of {unanimous}")
+    print("3. the samples only when the greedy answer's margin is below M")
+    for gate in MARGIN_GATES:
+        tally, skipped, right = skip_when_sure(report, greedy, gate)
+        print(
+            f"M={gate}: {tally.line(n, greedy_seconds)}; greedy alone on {skipped}, {right} right"
+        )
 
 
 if __name__ == "__main__":

@@ -321,6 +321,27 @@ def test_time_what_ifs_answer_short_greedy_paths_alone_and_let_samples_join_long
     assert what_ifs.stop_with_greedy(saved, greedy, 1.0).right == 1  # the short item's samples cut
 
 
+def test_time_what_ifs_skip_the_samples_only_where_the_greedy_margin_is_high(tmp_path):
+    what_ifs = load_script("time_what_ifs")
+    # greedy wrong on both; the samples agree on the right answer; greedy looks sure on the first
+    answers, correct = ["0"] + ["1"] * 5, [False] + [True] * 5
+    sure = item(answers, correct, margins=[0.99] + [0.5] * 5)
+    unsure = item(answers, correct, tokens=[100] + [200] * 5)
+    file = tmp_path / "paths.jsonl"
+    lines = [HEADER, {**sure, "id": "a"}, {**unsure, "id": "b"}]
+    file.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    saved = aggregate.saved_report([file])
+    greedy = saved.outcomes(aggregate.Rule("greedy", "greedy"))
+    tally, skipped, right = what_ifs.skip_when_sure(saved, greedy, 0.9)
+    assert (tally.right, tally.won, tally.lost) == (1, 1, 0)  # only the unsure item was voted on
+    assert (skipped, right) == (1, 0)
+    # the sure item costs greedy's time; the unsure one greedy's, then 5 samples as a batch
+    samples = saved.decode_seconds(saved.items[1], [200] * 5)
+    assert tally.seconds == pytest.approx(greedy[0].seconds + greedy[1].seconds + samples)
+    everything, skipped, _ = what_ifs.skip_when_sure(saved, greedy, 1.01)
+    assert (everything.right, skipped) == (2, 0)
+
+
 def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path, monkeypatch, capsys):
     compare = load_script("compare_paths")
     right = item(["1"] * 6, [True] * 6)
