@@ -294,16 +294,21 @@ def test_bin_members_puts_each_confidence_in_its_tenth_and_one_in_the_last():
     assert sum(len(m) for m in members) == 6
 
 
+def saved_with_greedy(tmp_path, a, b):
+    """Items a and b saved as one run, read back; with the greedy outcomes and the file."""
+    file = tmp_path / "paths.jsonl"
+    lines = [HEADER, {**a, "id": "a"}, {**b, "id": "b"}]
+    file.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    saved = aggregate.saved_report([file])
+    return saved, saved.outcomes(aggregate.Rule("greedy", "greedy")), file
+
+
 def test_time_what_ifs_answer_short_greedy_paths_alone_and_let_samples_join_long_ones(tmp_path):
     what_ifs = load_script("time_what_ifs")
     # greedy wrong on both; the samples agree on the right answer
     short = item(["0", "1", "1", "1", "1", "1"], [False] + [True] * 5, tokens=[50] + [200] * 5)
     long = item(["0"] + ["1"] * 5, [False] + [True] * 5, tokens=[300] * 6)
-    file = tmp_path / "paths.jsonl"
-    lines = [HEADER, {**short, "id": "a"}, {**long, "id": "b"}]
-    file.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
-    saved = aggregate.saved_report([file])
-    greedy = saved.outcomes(aggregate.Rule("greedy", "greedy"))
+    saved, greedy, file = saved_with_greedy(tmp_path, short, long)
     tally, unanimous, right = what_ifs.samples_join_late(saved, greedy, 100)
     assert (tally.right, tally.won, tally.lost) == (1, 1, 0)  # only the long item was voted on
     assert (unanimous, right) == (0, 0)  # greedy dissents: 5 of 6
@@ -327,11 +332,7 @@ def test_time_what_ifs_skip_the_samples_only_where_the_greedy_margin_is_high(tmp
     answers, correct = ["0"] + ["1"] * 5, [False] + [True] * 5
     sure = item(answers, correct, margins=[0.99] + [0.5] * 5)
     unsure = item(answers, correct, tokens=[100] + [200] * 5)
-    file = tmp_path / "paths.jsonl"
-    lines = [HEADER, {**sure, "id": "a"}, {**unsure, "id": "b"}]
-    file.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
-    saved = aggregate.saved_report([file])
-    greedy = saved.outcomes(aggregate.Rule("greedy", "greedy"))
+    saved, greedy, _ = saved_with_greedy(tmp_path, sure, unsure)
     tally, skipped, right = what_ifs.skip_when_sure(saved, greedy, 0.9)
     assert (tally.right, tally.won, tally.lost) == (1, 1, 0)  # only the unsure item was voted on
     assert (skipped, right) == (1, 0)
