@@ -101,9 +101,8 @@ def skip_when_sure(report: aggregate.Report, greedy: list, gate: float) -> tuple
             skipped += 1
             skipped_right += g.correct
             continue
-        best = aggregate.vote_paths(paths, weighted=True)[1]
         samples = report.decode_seconds(item, [p["tokens"] for p in paths[1:]])
-        tally.add(best is not None and best["correct"], g.correct, g.seconds + samples)
+        tally.add(report.apply(DEFAULT, item).correct, g.correct, g.seconds + samples)
     return tally, skipped, skipped_right
 
 
