@@ -1,8 +1,8 @@
-"""Three ways to bring the default under 2.5x greedy's time, scored offline on saved paths.
+"""Four ways to bring the default under 2.5x greedy's time, scored offline on saved paths.
 
-    python scripts/time_what_ifs.py scripts/results/paths-1.5b-T0.5-*.jsonl
+    python scripts/time_what_ifs.py scripts/results/paths-1.5b-T0.5-seed1-every10-*.jsonl
 
-Both use `ponder eval aggregate`'s cost model on the default's paths (the greedy path + 5 sampled,
+All use `ponder eval aggregate`'s cost model on the default's paths (the greedy path + 5 sampled,
 margin-weighted votes). One line per setting: accuracy, won/lost against greedy, x greedy's time.
 
 1. Stop the batch at C times the greedy path's length: paths not finished by then do not vote
@@ -18,10 +18,17 @@ margin-weighted votes). One line per setting: accuracy, won/lost against greedy,
    paths decode after it as a second batch and all 6 vote. Also printed: how many items were
    skipped and how many of those greedy got right (the gate is worth its time only if they are
    right more often than the rest).
+4. Fork the samples from the greedy path where they leave it: a path sampled at T is, token by
+   token, the greedy token with the probability T's distribution gives it, so a sample can follow
+   the greedy path for free (greedy's own step already computed that distribution) and join the
+   batch only at the token where it first differs, with the greedy prefix's KV cache copied.
+   Same answers as the default, so only the time changes; the shared prefix is estimated from
+   the saved texts (characters, scaled to the path's tokens).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -106,6 +113,28 @@ def skip_when_sure(report: aggregate.Report, greedy: list, gate: float) -> tuple
     return tally, skipped, skipped_right
 
 
+def fork_from_greedy(report: aggregate.Report, greedy: list) -> Tally:
+    tally = Tally()
+    for item, g in zip(report.items, greedy, strict=True):
+        paths = report.paths_for(DEFAULT, item)
+        spans = [(0, paths[0]["tokens"])]
+        for p in paths[1:]:
+            shared = len(os.path.commonprefix([paths[0]["text"], p["text"]]))
+            spans.append((p["tokens"] * shared // max(1, len(p["text"])), p["tokens"]))
+        seconds = item["prompt_s"] + spans_seconds(report.step_costs[item.get("run", "")], spans)
+        tally.add(report.apply(DEFAULT, item).correct, g.correct, seconds)
+    return tally
+
+
+def spans_seconds(costs: dict[int, float], spans: list[tuple[int, int]]) -> float:
+    """Paths each live from its first to its last step, decoded as one batch."""
+    edges = sorted({t for span in spans for t in span})
+    return sum(
+        (end - start) * aggregate.step_cost(costs, sum(a <= start < b for a, b in spans))
+        for start, end in zip(edges, edges[1:], strict=False)
+    )
+
+
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
         sys.exit(__doc__)
@@ -129,6 +158,8 @@ def main() -> None:
         print(
             f"M={gate}: {tally.line(n, greedy_seconds)}; greedy alone on {skipped}, {right} right"
         )
+    print("4. the samples forked from the greedy path where they first differ from it")
+    print(fork_from_greedy(report, greedy).line(n, greedy_seconds))
 
 
 if __name__ == "__main__":

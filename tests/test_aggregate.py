@@ -343,6 +343,28 @@ def test_time_what_ifs_skip_the_samples_only_where_the_greedy_margin_is_high(tmp
     assert (everything.right, skipped) == (2, 0)
 
 
+def test_time_what_ifs_fork_samples_where_they_leave_the_greedy_path(tmp_path):
+    what_ifs = load_script("time_what_ifs")
+    answers, correct = ["1"] * 6, [True] * 6
+    forked = item(answers, correct, tokens=[100] * 6)
+    # four samples share the greedy text's first half, one nothing
+    texts = ["a" * 45 + "b" * 45] + ["a" * 45 + "c" * 45] * 4 + ["d" * 90]
+    for p, text in zip(forked["paths"], texts, strict=True):
+        p["text"] = text + "ANSWER: 1"  # 100 characters
+    saved, greedy, file = saved_with_greedy(tmp_path, forked, item(answers, correct))
+    costs = saved.step_costs[str(file)]
+    tally = what_ifs.fork_from_greedy(saved, greedy)
+    assert (tally.right, tally.won, tally.lost) == (2, 0, 0)  # the same answers as the default
+    # first 45 steps: greedy and the sample that left at once; then all six
+    first = 1.0 + 45 * aggregate.step_cost(costs, 2) + 55 * aggregate.step_cost(costs, 6)
+    second = 1.0 + 100 * aggregate.step_cost(costs, 1)  # samples the same as greedy: free
+    assert tally.seconds == pytest.approx(first + second)
+    assert what_ifs.spans_seconds(costs, [(0, 10), (5, 20)]) == pytest.approx(
+        5 * aggregate.step_cost(costs, 1) + 5 * aggregate.step_cost(costs, 2)
+        + 10 * aggregate.step_cost(costs, 1)
+    )  # fmt: skip
+
+
 def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path, monkeypatch, capsys):
     compare = load_script("compare_paths")
     right = item(["1"] * 6, [True] * 6)
