@@ -2,6 +2,9 @@
 
     context.build → (memory.search) → (step_back) → greedy | self_consistency | cot_decoding → vote
 
+(`auto`, the default strategy, is greedy for a question that asks for an explanation,
+self_consistency otherwise.)
+
 The server and `ponder eval` both call `run`; nothing here knows about LSP.
 """
 
@@ -11,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from agent import calibration, context, prompts
@@ -165,6 +168,16 @@ def _last_statement(text: str) -> str:
     return lines[-1][:200] if lines else ""
 
 
+def resolved(opts: ReasonSettings, question: str) -> ReasonSettings:
+    """The options with `auto` made concrete: one greedy path for a question that asks for an
+    explanation (its free-text answer is never scored, so samples buy no confidence, and on a CPU
+    they cost 3-5x the time), self-consistency for the rest."""
+    if opts.strategy != "auto":
+        return opts
+    explain = prompts.asks_for_explanation(question)
+    return replace(opts, strategy="greedy" if explain else "self_consistency")
+
+
 def _understand(task: Task) -> tuple[str, str, context.CodeContext, str | None]:
     """The question, language, code context and selection a task is about."""
     question = (task.question or "").strip() or prompts.DEFAULT_QUESTION
@@ -265,9 +278,9 @@ def run(
     sees path 0 as it is written; when path 0 gives the winning answer, its reasoning is the
     one returned, so what was streamed is what the user gets."""
     report = progress or (lambda message, percentage: None)
-    opts = task.options
     usage = _Usage()
     question, language, ctx, selection = _understand(task)
+    opts = resolved(task.options, question)
     examples: list[dict] = []
     noted: list[dict] = []
     if recall is not None:

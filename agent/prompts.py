@@ -58,6 +58,24 @@ def trace_hint(question: str) -> str | None:
     return TYPE_HINT if _FOR_A_TYPE.search(question) else TRACE_HINT
 
 
+# Questions answered with an explanation, free text that paths cannot vote on (`asks_for_explanation`).
+_EXPLANATION = re.compile(
+    r"^\s*(please\s+)?(explain|describe|summari[sz]e|walk\s+(me\s+)?through|reason\s+about"
+    r"|what\s+(does|is)\s+(this|the|that)\s+(selected\s+)?"
+    r"(code|function|method|class|snippet|module|program|loop|block)\s+(do|doing|for)\b"
+    r"|how\s+does\s+(this|the|that)\s+(selected\s+)?"
+    r"(code|function|method|class|snippet|module|program|loop|block)\s+work)",
+    re.I,
+)
+
+
+def asks_for_explanation(question: str) -> bool:
+    """An open question ("Explain what the selected code does and why", "what does this function
+    do?"): its answer is an explanation, not a value, a type or a yes/no. A question about what
+    running the code gives ("explain what f(2) returns") is not one."""
+    return bool(_EXPLANATION.match(question)) and trace_hint(question) is None
+
+
 def code_block(code: str, language: str) -> str:
     fence = "```"
     while fence in code:

@@ -18,7 +18,8 @@ from agent import structure
 from agent.errors import PonderError
 from agent.models import DEFAULT_MODEL
 
-STRATEGIES = ("greedy", "self_consistency", "cot_decoding")
+# "auto": self_consistency, except for a question that asks for an explanation (greedy).
+STRATEGIES = ("auto", "greedy", "self_consistency", "cot_decoding")
 
 
 def _limits(lo: float | None = None, hi: float | None = None, choices: tuple = ()) -> dict:
@@ -27,10 +28,11 @@ def _limits(lo: float | None = None, hi: float | None = None, choices: tuple = (
 
 @dataclass
 class ReasonSettings:
-    # Chosen by `ponder eval aggregate` on saved paths (README, Evaluation): more accurate than
-    # greedy, and its agreement is a confidence that means something; about 2.8x greedy's time
-    # on a 2-core CPU.
-    strategy: str = field(default="self_consistency", metadata=_limits(choices=STRATEGIES))
+    # "auto": self-consistency, chosen by `ponder eval aggregate` on saved paths (README,
+    # Evaluation): more accurate than greedy, and its agreement is a confidence that means
+    # something, at 3-4x greedy's time on a 2-core CPU. An explanation (free text) gains neither
+    # (never scored, never `confident`), so it is answered by one path (`pipeline.resolved`).
+    strategy: str = field(default="auto", metadata=_limits(choices=STRATEGIES))
     samples: int = field(default=6, metadata=_limits(1, 32))
     temperature: float = field(default=0.5, metadata=_limits(0.0, 2.0))
     top_p: float = field(default=0.95, metadata=_limits(0.0, 1.0))

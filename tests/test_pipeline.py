@@ -170,6 +170,33 @@ def test_the_default_is_self_consistency_with_the_greedy_path_voting():
     assert engine.calls[0]["greedy_first"] is True and engine.calls[0]["temperature"] == 0.5
 
 
+@pytest.mark.parametrize(
+    ("question", "explains"),
+    [
+        (None, True),  # the default question: "Explain what the selected code does and why."
+        ("reason about this", True),
+        ("What does this function do?", True),
+        ("Describe the loop", True),
+        ("how does the selected code work?", True),
+        ("Explain what f('ab') returns", False),  # about running it: a value
+        ("What does f('ab') return?", False),
+        ("Does f mutate its argument?", False),
+        ("Why does f return early?", False),
+        ("What is the output of f('ab')?", False),
+    ],
+)
+def test_by_default_an_explanation_gets_one_path_and_any_other_question_a_vote(question, explains):
+    engine = ScriptedEngine(["ANSWER: it reverses x"])
+    answer = run(Task(question, CODE, "f.py", "python", 0, len(CODE)), engine)
+    paths = 1 if explains else ReasonSettings().samples
+    assert engine.calls[0]["k"] == paths and answer.agreement["paths"] == paths
+    assert answer.strategy == ("greedy" if explains else "self_consistency")
+    # an explicit strategy is kept, whatever the question
+    run(Task(question, CODE, "f.py", "python", 0, 0, ReasonSettings(strategy="self_consistency")),
+        engine)  # fmt: skip
+    assert engine.calls[-1]["k"] == ReasonSettings().samples
+
+
 def test_free_text_answers_are_never_called_confident(monkeypatch):
     from agent import calibration
 

@@ -76,7 +76,11 @@ def build() -> argparse.ArgumentParser:
     ask.add_argument("location", metavar="PATH[:LINE[:COL]]")
     ask.add_argument("question", nargs="?", default="", help='default: "reason about this"')
     ask.add_argument("--model", help="model alias or path to a .gguf file")
-    ask.add_argument("--strategy", choices=["greedy", "self_consistency", "cot_decoding"])
+    ask.add_argument(
+        "--strategy",
+        choices=["auto", "greedy", "self_consistency", "cot_decoding"],
+        help="default auto: self_consistency, or greedy for an explanation",
+    )
     ask.add_argument("--samples", type=int, help="paths for self_consistency / cot_decoding")
     ask.add_argument("--step-back", action="store_true", help="ask for the principle first")
     ask.add_argument("--json", action="store_true", help="print the ponder/reason result as JSON")

@@ -21,7 +21,7 @@ function readConfig(): PonderConfig {
   return {
     serverPath: c.get<string>("serverPath", ""),
     model: c.get<string>("model", "qwen2.5-coder-1.5b"),
-    strategy: c.get<string>("strategy", "self_consistency"),
+    strategy: c.get<string>("strategy", "auto"),
     samples: c.get<number>("samples", 6),
     stepBack: c.get<boolean>("stepBack", false),
     memoryPath: c.get<string>("memoryPath", ""),
