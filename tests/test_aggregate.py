@@ -27,6 +27,12 @@ def item(answers, correct, tokens=None, margins=None):
 HEADER = {"format": "ponder-paths", "version": 1, "model": "m", "temperature": 0.5, "samples": 5}
 
 
+def write_paths(file, lines):
+    """A saved-paths file: the header, then one item per line."""
+    file.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    return file
+
+
 def report(items):
     return aggregate.Report(HEADER, items)
 
@@ -151,12 +157,10 @@ def test_calibration_fit_is_monotone_shrunk_and_maps_raw_values():
 
 
 def test_saved_paths_files_from_elsewhere_are_refused(tmp_path):
-    other = tmp_path / "other.jsonl"
-    other.write_text(json.dumps({"format": "ponder-paths", "version": 99}) + "\n")
+    other = write_paths(tmp_path / "other.jsonl", [{"format": "ponder-paths", "version": 99}])
     with pytest.raises(PonderError, match="version 99"):
         evaluate.read_paths(other)
-    good = tmp_path / "good.jsonl"
-    good.write_text(json.dumps(HEADER) + "\n")
+    good = write_paths(tmp_path / "good.jsonl", [HEADER])
     with pytest.raises(PonderError, match="not qwen"):
         evaluate.read_paths(good, model="qwen")
     junk = tmp_path / "junk.jsonl"
@@ -234,7 +238,7 @@ def test_the_command_scores_its_default_rules_and_refuses_held_out_without_a_tab
         item(["1"] * 6, [True] * 6),
         item(["2", "1", "1", "1", "1", "1"], [False] + [True] * 5),
     ]
-    file.write_text("\n".join(json.dumps(x) for x in [HEADER, *items]) + "\n")
+    write_paths(file, [HEADER, *items])
     main(["eval", "aggregate", str(file)])
     out = capsys.readouterr().out
     for rule in ("greedy", "weighted+greedy@6", "weighted+greedy+first5@6"):
@@ -250,8 +254,7 @@ def test_several_files_sampled_alike_are_scored_as_one_and_others_refused(tmp_pa
 
     def write(name, header, ids):
         items = [{**item(["1"] * 6, [True] * 6), "id": i} for i in ids]
-        (tmp_path / name).write_text("\n".join(json.dumps(x) for x in [header, *items]) + "\n")
-        return str(tmp_path / name)
+        return str(write_paths(tmp_path / name, [header, *items]))
 
     first = write("a.jsonl", HEADER, ["s1", "s2"])
     more = write("b.jsonl", {**HEADER, "offset": 100}, ["s3"])  # more items, sampled alike
@@ -296,9 +299,7 @@ def test_bin_members_puts_each_confidence_in_its_tenth_and_one_in_the_last():
 
 def saved_with_greedy(tmp_path, a, b):
     """Items a and b saved as one run, read back; with the greedy outcomes and the file."""
-    file = tmp_path / "paths.jsonl"
-    lines = [HEADER, {**a, "id": "a"}, {**b, "id": "b"}]
-    file.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    file = write_paths(tmp_path / "paths.jsonl", [HEADER, {**a, "id": "a"}, {**b, "id": "b"}])
     saved = aggregate.saved_report([file])
     return saved, saved.outcomes(aggregate.Rule("greedy", "greedy")), file
 
@@ -371,10 +372,8 @@ def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path, monkeypat
     wrong = item(["0"] * 6, [False] * 6)
 
     def write(name, temperature, items):
-        file = tmp_path / name
-        lines = [{**HEADER, "temperature": temperature}] + items
-        file.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
-        return aggregate.saved_report([file])
+        lines = [{**HEADER, "temperature": temperature}, *items]
+        return aggregate.saved_report([write_paths(tmp_path / name, lines)])
 
     a = write("a.jsonl", 0.5, [{**wrong, "id": "p"}, {**right, "id": "q"}, {**right, "id": "r"}])
     b = write("b.jsonl", 0.7, [{**right, "id": "p"}, {**right, "id": "q"}, {**wrong, "id": "s"}])
