@@ -31,6 +31,11 @@ _RETURNS = re.compile(
 _INLINE_TAG = re.compile(r"ANSWER[ \t]*:[ \t]*")
 _INLINE_TAIL = re.compile(r",?\s*(?:i\.e\.|that is)\s*$")
 _BACKTICKED = re.compile(r"`+([^`]+)`+")
+# "ANSWER: Therefore, the code …": an explanation's answer line often opens with its reasoning's
+# last connective (every one of the 1.5B's three asked in session 20 did).
+_OPENING_CONNECTIVE = re.compile(
+    rf"^(?:{_CONNECTIVE}|in summary|in conclusion|in short|overall)[ \t]*,[ \t]*", re.I
+)
 _FENCE = re.compile(r"^```[\w+-]*\n?|\n?```$")
 
 
@@ -144,6 +149,7 @@ def clean(answer: str) -> str:
     s = answer.strip()
     s = _FENCE.sub("", s).strip()
     s = s.strip("*_").strip()
+    s = _without_opening_connective(s)
     if s.startswith("`") and s.endswith("`") and len(s) > 1:
         s = s.strip("`").strip()
     for pattern in (_ASSERT, _CALL_EQ):
@@ -165,6 +171,12 @@ def clean(answer: str) -> str:
             if _literal(value) is not _MISSING:
                 return value
     return s
+
+
+def _without_opening_connective(s: str) -> str:
+    """ "Therefore, the code sorts x." → "The code sorts x."."""
+    rest = _OPENING_CONNECTIVE.sub("", s, count=1)
+    return rest[:1].upper() + rest[1:] if rest and rest != s else s
 
 
 _MISSING = object()

@@ -49,6 +49,15 @@ def test_text_normalised():
     assert normalise("`It sorts`") == normalise("it sorts")
 
 
+def test_an_explanation_drops_the_connective_it_opens_with():
+    text = "1. It strips.\n\nANSWER: Therefore, the selected code normalises a name."
+    assert extract(text).answer == "The selected code normalises a name"
+    assert clean("In summary, it sorts the list") == "It sorts the list"
+    assert clean("Therefore, `[1, 2]`") == "[1, 2]"  # a value behind it is the value
+    assert clean("Thus the code sorts") == "Thus the code sorts"  # no comma: kept
+    assert normalise("Hence, it sorts.") == normalise("it sorts")  # votes as the same answer
+
+
 def test_value_in_backticks_inside_prose():
     assert clean("Therefore, the computed output for this input is `'bcksrutq'`.") == "'bcksrutq'"
     assert clean("So `f(1)` gives `{1: None}` in the end") == "{1: None}"
