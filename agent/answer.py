@@ -32,7 +32,7 @@ _INLINE_TAG = re.compile(r"ANSWER[ \t]*:[ \t]*")
 _INLINE_TAIL = re.compile(r",?\s*(?:i\.e\.|that is)\s*$")
 _BACKTICKED = re.compile(r"`+([^`]+)`+")
 # "ANSWER: Therefore, the code …": an explanation's answer line often opens with its reasoning's
-# last connective (every one of the 1.5B's three asked in session 20 did).
+# last connective (the 1.5B's did for both functions of examples/inventory.py).
 _OPENING_CONNECTIVE = re.compile(
     rf"^(?:{_CONNECTIVE}|in summary|in conclusion|in short|overall)[ \t]*,[ \t]*", re.I
 )
@@ -174,7 +174,7 @@ def clean(answer: str) -> str:
 
 
 def _without_opening_connective(s: str) -> str:
-    """ "Therefore, the code sorts x." → "The code sorts x."."""
+    """Without an opening "Therefore," (and the like), capitalised: "The code sorts x"."""
     rest = _OPENING_CONNECTIVE.sub("", s, count=1)
     return rest[:1].upper() + rest[1:] if rest and rest != s else s
 

@@ -58,7 +58,7 @@ def trace_hint(question: str) -> str | None:
     return TYPE_HINT if _FOR_A_TYPE.search(question) else TRACE_HINT
 
 
-# Questions answered with an explanation, free text that paths cannot vote on (`asks_for_explanation`).
+# Questions answered with an explanation: free text, which paths cannot usefully vote on.
 _EXPLANATION = re.compile(
     r"^\s*(please\s+)?(explain|describe|summari[sz]e|walk\s+(me\s+)?through|reason\s+about"
     r"|what\s+(does|is)\s+(this|the|that)\s+(selected\s+)?"
