@@ -47,11 +47,16 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--file", default="examples/inventory.py")
     args = parser.parse_args()
+    try:
+        text = Path(args.file).read_text()
+        found = functions(text)
+    except (OSError, SyntaxError, UnicodeDecodeError) as e:
+        sys.exit(f"cannot read the functions of {args.file}: {e}")
+    if not found:
+        sys.exit(f"{args.file} has no top-level function to ask about")
     resolved = models.resolve(args.model)
     engine = LlamaEngine(str(resolved.path), resolved.name)
-    text = Path(args.file).read_text()
     totals = dict.fromkeys(STRATEGIES, 0.0)
-    found = functions(text)
     for name, start, end in found:
         for strategy in STRATEGIES:
             task = pipeline.Task(
