@@ -304,7 +304,8 @@ def run(
     )
     completions = _generate(engine, messages, opts, usage, cancel, report, stream)
 
-    report("voting", None)
+    if len(completions) > 1:
+        report("voting", None)
     paths = [path_of(c) for c in completions if c.finish_reason != "stopped"]
     result = _choose(opts, paths, similar)
     confidence, verdict = _confidence(opts, result, len(completions), engine.name)

@@ -20,7 +20,9 @@ def task(**options):
 
 def test_greedy_single_path():
     engine = ScriptedEngine(["x is 'ab', reversed.\nANSWER: 'ba'"])
-    answer = run(task(), engine)
+    phases = []
+    answer = run(task(), engine, progress=lambda m, p: phases.append(m))
+    assert phases[0] == "thinking" and "voting" not in phases  # one path: nothing to vote on
     assert answer.answer == "'ba'" and answer.candidates == [{"answer": "'ba'", "count": 1}]
     assert answer.rationale == "x is 'ab', reversed."
     assert engine.calls[0]["k"] == 1 and engine.calls[0]["temperature"] == 0.0
