@@ -7,6 +7,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, client_capabilities
 
+from server.features.inline import agreement_text
 from tests.lsp_helpers import SAMPLE, close, open_sample, request, server_config
 from tests.wire import WireServer
 
@@ -87,7 +88,9 @@ async def test_hover_and_code_actions_on_an_answered_range(client, tmp_path):
     hover = await client.text_document_hover_async(
         types.HoverParams(types.TextDocumentIdentifier(uri=uri), types.Position(9, 4))
     )
-    assert result["answer"] in hover.contents.value and "paths agree" in hover.contents.value
+    assert result["answer"] in hover.contents.value
+    assert "one path" in hover.contents.value  # the default question, an explanation: 1 path
+    assert agreement_text({"agreement": {"agree": 4, "paths": 6}}) == "4 of 6 paths agree"
     outside = await client.text_document_hover_async(
         types.HoverParams(types.TextDocumentIdentifier(uri=uri), types.Position(1, 0))
     )

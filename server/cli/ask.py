@@ -99,7 +99,7 @@ async def ask_main(args) -> int:
 
 
 def print_answer(result: dict, seconds: float) -> None:
-    from server.features.inline import votes_text
+    from server.features.inline import agreement_text, votes_text
 
     uncertain = result.get("verdict") == "uncertain"
     print(
@@ -120,11 +120,3 @@ def print_answer(result: dict, seconds: float) -> None:
         f"\n[{result['model']}: {usage['promptTokens']} prompt + {usage['completionTokens']} "
         f"generated tokens, {usage['seconds']:.1f} s model time, {seconds:.1f} s in all]"
     )
-
-
-def agreement_text(result: dict) -> str:
-    agreement = result.get("agreement") or {}
-    agree, paths = agreement.get("agree", 0), agreement.get("paths", 1)
-    if paths <= 1:
-        return "one path"
-    return f"{agree} of {paths} paths agree"

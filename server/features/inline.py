@@ -36,6 +36,13 @@ def hint_label(result: dict, stale: bool) -> str:
     return label + (" (stale: the code changed)" if stale else "")
 
 
+def agreement_text(result: dict) -> str:
+    """The vote in words ("4 of 6 paths agree"), or "one path"."""
+    agreement = result.get("agreement") or {}
+    agree, paths = agreement.get("agree", 0), agreement.get("paths", 1)
+    return f"{agree} of {paths} paths agree" if paths > 1 else "one path"
+
+
 def votes_text(result: dict, limit: int = 40) -> str:
     """The paths' answers ("`[1]` × 4, `[2]` × 1, no answer × 1") when they gave more than one,
     else "": beside an uncertain answer, the right one is often among them (README, `candidates`)."""
@@ -51,15 +58,13 @@ def votes_text(result: dict, limit: int = 40) -> str:
 
 def answer_markdown(result: dict, stale: bool = False) -> str:
     """The answer as markdown: verdict, vote, principle, the reasoning's last lines, memories."""
-    agreement = result.get("agreement") or {}
     verdict = result.get("verdict", "uncertain")
     lines = [f"**ponder** ⟹ `{short(result['answer'], 200)}`", ""]
     if stale:
         lines += ["*Stale: the code changed since this answer. Ask again.*", ""]
     lines.append(
         ("confident" if verdict == "confident" else "UNCERTAIN — do not rely on this answer")
-        + f" · confidence {result['confidence']:.2f}"
-        + f" · {agreement.get('agree', 0)} of {agreement.get('paths', 0)} paths agree"
+        + f" · confidence {result['confidence']:.2f} · {agreement_text(result)}"
     )
     votes = votes_text(result)
     if votes:
