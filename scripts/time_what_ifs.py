@@ -1,4 +1,4 @@
-"""Four ways to bring the default under 2.5x greedy's time, scored offline on saved paths.
+"""Five ways to bring the default under 2.5x greedy's time, scored offline on saved paths.
 
     python scripts/time_what_ifs.py scripts/results/paths-1.5b-T0.5-seed1-every10-*.jsonl
 
@@ -24,6 +24,8 @@ margin-weighted votes). One line per setting: accuracy, won/lost against greedy,
    batch only at the token where it first differs, with the greedy prefix's KV cache copied.
    Same answers as the default, so only the time changes; the shared prefix is estimated from
    the saved texts (characters, scaled to the path's tokens).
+5. Route by the prompt's length, known before anything is generated: a prompt under P tokens
+   (short code, a small input) gets the greedy path alone, a longer one the default's 6 paths.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from server.cli.evaluation import aggregate  # noqa: E402
 STOP_FACTORS = (1.0, 1.2, 1.5, 2.0, 3.0)
 JOIN_AFTER = (0, 200, 250, 275, 300, 325, 350, 400)
 MARGIN_GATES = (0.9, 0.95, 0.98, 0.99, 0.999)
+PROMPT_GATES = (175, 187, 202)  # the dev split's prompt-length quartiles (1.5B's tokenizer)
 DEFAULT = aggregate.parse_rule("weighted+greedy@6")
 
 
@@ -126,6 +129,20 @@ def fork_from_greedy(report: aggregate.Report, greedy: list) -> Tally:
     return tally
 
 
+def route_by_prompt(report: aggregate.Report, greedy: list, gate: int) -> tuple[Tally, int]:
+    """The tally and the items answered by greedy alone."""
+    tally = Tally()
+    alone = 0
+    for item, g in zip(report.items, greedy, strict=True):
+        if item["prompt_tokens"] < gate:
+            tally.add(g.correct, g.correct, g.seconds)
+            alone += 1
+        else:
+            outcome = report.apply(DEFAULT, item)
+            tally.add(outcome.correct, g.correct, outcome.seconds)
+    return tally, alone
+
+
 def spans_seconds(costs: dict[int, float], spans: list[tuple[int, int]]) -> float:
     """Paths each live from its first to its last step, decoded as one batch."""
     edges = sorted({t for span in spans for t in span})
@@ -160,6 +177,10 @@ def main() -> None:
         )
     print("4. the samples forked from the greedy path where they first differ from it")
     print(fork_from_greedy(report, greedy).line(n, greedy_seconds))
+    print("5. the samples only for prompts of at least P tokens")
+    for gate in PROMPT_GATES:
+        tally, alone = route_by_prompt(report, greedy, gate)
+        print(f"P={gate}: {tally.line(n, greedy_seconds)}; greedy alone on {alone}")
 
 
 if __name__ == "__main__":

@@ -366,6 +366,20 @@ def test_time_what_ifs_fork_samples_where_they_leave_the_greedy_path(tmp_path):
     )  # fmt: skip
 
 
+def test_time_what_ifs_route_by_the_prompts_length(tmp_path):
+    what_ifs = load_script("time_what_ifs")
+    # greedy wrong on both; the samples agree on the right answer; the first prompt is short
+    answers, correct = ["0"] + ["1"] * 5, [False] + [True] * 5
+    short, long = item(answers, correct), item(answers, correct)
+    short["prompt_tokens"], long["prompt_tokens"] = 150, 250
+    saved, greedy, _ = saved_with_greedy(tmp_path, short, long)
+    tally, alone = what_ifs.route_by_prompt(saved, greedy, 200)
+    assert (tally.right, tally.won, tally.lost, alone) == (1, 1, 0, 1)
+    voted = saved.apply(what_ifs.DEFAULT, saved.items[1])
+    assert tally.seconds == pytest.approx(greedy[0].seconds + voted.seconds)
+    assert what_ifs.route_by_prompt(saved, greedy, 100)[0].right == 2  # both voted on
+
+
 def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path, monkeypatch, capsys):
     compare = load_script("compare_paths")
     right = item(["1"] * 6, [True] * 6)
