@@ -2,8 +2,8 @@
 
     context.build → (memory.search) → (step_back) → greedy | self_consistency | cot_decoding → vote
 
-(`auto`, the default strategy, is greedy for a question that asks for an explanation,
-self_consistency otherwise.)
+(`auto`, the default strategy, is greedy for a question answered in free text, self_consistency
+otherwise.)
 
 The server and `ponder eval` both call `run`; nothing here knows about LSP.
 """
@@ -169,9 +169,9 @@ def _last_statement(text: str) -> str:
 
 
 def resolved(opts: ReasonSettings, question: str) -> ReasonSettings:
-    """The options with `auto` made concrete: one greedy path for a question that asks for an
-    explanation (its free-text answer is never scored, so samples buy no confidence, and on a CPU
-    they cost 3-5x the time), self-consistency for the rest."""
+    """The options with `auto` made concrete: one greedy path for a question answered in free text
+    (an explanation, a review: never scored, so samples buy no confidence, and on a CPU they cost
+    3-5x the time), self-consistency for the rest."""
     if opts.strategy != "auto":
         return opts
     explain = prompts.asks_for_explanation(question)

@@ -58,21 +58,30 @@ def trace_hint(question: str) -> str | None:
     return TYPE_HINT if _FOR_A_TYPE.search(question) else TRACE_HINT
 
 
-# Questions answered with an explanation: free text, which paths cannot usefully vote on.
+# Questions answered with an explanation, a review or a rewrite: free text (or code), which
+# paths cannot usefully vote on. Only openings that cannot ask for a value: "find the value of x"
+# or "what is the value for x" are not here.
+_NOUN = (
+    r"(code|function|method|class|snippet|module|program|script|file|loop|block|line|statement"
+    r"|expression|variable|parameter|argument|decorator|regex|condition|check)"
+)
 _EXPLANATION = re.compile(
-    r"^\s*(please\s+)?(explain|describe|summari[sz]e|walk\s+(me\s+)?through|reason\s+about"
-    r"|what\s+(does|is)\s+(this|the|that)\s+(selected\s+)?"
-    r"(code|function|method|class|snippet|module|program|loop|block)\s+(do|doing|for)\b"
-    r"|how\s+does\s+(this|the|that)\s+(selected\s+)?"
-    r"(code|function|method|class|snippet|module|program|loop|block)\s+work)",
+    r"^\s*((please|can\s+you|could\s+you)\s+)?("
+    r"explain|describe|summari[sz]e|walk\s+(me\s+)?through|reason\s+about|why\b"
+    r"|review|document|comment\s+on|refactor|rewrite|simplify|improve|suggest"
+    r"|(find|spot|fix)\s+(the\s+|any\s+|a\s+)?(bugs?|errors?|issues?|problems?|mistakes?)"
+    r"|what('s|\s+is)\s+wrong"
+    rf"|what\s+(does|do|is)\s+(this|that|it|the)(\s+selected)?(\s+{_NOUN})?\s+(do|doing|for|mean)\b"
+    rf"|how\s+(does|do)\s+(this|that|it|the)(\s+selected)?(\s+{_NOUN})?\s+work)",
     re.I,
 )
 
 
 def asks_for_explanation(question: str) -> bool:
     """An open question ("Explain what the selected code does and why", "what does this function
-    do?"): its answer is an explanation, not a value, a type or a yes/no. A question about what
-    running the code gives ("explain what f(2) returns") is not one."""
+    do?", "find the bug"): its answer is an explanation, a review or code, not a value, a type or
+    a yes/no. A question about what running the code gives ("explain what f(2) returns") is not
+    one."""
     return bool(_EXPLANATION.match(question)) and trace_hint(question) is None
 
 

@@ -18,7 +18,7 @@ from agent import structure
 from agent.errors import PonderError
 from agent.models import DEFAULT_MODEL
 
-# "auto": self_consistency, except for a question that asks for an explanation (greedy).
+# "auto": self_consistency, except for a question answered in free text (greedy).
 STRATEGIES = ("auto", "greedy", "self_consistency", "cot_decoding")
 
 
@@ -30,8 +30,8 @@ def _limits(lo: float | None = None, hi: float | None = None, choices: tuple = (
 class ReasonSettings:
     # "auto": self-consistency, chosen by `ponder eval aggregate` on saved paths (README,
     # Evaluation): more accurate than greedy, and its agreement is a confidence that means
-    # something, at 3-4x greedy's time on a 2-core CPU. An explanation (free text) gains neither
-    # (never scored, never `confident`), so it is answered by one path (`pipeline.resolved`).
+    # something, at 3-4x greedy's time on a 2-core CPU. An explanation or a review (free text) gains
+    # neither (never scored, never `confident`), so it is answered by one path (`pipeline.resolved`).
     strategy: str = field(default="auto", metadata=_limits(choices=STRATEGIES))
     samples: int = field(default=6, metadata=_limits(1, 32))
     temperature: float = field(default=0.5, metadata=_limits(0.0, 2.0))

@@ -180,10 +180,19 @@ def test_the_default_is_self_consistency_with_the_greedy_path_voting():
         ("What does this function do?", True),
         ("Describe the loop", True),
         ("how does the selected code work?", True),
+        ("what does this do?", True),
+        ("Can you explain this?", True),
+        ("Why does f return early?", True),  # a reason, not the value
+        ("Find the bug", True),
+        ("What's wrong with this loop?", True),
+        ("Suggest a better name for this variable", True),
+        ("Find the value of x after the loop", False),
+        ("What is the value for x after the loop?", False),
+        ("How many times does the loop run for f([1, 2])?", False),
+        ("Is this thread-safe?", False),  # yes or no: the paths vote
         ("Explain what f('ab') returns", False),  # about running it: a value
         ("What does f('ab') return?", False),
         ("Does f mutate its argument?", False),
-        ("Why does f return early?", False),
         ("What is the output of f('ab')?", False),
     ],
 )
