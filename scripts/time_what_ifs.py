@@ -117,6 +117,7 @@ def skip_when_sure(report: aggregate.Report, greedy: list, gate: float) -> tuple
 
 
 def fork_from_greedy(report: aggregate.Report, greedy: list) -> Tally:
+    """The default's answers, each sample decoded only from where it leaves the greedy path."""
     tally = Tally()
     for item, g in zip(report.items, greedy, strict=True):
         paths = report.paths_for(DEFAULT, item)
@@ -127,6 +128,15 @@ def fork_from_greedy(report: aggregate.Report, greedy: list) -> Tally:
         seconds = item["prompt_s"] + spans_seconds(report.step_costs[item.get("run", "")], spans)
         tally.add(report.apply(DEFAULT, item).correct, g.correct, seconds)
     return tally
+
+
+def spans_seconds(costs: dict[int, float], spans: list[tuple[int, int]]) -> float:
+    """Paths each live from its first to its last step, decoded as one batch."""
+    edges = sorted({t for span in spans for t in span})
+    return sum(
+        (end - start) * aggregate.step_cost(costs, sum(a <= start < b for a, b in spans))
+        for start, end in zip(edges, edges[1:], strict=False)
+    )
 
 
 def route_by_prompt(report: aggregate.Report, greedy: list, gate: int) -> tuple[Tally, int]:
@@ -141,15 +151,6 @@ def route_by_prompt(report: aggregate.Report, greedy: list, gate: int) -> tuple[
             outcome = report.apply(DEFAULT, item)
             tally.add(outcome.correct, g.correct, outcome.seconds)
     return tally, alone
-
-
-def spans_seconds(costs: dict[int, float], spans: list[tuple[int, int]]) -> float:
-    """Paths each live from its first to its last step, decoded as one batch."""
-    edges = sorted({t for span in spans for t in span})
-    return sum(
-        (end - start) * aggregate.step_cost(costs, sum(a <= start < b for a, b in spans))
-        for start, end in zip(edges, edges[1:], strict=False)
-    )
 
 
 def main() -> None:
