@@ -116,6 +116,23 @@ def test_verdict_follows_the_calibrated_confidence(monkeypatch):
     assert split.confidence == 0.3 and split.verdict == "uncertain"
 
 
+def test_only_questions_about_what_running_the_code_gives_are_calibrated(monkeypatch):
+    """The tables were fitted on "what does f(x) return?"; on True/False questions six paths
+    agreed on a wrong answer 7 times of 11 (README), so those keep the raw vote share."""
+    from agent import calibration
+
+    table = {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]}
+    monkeypatch.setattr(calibration, "TABLES", {"scripted": table})
+    options = ReasonSettings(strategy="self_consistency", samples=3)
+    for question in ("Does f('ab') return one of its arguments itself?",
+                     "Would f(xs) return the same value if xs were reversed?"):  # fmt: skip
+        asked = Task(question, CODE, "f.py", "python", 0, 0, options)
+        answer = run(asked, ScriptedEngine(["ANSWER: True"]))
+        assert answer.confidence == 1.0 and answer.verdict == "uncertain"  # raw, never confident
+    value = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: True"]))
+    assert value.confidence == 0.92 and value.verdict == "confident"  # "What does f('ab') return?"
+
+
 def test_cancel_stops_the_pipeline():
     cancel = threading.Event()
     cancel.set()
