@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent import models, pipeline  # noqa: E402
 from agent.engine import LlamaEngine  # noqa: E402
+from agent.positions import offset_of, split_lines  # noqa: E402
 from agent.settings import ReasonSettings  # noqa: E402
 
 STRATEGIES = ("auto", "self_consistency")
@@ -29,12 +30,13 @@ STRATEGIES = ("auto", "self_consistency")
 
 def functions(text: str) -> list[tuple[str, int, int]]:
     """(name, start offset, end offset) of each top-level function."""
-    lines = text.splitlines(keepends=True)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
+    lines = split_lines(text)
+
+    def line_start(line: int) -> int:
+        return offset_of(text, line, 0, lines=lines)
+
     return [
-        (node.name, starts[node.lineno - 1], starts[node.end_lineno or node.lineno])
+        (node.name, line_start(node.lineno - 1), line_start(node.end_lineno or node.lineno))
         for node in ast.parse(text).body
         if isinstance(node, ast.FunctionDef)
     ]
