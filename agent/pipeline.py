@@ -53,7 +53,7 @@ class Answer:
     answer: str
     confidence: float  # calibrated: the share of such answers that were right on the dev split
     agreement: dict  # {"agree": paths that gave this answer, "paths": paths sampled}
-    verdict: str  # "confident" or "uncertain" (calibration.CONFIDENT_AT)
+    verdict: str  # "confident", "uncertain" (calibration.CONFIDENT_AT) or "unchecked" (free text)
     principle: str | None
     rationale: str
     candidates: list[dict]
@@ -251,14 +251,19 @@ def _confidence(
 ) -> tuple[float, str]:
     """The calibrated confidence and verdict of the vote's answer. The tables were fitted on
     value answers to questions about what running the code gives ("what does f(x) return?");
-    any other answer keeps its raw agreement or margin and is never called confident: free text,
-    and values that answer other questions (True/False to "does f(x) return its argument?": six
-    paths agree on a wrong True far more often, 7 of 11 unanimous votes wrong, README)."""
+    any other answer keeps its raw agreement or margin and is never called confident. An
+    explanation asked for in free text is `unchecked`: nothing measures whether it is right, and
+    calling every explanation "uncertain" would teach users to ignore the word where it counts.
+    Other answers are `uncertain`: values that answer other questions (True/False to "does f(x)
+    return its argument?": six paths agree on a wrong True far more often, 7 of 11 unanimous
+    votes wrong, README) and prose where a value was asked for."""
     if result.winner is None:
         return 0.0, "uncertain"
     raw = _raw_confidence(opts, result, sampled)
-    fitted_kind = prompts.trace_hint(question) == prompts.TRACE_HINT
-    if normalise(result.winner.answer)[0] != "value" or not fitted_kind:
+    is_value = normalise(result.winner.answer)[0] == "value"
+    if not is_value and prompts.asks_for_explanation(question):
+        return raw, "unchecked"
+    if not is_value or prompts.trace_hint(question) != prompts.TRACE_HINT:
         return raw, "uncertain"
     tables = calibration.tables_for(model)
     confidence = calibration.confidence(opts.strategy, raw, tables)

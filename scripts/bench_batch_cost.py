@@ -1,6 +1,7 @@
 """What one decode step costs with r rows in the batch, relative to one row, in one run.
 
     python scripts/bench_batch_cost.py [--model qwen2.5-coder-1.5b] [--max-rows 8] [--tokens 48]
+        [--reps 3] [--threads 0]
 
 Two kinds of rows, both through ponder's engine: r paths decoded together (self-consistency:
 the greedy path and r-1 sampled ones), and one greedy path that feeds r-1 drafted tokens with its
@@ -70,9 +71,11 @@ def main() -> None:
     parser.add_argument("--max-rows", type=int, default=8)
     parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: one per core)")
     args = parser.parse_args()
     resolved = models.resolve(args.model)
-    engine = LlamaEngine(str(resolved.path), resolved.name, context_size=4096)
+    engine = LlamaEngine(str(resolved.path), resolved.name, context_size=4096,
+                         threads=args.threads)  # fmt: skip
     engine.load()
     engine_module.Drafter = FixedDrafter  # type: ignore[misc]
     engine.sample(PROMPT, k=1, max_tokens=1)  # the prompt is cached for every run below

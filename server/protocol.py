@@ -26,7 +26,7 @@ ASK_AGAIN_TITLE = "Ponder: ask again with more samples"
 # answer tag is the exception: its last line, streamed as reasoning, becomes the answer.)
 
 # Result of ponder/reason:
-# {id, answer, confidence (calibrated), agreement:{agree, paths}, verdict: confident|uncertain,
+# {id, answer, confidence (calibrated), agreement:{agree, paths}, verdict: confident|uncertain|unchecked,
 #  principle, rationale, candidates:[{answer, count}],
 #  memories:[{id, question, answer, similarity}], usage:{promptTokens, completionTokens, seconds},
 #  model, strategy}

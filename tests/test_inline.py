@@ -63,11 +63,14 @@ async def test_the_answer_is_an_inlay_hint_that_follows_edits(client, tmp_path):
             command="ponder.reason", arguments=[{"textDocument": {"uri": uri}, "range": WHOLE}]
         )
     )
+    assert client.refreshes == 1  # sent as the answer landed, before the reply
     [hint] = await hints(client, uri)
     assert hint.position == types.Position(11, 22)  # after `    return round(s, 2)`
-    assert client.refreshes == 1
     assert hint.label.startswith("⟹ it returns a + b")
     assert result["answer"] in hint.tooltip.value
+    # The default question asks for an explanation: not weighed, so neither a number nor "?".
+    assert result["verdict"] == "unchecked" and "?" not in hint.label and "·" not in hint.label
+    assert "not checked (free text)" in hint.tooltip.value
     edit(client, uri, 2, (0, 0), (0, 0), "# a comment\n")  # above: the hint moves down
     [hint] = await hints(client, uri)
     assert hint.position.line == 12 and "stale" not in hint.label
@@ -170,3 +173,27 @@ def test_the_paths_answers_are_shown_beside_the_answer_only_when_they_differ(cap
     assert votes_text(unanimous) == ""
     print_answer(unanimous, 1.0)
     assert "Votes" not in capsys.readouterr().out
+
+
+def test_each_verdict_is_said_in_words(capsys):
+    from server.cli.ask import print_answer
+    from server.features.inline import hint_label, verdict_text
+
+    answer = {
+        "answer": "[1]", "confidence": 0.88, "verdict": "confident", "strategy": "auto",
+        "agreement": {"agree": 6, "paths": 6}, "principle": None, "rationale": "r", "model": "m",
+        "candidates": [], "memories": [], "usage": {"promptTokens": 1, "completionTokens": 1,
+                                                     "seconds": 1.0},
+    }  # fmt: skip
+    assert verdict_text(answer) == "confident · confidence 0.88"
+    assert hint_label(answer, stale=False) == "⟹ [1] · 6/6"
+    split = {**answer, "confidence": 0.36, "verdict": "uncertain"}
+    assert verdict_text(split) == "UNCERTAIN — do not rely on this answer · confidence 0.36"
+    assert hint_label(split, stale=True) == "⟹ [1] · 6/6 ? (stale: the code changed)"
+    explained = {**answer, "answer": "it sums", "confidence": 0.97, "verdict": "unchecked",
+                 "agreement": {"agree": 1, "paths": 1}}  # fmt: skip
+    assert verdict_text(explained) == "not checked (free text)"
+    assert hint_label(explained, stale=False) == "⟹ it sums"
+    print_answer(explained, 1.0)
+    printed = capsys.readouterr().out
+    assert "UNCERTAIN" not in printed and "0.97" not in printed and "not checked" in printed

@@ -1,4 +1,5 @@
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -237,6 +238,15 @@ def test_free_text_answers_are_never_called_confident(monkeypatch):
     assert answer.confidence == 1.0 and answer.verdict == "uncertain"
     value = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 'ba'"]))
     assert value.verdict == "confident" and value.confidence < 1.0  # calibrated
+    # Asked for an explanation (the default question), free text is "unchecked", not "uncertain".
+    for strategy in ("auto", "self_consistency"):
+        explained = run(
+            replace(task(strategy=strategy, samples=3), question=None),
+            ScriptedEngine(["ANSWER: it reverses the string"]),
+        )
+        assert explained.verdict == "unchecked" and explained.confidence > 0
+    asked_why = replace(task(), question="Why does f reverse x?")
+    assert run(asked_why, ScriptedEngine(["ANSWER: 'ba'"])).verdict == "uncertain"  # a value
 
 
 def test_a_model_without_its_own_table_is_never_confident():

@@ -101,17 +101,22 @@ async def ask_main(args) -> int:
 def print_answer(result: dict, seconds: float) -> None:
     from server.features.inline import agreement_text, votes_text
 
-    uncertain = result.get("verdict") == "uncertain"
+    verdict = result.get("verdict", "uncertain")
+    uncertain = verdict == "uncertain"
     print(
         f"Answer: {result['answer']}" + ("   (UNCERTAIN: do not rely on it)" if uncertain else "")
     )
-    print(f"Confidence: {result['confidence']:.2f} ({result.get('verdict', '?')}), "
-          f"{agreement_text(result)}  ({result['strategy']})")  # fmt: skip
+    trust = (
+        "not checked (free text: only values are scored)"
+        if verdict == "unchecked"
+        else f"{result['confidence']:.2f} ({verdict})"
+    )
+    print(f"Confidence: {trust}, {agreement_text(result)}  ({result['strategy']})")
     votes = votes_text(result)
     if votes:
         print(f"Votes: {votes}")
     if uncertain and result["confidence"] >= 0.8:
-        print("  (agreement only: confidence is calibrated for values, not for free text)")
+        print("  (agreement only: confidence is calibrated for what running the code gives)")
     if result.get("principle"):
         print(f"\nPrinciple: {result['principle']}")
     print(f"\nReasoning:\n{result['rationale']}")

@@ -26,14 +26,25 @@ def short(text: str, limit: int) -> str:
 
 
 def hint_label(result: dict, stale: bool) -> str:
-    """`⟹ ['apple', 'fig'] · 4/5`, `· 0.83` for one path, `?` when uncertain."""
+    """`⟹ ['apple', 'fig'] · 4/5`, `· 0.83` for one path, `?` when uncertain; an unchecked
+    explanation gets neither number nor `?`: there is nothing to weigh it by."""
     agreement = result.get("agreement") or {}
     paths = agreement.get("paths", 0)
     support = f"{agreement.get('agree', 0)}/{paths}" if paths > 1 else f"{result['confidence']:.2f}"
-    label = f"⟹ {short(result['answer'], HINT_ANSWER_CHARS)} · {support}"
-    if result.get("verdict") != "confident":
-        label += " ?"
+    label = f"⟹ {short(result['answer'], HINT_ANSWER_CHARS)}"
+    if result.get("verdict") != "unchecked":
+        label += f" · {support}" + ("" if result.get("verdict") == "confident" else " ?")
     return label + (" (stale: the code changed)" if stale else "")
+
+
+def verdict_text(result: dict) -> str:
+    """How far to trust the answer, in words: "confident · confidence 0.88", "UNCERTAIN — do not
+    rely on this answer · confidence 0.36", or, for an explanation, "not checked (free text)"."""
+    verdict = result.get("verdict", "uncertain")
+    if verdict == "unchecked":
+        return "not checked (free text)"
+    word = "confident" if verdict == "confident" else "UNCERTAIN — do not rely on this answer"
+    return f"{word} · confidence {result['confidence']:.2f}"
 
 
 def agreement_text(result: dict) -> str:
@@ -58,14 +69,10 @@ def votes_text(result: dict, limit: int = 40) -> str:
 
 def answer_markdown(result: dict, stale: bool = False) -> str:
     """The answer as markdown: verdict, vote, principle, the reasoning's last lines, memories."""
-    verdict = result.get("verdict", "uncertain")
     lines = [f"**ponder** ⟹ `{short(result['answer'], 200)}`", ""]
     if stale:
         lines += ["*Stale: the code changed since this answer. Ask again.*", ""]
-    lines.append(
-        ("confident" if verdict == "confident" else "UNCERTAIN — do not rely on this answer")
-        + f" · confidence {result['confidence']:.2f} · {agreement_text(result)}"
-    )
+    lines.append(f"{verdict_text(result)} · {agreement_text(result)}")
     votes = votes_text(result)
     if votes:
         lines += ["", f"votes: {votes}"]

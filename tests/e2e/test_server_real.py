@@ -12,7 +12,8 @@ from tests.lsp_helpers import (
     start,
 )
 
-LONG = {"maxTokens": 400}
+# Still running a second in: six paths (one, as `auto` gives an explanation, can end sooner).
+LONG = {"maxTokens": 400, "strategy": "self_consistency"}
 
 
 @pytest_asyncio.fixture
@@ -52,7 +53,9 @@ async def test_self_consistency_and_cot_decoding_on_the_real_model(client, tmp_p
             options.pop("earlyStop")
         result = await request(client, "ponder/reason", reason_params(uri, options=options))
         assert sum(c["count"] for c in result["candidates"]) == 3, strategy
-        assert result["agreement"]["paths"] == 3 and result["verdict"] in ("confident", "uncertain")
+        assert result["agreement"]["paths"] == 3
+        # The default question asks for an explanation: never confident, whatever the vote.
+        assert result["verdict"] in ("uncertain", "unchecked")
         # every path cut off at maxTokens was made to write an answer line
         assert result["answer"].strip()
 

@@ -115,6 +115,16 @@ test(":checkhealth ponder reports the server", function()
   assert(text:match("GPU offload"), text)
 end)
 
+test("the float says how far to trust the answer", function()
+  local result = {
+    answer = "it sums", confidence = 0.97, verdict = "unchecked", strategy = "greedy", model = "m",
+    agreement = { agree = 1, paths = 1 }, rationale = "r", memories = {}, candidates = {},
+  }
+  assert(ponder.lines_of(result)[3] == "not checked (free text) · greedy · m", ponder.lines_of(result)[3])
+  result.verdict, result.confidence = "uncertain", 0.36
+  assert(ponder.lines_of(result)[3] == "UNCERTAIN · confidence 0.36 · greedy · m", ponder.lines_of(result)[3])
+end)
+
 test("the float lists the paths' answers when they differ", function()
   local result = {
     answer = "[1]", confidence = 0.36, verdict = "uncertain", strategy = "self_consistency", model = "m",

@@ -28,7 +28,7 @@ export interface ReasonResult {
   answer: string;
   confidence: number;
   agreement?: { agree: number; paths: number };
-  verdict?: "confident" | "uncertain";
+  verdict?: "confident" | "uncertain" | "unchecked";
   principle: string | null;
   rationale: string;
   candidates: Candidate[];
@@ -137,9 +137,14 @@ export function votesHtml(result: ReasonResult): string {
     .join(", ");
 }
 
-/** "confident", or a plain warning: the answer is not to be relied on. */
+/** "confident · confidence 0.88", a plain warning with the confidence when the answer is not to
+ * be relied on, or "not checked (free text)" for an explanation, which nothing weighs. */
 export function verdictText(result: ReasonResult): string {
-  return result.verdict === "confident" ? "confident" : "UNCERTAIN — do not rely on this answer";
+  if (result.verdict === "unchecked") {
+    return "not checked (free text)";
+  }
+  const word = result.verdict === "confident" ? "confident" : "UNCERTAIN — do not rely on this answer";
+  return `${word} · confidence ${result.confidence.toFixed(2)}`;
 }
 
 /** Partial results of ponder/reason ({reasoning: next piece}) joined into the text so far. */
@@ -183,7 +188,7 @@ export function answerHtml(result: ReasonResult, nonce: string): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}';">
 </head><body>
 <h1><code>${escapeHtml(result.answer || "(no answer)")}</code></h1>
-<p><strong>${verdictText(result)}</strong> · confidence ${result.confidence.toFixed(2)}${vote ? " · " + vote : ""} · ${escapeHtml(result.strategy ?? "")} · ${escapeHtml(result.model)}</p>
+<p><strong>${verdictText(result)}</strong>${vote ? " · " + vote : ""} · ${escapeHtml(result.strategy ?? "")} · ${escapeHtml(result.model)}</p>
 ${votes ? `<p>votes: ${votes}</p>` : ""}
 <button id="accept">Accept</button> <button id="reject">Reject</button>
 ${principle}

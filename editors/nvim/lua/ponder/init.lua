@@ -106,12 +106,21 @@ function M.votes_text(result)
   return table.concat(parts, ", ")
 end
 
+-- "confident · confidence 0.88", "UNCERTAIN · confidence 0.36", or "not checked (free text)"
+-- for an explanation, which nothing weighs.
+function M.verdict_text(result)
+  if result.verdict == "unchecked" then
+    return "not checked (free text)"
+  end
+  local word = result.verdict == "confident" and "confident" or "UNCERTAIN"
+  return string.format("%s · confidence %.2f", word, result.confidence)
+end
+
 function M.lines_of(result)
   local out = { "# " .. (result.answer ~= "" and one_line(result.answer) or "(no answer)"), "" }
   local agreement = result.agreement or {}
   local vote = (agreement.paths or 1) > 1 and string.format(" · %d of %d paths agree", agreement.agree, agreement.paths) or ""
-  local verdict = result.verdict == "confident" and "confident" or "UNCERTAIN"
-  table.insert(out, string.format("%s · confidence %.2f%s · %s · %s", verdict, result.confidence, vote, result.strategy or "", result.model))
+  table.insert(out, string.format("%s%s · %s · %s", M.verdict_text(result), vote, result.strategy or "", result.model))
   local votes = M.votes_text(result)
   if votes then
     table.insert(out, "votes: " .. votes)
