@@ -70,7 +70,7 @@ async def test_the_answer_is_an_inlay_hint_that_follows_edits(client, tmp_path):
     assert result["answer"] in hint.tooltip.value
     # The default question asks for an explanation: not weighed, so neither a number nor "?".
     assert result["verdict"] == "unchecked" and "?" not in hint.label and "·" not in hint.label
-    assert "not checked (free text)" in hint.tooltip.value
+    assert "free text, not checked" in hint.tooltip.value
     edit(client, uri, 2, (0, 0), (0, 0), "# a comment\n")  # above: the hint moves down
     [hint] = await hints(client, uri)
     assert hint.position.line == 12 and "stale" not in hint.label
@@ -192,7 +192,7 @@ def test_each_verdict_is_said_in_words(capsys):
     assert hint_label(split, stale=True) == "⟹ [1] · 6/6 ? (stale: the code changed)"
     explained = {**answer, "answer": "it sums", "confidence": 0.97, "verdict": "unchecked",
                  "agreement": {"agree": 1, "paths": 1}}  # fmt: skip
-    assert verdict_text(explained) == "not checked (free text)"
+    assert verdict_text(explained) == "free text, not checked"
     assert hint_label(explained, stale=False) == "⟹ it sums"
     print_answer(explained, 1.0)
     printed = capsys.readouterr().out

@@ -107,7 +107,7 @@ def print_answer(result: dict, seconds: float) -> None:
         f"Answer: {result['answer']}" + ("   (UNCERTAIN: do not rely on it)" if uncertain else "")
     )
     trust = (
-        "not checked (free text: only values are scored)"
+        "free text, not checked (only values are scored)"
         if verdict == "unchecked"
         else f"{result['confidence']:.2f} ({verdict})"
     )

@@ -39,10 +39,10 @@ def hint_label(result: dict, stale: bool) -> str:
 
 def verdict_text(result: dict) -> str:
     """How far to trust the answer, in words: "confident · confidence 0.88", "UNCERTAIN — do not
-    rely on this answer · confidence 0.36", or, for an explanation, "not checked (free text)"."""
+    rely on this answer · confidence 0.36", or, for an explanation, "free text, not checked"."""
     verdict = result.get("verdict", "uncertain")
     if verdict == "unchecked":
-        return "not checked (free text)"
+        return "free text, not checked"
     word = "confident" if verdict == "confident" else "UNCERTAIN — do not rely on this answer"
     return f"{word} · confidence {result['confidence']:.2f}"
 

@@ -22,7 +22,7 @@ from agent.positions import offset_of, split_lines
 from agent.settings import reason_options
 from server import protocol
 from server.documents import MAX_DOCUMENT_CHARS, Attached
-from server.features.inline import refresh_hints
+from server.features.inline import refresh_hints, verdict_text
 from server.features.progress import WorkDone
 from server.params import Position, ReasonParams, parse
 
@@ -169,7 +169,7 @@ async def reason(server: PonderServer, raw: Any) -> dict:
     result = answer.to_wire()
     attached.id, attached.result = answer.id, result
     refresh_hints(server)
-    work.end(f"{answer.answer[:60]} ({answer.verdict}, confidence {answer.confidence:.2f})")
+    work.end(f"{answer.answer[:60]} ({verdict_text(result)})")
     return result
 
 
@@ -205,7 +205,7 @@ def register(server: PonderServer) -> None:
         result = await reason(server, command_argument(args, protocol.COMMAND_REASON))
         if not _shows_inlay_hints(server):
             server.tell(
-                f"{result['answer']} ({result['verdict']}, confidence {result['confidence']:.2f})",
+                f"{result['answer']} ({verdict_text(result)})",
                 types.MessageType.Info,
             )
         return result

@@ -120,7 +120,7 @@ test("the float says how far to trust the answer", function()
     answer = "it sums", confidence = 0.97, verdict = "unchecked", strategy = "greedy", model = "m",
     agreement = { agree = 1, paths = 1 }, rationale = "r", memories = {}, candidates = {},
   }
-  assert(ponder.lines_of(result)[3] == "not checked (free text) · greedy · m", ponder.lines_of(result)[3])
+  assert(ponder.lines_of(result)[3] == "free text, not checked · greedy · m", ponder.lines_of(result)[3])
   result.verdict, result.confidence = "uncertain", 0.36
   assert(ponder.lines_of(result)[3] == "UNCERTAIN · confidence 0.36 · greedy · m", ponder.lines_of(result)[3])
 end)

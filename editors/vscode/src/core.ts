@@ -138,10 +138,10 @@ export function votesHtml(result: ReasonResult): string {
 }
 
 /** "confident · confidence 0.88", a plain warning with the confidence when the answer is not to
- * be relied on, or "not checked (free text)" for an explanation, which nothing weighs. */
+ * be relied on, or "free text, not checked" for an explanation, which nothing weighs. */
 export function verdictText(result: ReasonResult): string {
   if (result.verdict === "unchecked") {
-    return "not checked (free text)";
+    return "free text, not checked";
   }
   const word = result.verdict === "confident" ? "confident" : "UNCERTAIN — do not rely on this answer";
   return `${word} · confidence ${result.confidence.toFixed(2)}`;

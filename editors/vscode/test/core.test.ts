@@ -61,7 +61,7 @@ test("answer panel escapes model text and shows the vote", () => {
   assert.ok(html.includes("UNCERTAIN"), "an uncertain answer says so plainly");
   assert.ok(answerHtml({ ...result, verdict: "confident" }, "n").includes("<strong>confident · confidence 0.80</strong>"));
   const explained = answerHtml({ ...result, verdict: "unchecked", agreement: { agree: 1, paths: 1 } }, "n");
-  assert.ok(explained.includes("<strong>not checked (free text)</strong>") && !explained.includes("0.80"), "an explanation is not weighed");
+  assert.ok(explained.includes("<strong>free text, not checked</strong>") && !explained.includes("0.80"), "an explanation is not weighed");
   assert.ok(html.includes("<p>votes: <code>1</code> × 4, <code>2</code> × 1</p>"), "the paths' answers");
   const odd = answerHtml({ ...result, candidates: [{ answer: "<i>", count: 2 }, { answer: "", count: 1 }] }, "n");
   assert.ok(odd.includes("votes: <code>&lt;i&gt;</code> × 2, no answer × 1"), "escaped; a path without an answer named");

@@ -106,11 +106,11 @@ function M.votes_text(result)
   return table.concat(parts, ", ")
 end
 
--- "confident · confidence 0.88", "UNCERTAIN · confidence 0.36", or "not checked (free text)"
+-- "confident · confidence 0.88", "UNCERTAIN · confidence 0.36", or "free text, not checked"
 -- for an explanation, which nothing weighs.
 function M.verdict_text(result)
   if result.verdict == "unchecked" then
-    return "not checked (free text)"
+    return "free text, not checked"
   end
   local word = result.verdict == "confident" and "confident" or "UNCERTAIN"
   return string.format("%s · confidence %.2f", word, result.confidence)
