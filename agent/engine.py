@@ -126,6 +126,9 @@ class Engine(Protocol):
 
     name: str
     speculation: str  # "ngram" or "off"
+    # Extra paths in one batch cost little (a GPU, a model server); on a CPU each costs nearly
+    # what a path alone does.
+    batches_cheaply: bool
 
     def load(self) -> None: ...
 
@@ -210,6 +213,7 @@ class LlamaEngine:
         self._cached: list[int] = []  # the tokens sequence 0 holds in the KV cache
         self._closed = False
         self.last_stats = DecodeStats()
+        self.batches_cheaply = False  # until load() offloads the model to a GPU
 
     # ---- loading ------------------------------------------------------------------------------
 
@@ -227,6 +231,7 @@ class LlamaEngine:
             offload = llama_cpp.llama_supports_gpu_offload()
             layers = self.gpu_layers if self.gpu_layers >= 0 else 0x7FFFFFFF
             model_params.n_gpu_layers = layers if offload else 0
+            self.batches_cheaply = model_params.n_gpu_layers > 0
             try:
                 model = _internals.LlamaModel(
                     path_model=self.model_path, params=model_params, verbose=False

@@ -67,6 +67,7 @@ class _Request:
 
 class OpenAICompatibleEngine:
     speculation = "off"  # the server decides how it decodes
+    batches_cheaply = True  # a model server decodes parallel requests together
 
     def __init__(
         self,

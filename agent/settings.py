@@ -20,6 +20,7 @@ from agent.models import DEFAULT_MODEL
 
 # "auto": self_consistency, except for a question answered in free text (greedy).
 STRATEGIES = ("auto", "greedy", "self_consistency", "cot_decoding")
+SCHEDULES = ("auto", "batch", "greedy_first")
 
 
 def _limits(lo: float | None = None, hi: float | None = None, choices: tuple = ()) -> dict:
@@ -46,6 +47,10 @@ class ReasonSettings:
     # Stop the batch once the majority is decided: the same answer, ~5% less time, but the
     # confidence loses its best signal (unanimity is never seen), so it is off by default.
     early_stop: bool = False
+    # Self-consistency's paths: "batch" decodes them together; "greedy_first" decodes the greedy
+    # path alone (its reasoning streams at one path's pace, its answer shows as the first answer),
+    # then the samples; "auto": greedy_first on a CPU, batch on a GPU or a model server.
+    schedule: str = field(default="auto", metadata=_limits(choices=SCHEDULES))
 
 
 @dataclass

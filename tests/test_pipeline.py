@@ -82,6 +82,37 @@ def test_greedy_path_votes_in_self_consistency():
     assert engine.calls[1]["greedy_first"] is False
 
 
+def test_on_a_cpu_the_greedy_path_goes_first_and_its_answer_shows_before_the_vote():
+    cpu = ScriptedEngine(["x reversed.\nANSWER: 'ba'", "ANSWER: 'ab'", "ANSWER: 'ba'"])
+    cpu.batches_cheaply = False
+    phases, streamed = [], []
+    answer = run(
+        task(strategy="self_consistency", samples=3),
+        cpu,
+        progress=lambda m, p: phases.append(m),
+        stream=streamed.append,
+    )
+    assert [(c["k"], c["temperature"]) for c in cpu.calls] == [(1, 0.0), (2, 0.5)]
+    first = "first answer 'ba' · checking with 2 more paths"
+    assert phases.index("thinking") < phases.index(first) < phases.index("voting")
+    assert streamed[-1] == "x reversed.\nANSWER: 'ba'"  # only the greedy path streams
+    assert answer.answer == "'ba'" and answer.agreement == {"agree": 2, "paths": 3}
+    # Early stopping counts the greedy path's vote: 1 and 1 decide it, the long 2 is stopped.
+    cpu = ScriptedEngine(["ANSWER: 1", "ANSWER: 1", "a b c d e f ANSWER: 2"])
+    cpu.batches_cheaply = False
+    answer = run(task(strategy="self_consistency", samples=3, early_stop=True), cpu)
+    assert answer.answer == "1" and sum(c["count"] for c in answer.candidates) == 2
+    # `schedule` overrides the engine's default; a GPU (batches cheaply) gets one batch.
+    cpu = ScriptedEngine(["ANSWER: 1"])
+    cpu.batches_cheaply = False
+    run(task(strategy="self_consistency", samples=3, schedule="batch"), cpu)
+    gpu = ScriptedEngine(["ANSWER: 1"])
+    run(task(strategy="self_consistency", samples=3), gpu)
+    assert [c["k"] for c in cpu.calls] == [c["k"] for c in gpu.calls] == [3]
+    run(task(strategy="self_consistency", samples=3, schedule="greedy_first"), gpu)
+    assert [c["k"] for c in gpu.calls] == [3, 1, 2]
+
+
 def test_early_stop_ends_the_batch_once_the_majority_is_decided():
     # Paths finish shortest first: three short ones agree, so the two long ones cannot win.
     engine = ScriptedEngine(["ANSWER: 1", "ANSWER: 1", "a b c d e f ANSWER: 2", "ANSWER: 1",
