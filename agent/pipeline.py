@@ -113,9 +113,10 @@ def _token_reporter(
 
 
 def _generate(
-    engine, messages, opts: ReasonSettings, usage, cancel, report, stream
+    engine, messages, opts: ReasonSettings, usage, cancel, report, stream, first_answer
 ) -> list[Completion]:
-    """The strategy's paths. Every path that reaches maxTokens is made to write its answer line."""
+    """The strategy's paths. Every path that reaches maxTokens is made to write its answer line.
+    `first_answer(answer)` hears the greedy path's answer when it is decoded before the others."""
     common = dict(
         max_tokens=opts.max_tokens, stop=STOP, cancel=cancel, answer_tag=prompts.ANSWER_TAG
     )
@@ -136,9 +137,11 @@ def _generate(
             messages, k=1, on_token=_token_reporter(report, "thinking", stream), **common
         )
         if not (cancel and cancel.is_set()):
-            rest = opts.samples - 1
-            label = f"first answer {_first_answer(paths[0])} · checking with {rest} more paths"
+            rest, answer = opts.samples - 1, _first_answer(paths[0])
+            label = f"first answer {answer} · checking with {rest} more paths"
             report(label, None)
+            if first_answer is not None:
+                first_answer(answer)
             paths += engine.sample(
                 messages, k=rest, seed=opts.seed, temperature=opts.temperature, top_p=opts.top_p,
                 on_token=_token_reporter(report, label, None),
@@ -316,6 +319,7 @@ def run(
     recall: Callable[[str, str], list[dict]] | None = None,
     similar: Callable[[str, str], bool] | None = None,
     stream: Stream | None = None,
+    first_answer: Callable[[str], None] | None = None,
     same_code: SameCode = "hide",
 ) -> Answer:
     """Reason about `task`. `recall(question, code)` returns accepted traces similar to this
@@ -323,7 +327,8 @@ def run(
     of this same code for another question, used only as `same_code` says (`memory_to_show`;
     shown whole they were measured to hurt; `ponder eval related --same-code` measures it). `stream`
     sees path 0 as it is written; when path 0 gives the winning answer, its reasoning is the
-    one returned, so what was streamed is what the user gets."""
+    one returned, so what was streamed is what the user gets. `first_answer` hears path 0's
+    answer when it is decoded before the other paths (`_greedy_first`)."""
     report = progress or (lambda message, percentage: None)
     usage = _Usage()
     question, language, ctx, selection = _understand(task)
@@ -349,7 +354,7 @@ def run(
         examples=examples,
         notes=[prompts.same_code_note(m, same_code) for m in noted],
     )
-    completions = _generate(engine, messages, opts, usage, cancel, report, stream)
+    completions = _generate(engine, messages, opts, usage, cancel, report, stream, first_answer)
 
     if len(completions) > 1:
         report("voting", None)

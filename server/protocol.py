@@ -21,6 +21,8 @@ ASK_AGAIN_TITLE = "Ponder: ask again with more samples"
 
 # Partial results of ponder/reason (when the request has a partialResultToken): $/progress
 # {token, value: {reasoning: the next piece}}; the pieces join into the reasoning written so far.
+# On a CPU's schedule (greedy path first) one more: {token, value: {firstAnswer: its answer}},
+# before the other paths run.
 # The final result is the whole answer; its rationale continues what was streamed when the
 # streamed path (path 0, the greedy one) gives the winning answer. (A path that ends without an
 # answer tag is the exception: its last line, streamed as reasoning, becomes the answer.)

@@ -149,6 +149,21 @@ def test_partial_results_stream_a_prefix_of_the_final_reasoning(tmp_path):
         ]
         assert len(pieces) >= 2, pieces
         assert rationale.startswith("".join(pieces)) and "".join(pieces)
+        # The greedy path first (a CPU's schedule): its answer follows its reasoning.
+        server.notifications.clear()
+        options = {"strategy": "self_consistency", "samples": 2, "schedule": "greedy_first"}
+        server.request(
+            "ponder/reason",
+            {"textDocument": {"uri": "file:///a.py"}, "partialResultToken": "p2",
+             "question": "What does add(1, 2) return?", "options": options},
+            timeout=30,
+        )  # fmt: skip
+        values = [
+            n["params"]["value"]
+            for n in server.notifications
+            if n["method"] == "$/progress" and n["params"]["token"] == "p2"
+        ]
+        assert values[-1] == {"firstAnswer": "it returns a + b"} and "reasoning" in values[0]
     finally:
         server.close()
 

@@ -91,10 +91,12 @@ def test_on_a_cpu_the_greedy_path_goes_first_and_its_answer_shows_before_the_vot
         cpu,
         progress=lambda m, p: phases.append(m),
         stream=streamed.append,
+        first_answer=lambda a: phases.append(f"heard {a}"),
     )
     assert [(c["k"], c["temperature"]) for c in cpu.calls] == [(1, 0.0), (2, 0.5)]
     first = "first answer 'ba' · checking with 2 more paths"
     assert phases.index("thinking") < phases.index(first) < phases.index("voting")
+    assert phases.index("heard 'ba'") < phases.index("voting")
     assert streamed[-1] == "x reversed.\nANSWER: 'ba'"  # only the greedy path streams
     assert answer.answer == "'ba'" and answer.agreement == {"agree": 2, "paths": 3}
     # Early stopping counts the greedy path's vote: 1 and 1 decide it, the long 2 is stopped.

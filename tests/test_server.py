@@ -71,6 +71,17 @@ async def test_self_consistency_candidates_sum_to_k(client, tmp_path):
     )
     assert sum(c["count"] for c in result["candidates"]) == 3
     assert result["agreement"] == {"agree": 3, "paths": 3}
+    # A CPU's schedule: the greedy path's answer is reported before the other paths run.
+    client.progress_reports["tok-2"] = []
+    options = {"strategy": "self_consistency", "samples": 3, "schedule": "greedy_first"}
+    params = reason_params(
+        uri, question="What does total([1]) return?", workDoneToken="tok-2", options=options
+    )
+    result = await request(client, "ponder/reason", params)
+    messages = [getattr(v, "message", None) for v in client.progress_reports["tok-2"]]
+    first = "first answer it returns a + b · checking with 2 more paths"
+    assert messages.index(first) < messages.index("voting")
+    assert result["agreement"] == {"agree": 3, "paths": 3}
 
 
 async def test_cancel_answers_request_cancelled_quickly_and_server_lives(client, tmp_path):

@@ -117,7 +117,15 @@ class ReasoningStream:
         if len(so_far) <= len(self.sent) or not so_far.startswith(self.sent):
             return
         piece, self.sent, self.last = so_far[len(self.sent) :], so_far, time.monotonic()
-        params = types.ProgressParams(token=self.token, value={"reasoning": piece})
+        self._send({"reasoning": piece})
+
+    def first_answer(self, answer: str) -> None:
+        """The greedy path's answer, while the other paths are still to vote (a CPU's schedule)."""
+        self.flush()
+        self._send({"firstAnswer": answer})
+
+    def _send(self, value: dict) -> None:
+        params = types.ProgressParams(token=self.token, value=value)
         self.loop.call_soon_threadsafe(self.server.progress, params)
 
 
@@ -152,6 +160,7 @@ async def reason(server: PonderServer, raw: Any) -> dict:
             recall=recall,
             similar=server.services.similar,
             stream=stream,
+            first_answer=stream.first_answer if stream is not None else None,
         )
         if stream is not None:
             stream.flush()

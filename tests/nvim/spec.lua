@@ -115,6 +115,14 @@ test(":checkhealth ponder reports the server", function()
   assert(text:match("GPU offload"), text)
 end)
 
+test("the thinking float shows the greedy path's first answer under the reasoning", function()
+  local win = ponder.show_thinking("x is 1", "[1,\n 2]")
+  local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+  assert(lines[3] == "x is 1", vim.inspect(lines))
+  assert(lines[#lines] == "**first answer: `[1, 2]`** · checking with more paths…", vim.inspect(lines))
+  ponder.close_float()
+end)
+
 test("the float says how far to trust the answer", function()
   local result = {
     answer = "it sums", confidence = 0.97, verdict = "unchecked", strategy = "greedy", model = "m",

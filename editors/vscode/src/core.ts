@@ -147,27 +147,36 @@ export function verdictText(result: ReasonResult): string {
   return `${word} · confidence ${result.confidence.toFixed(2)}`;
 }
 
-/** Partial results of ponder/reason ({reasoning: next piece}) joined into the text so far. */
+/** Partial results of ponder/reason ({reasoning: next piece}) joined into the text so far, and
+ * the greedy path's answer ({firstAnswer}) when it came before the other paths (a CPU's schedule). */
 export class StreamedReasoning {
   text = "";
+  firstAnswer = "";
 
   add(value: unknown): string {
-    const piece = (value as { reasoning?: unknown } | null)?.reasoning;
-    if (typeof piece === "string") {
-      this.text += piece;
+    const partial = value as { reasoning?: unknown; firstAnswer?: unknown } | null;
+    if (typeof partial?.reasoning === "string") {
+      this.text += partial.reasoning;
+    }
+    if (typeof partial?.firstAnswer === "string") {
+      this.firstAnswer = partial.firstAnswer;
     }
     return this.text;
   }
 }
 
-/** The panel while the answer is being written: the reasoning so far. */
-export function thinkingHtml(reasoning: string): string {
+/** The panel while the answer is being written: the reasoning so far, then the first answer. */
+export function thinkingHtml(reasoning: string, firstAnswer = ""): string {
+  const first = firstAnswer
+    ? `<p><strong>first answer: <code>${escapeHtml(firstAnswer)}</code></strong> · checking with more paths…</p>`
+    : "";
   return `<!DOCTYPE html>
 <html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline';">
 </head><body>
 <h1>thinking…</h1>
 <pre style="white-space: pre-wrap">${escapeHtml(reasoning)}</pre>
+${first}
 </body></html>`;
 }
 

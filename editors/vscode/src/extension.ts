@@ -100,7 +100,7 @@ async function ask(params: Record<string, unknown>): Promise<void> {
   const token = `ponder-${randomUUID()}`;
   const streamed = new StreamedReasoning();
   const partial = c.onProgress(new ProgressType<unknown>(), token, (value) => {
-    openPanel().webview.html = thinkingHtml(streamed.add(value));
+    openPanel().webview.html = thinkingHtml(streamed.add(value), streamed.firstAnswer);
   });
   try {
     const result = await c.sendRequest<ReasonResult>("ponder/reason", { ...params, partialResultToken: token }, source.token);

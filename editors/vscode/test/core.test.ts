@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
-import { answerHtml, initializationOptions, missingServer, PonderConfig, reasonParams, serverCommand, voteSummary } from "../src/core";
+import { answerHtml, initializationOptions, missingServer, PonderConfig, reasonParams, serverCommand, StreamedReasoning, thinkingHtml, voteSummary } from "../src/core";
 
 const config: PonderConfig = {
   serverPath: "", model: "qwen2.5-coder-0.5b", strategy: "self_consistency", samples: 7, stepBack: true, memoryPath: "",
@@ -66,4 +66,12 @@ test("answer panel escapes model text and shows the vote", () => {
   const odd = answerHtml({ ...result, candidates: [{ answer: "<i>", count: 2 }, { answer: "", count: 1 }] }, "n");
   assert.ok(odd.includes("votes: <code>&lt;i&gt;</code> × 2, no answer × 1"), "escaped; a path without an answer named");
   assert.ok(!answerHtml({ ...result, candidates: [{ answer: "1", count: 5 }] }, "n").includes("votes:"));
+});
+
+test("while thinking: the reasoning so far, then the greedy path's first answer", () => {
+  const streamed = new StreamedReasoning();
+  streamed.add({ reasoning: "x is 1\n" });
+  assert.ok(!thinkingHtml(streamed.add({ reasoning: "y <- 2" }), streamed.firstAnswer).includes("first answer"));
+  const html = thinkingHtml(streamed.add({ firstAnswer: "<3>" }), streamed.firstAnswer);
+  assert.ok(html.includes("x is 1\ny &lt;- 2") && html.includes("first answer: <code>&lt;3&gt;</code>"), html);
 });

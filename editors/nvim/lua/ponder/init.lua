@@ -51,11 +51,14 @@ local function as_object(t)
   return next(t) == nil and vim.empty_dict() or t
 end
 
--- $/progress: ponder's streamed reasoning goes to the float; the rest to Neovim's handler.
+-- $/progress: ponder's streamed reasoning (and the greedy path's first answer, when it comes
+-- before the other paths) goes to the float; the rest to Neovim's handler.
 local function on_progress(err, params, ctx, config)
-  if params and params.token == PARTIAL_TOKEN and type(params.value) == "table" and params.value.reasoning then
-    M.state.streamed = M.state.streamed .. params.value.reasoning
-    pcall(M.show_thinking, M.state.streamed)
+  local value = params and params.token == PARTIAL_TOKEN and type(params.value) == "table" and params.value
+  if value and (value.reasoning or value.firstAnswer) then
+    M.state.streamed = M.state.streamed .. (value.reasoning or "")
+    M.state.first_answer = value.firstAnswer or M.state.first_answer
+    pcall(M.show_thinking, M.state.streamed, M.state.first_answer)
     return
   end
   return vim.lsp.handlers["$/progress"](err, params, ctx, config)
@@ -166,9 +169,13 @@ local function open_float(lines, enter)
   return win, buf
 end
 
---- The reasoning so far, while the answer is being written (the float does not take focus).
-function M.show_thinking(text)
+--- The reasoning so far, while the answer is being written (the float does not take focus), then
+--- the greedy path's first answer while the other paths check it.
+function M.show_thinking(text, first_answer)
   local lines = vim.list_extend({ "# thinking…", "" }, vim.split(text, "\n"))
+  if first_answer then
+    vim.list_extend(lines, { "", "**first answer: `" .. one_line(first_answer) .. "`** · checking with more paths…" })
+  end
   local f = M.state.float
   if f and f.thinking and vim.api.nvim_win_is_valid(f.win) then
     vim.bo[f.buf].modifiable = true
@@ -222,6 +229,7 @@ function M.reason(question, line1, line2)
   end
   params.partialResultToken = PARTIAL_TOKEN
   M.state.streamed = ""
+  M.state.first_answer = nil
   M.state.last_error = nil
   local ok, id = client:request("ponder/reason", params, function(err, result)
     M.state.pending = nil
