@@ -136,17 +136,16 @@ def _generate(
         paths = engine.sample(
             messages, k=1, on_token=_token_reporter(report, "thinking", stream), **common
         )
-        if not (cancel and cancel.is_set()):
-            rest, answer = opts.samples - 1, _first_answer(paths[0])
-            label = f"first answer {answer} · checking with {rest} more paths"
-            report(label, None)
-            if first_answer is not None:
-                first_answer(answer)
-            paths += engine.sample(
-                messages, k=rest, seed=opts.seed, temperature=opts.temperature, top_p=opts.top_p,
-                on_token=_token_reporter(report, label, None),
-                stop_when=_vote_decided_with(paths) if opts.early_stop else None, **common,
-            )  # fmt: skip
+        rest, answer = opts.samples - 1, _first_answer(paths[0])
+        label = f"first answer {answer} · checking with {rest} more paths"
+        report(label, None)
+        if first_answer is not None:
+            first_answer(answer)
+        paths += engine.sample(  # raises Cancelled at once when cancelled meanwhile
+            messages, k=rest, seed=opts.seed, temperature=opts.temperature, top_p=opts.top_p,
+            on_token=_token_reporter(report, label, None),
+            stop_when=_vote_decided_with(paths) if opts.early_stop else None, **common,
+        )  # fmt: skip
     else:  # self_consistency: one batch, stopped early once the vote is decided
         label = f"sampling {opts.samples} paths"
         report(label, None)
@@ -163,14 +162,16 @@ def _greedy_first(engine, opts: ReasonSettings) -> bool:
     """Self-consistency's greedy path alone first, the samples after it? On a CPU a batched row
     costs nearly what a row alone does (a 6-path step 4-6x a one-path step on the 2-core machines
     measured), so the greedy path decoded alone streams its reasoning and gives a first answer at
-    greedy's own pace, for about 10% more time to the vote (README, "A first answer at greedy's
-    pace"). On a GPU or a model server extra rows cost little: one batch."""
+    greedy's own pace; the vote comes no later on such a CPU, 15-20% later where batching paid
+    more (README, "A first answer at greedy's pace"). On a GPU or a model server extra rows cost
+    little: one batch."""
     if opts.schedule == "auto":
         return opts.include_greedy and opts.samples > 1 and not engine.batches_cheaply
     return opts.schedule == "greedy_first" and opts.include_greedy and opts.samples > 1
 
 
 def _first_answer(path: Completion) -> str:
+    """The path's answer on one line, at most 60 characters (a progress message carries it)."""
     answer = extract(path.text).answer.strip()
     one_line = " ".join(answer.split())
     return (one_line[:57] + "…" if len(one_line) > 60 else one_line) or "(none)"
