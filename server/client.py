@@ -140,6 +140,12 @@ class Spinner:
             self.stream.write(f"{text}\n")
         self.stream.flush()
 
+    def keep(self, text: str) -> None:
+        """A line that stays (the first answer, while the vote runs): the spinner goes on below."""
+        self.last_phase = text.split(":")[0]
+        self.stream.write(("\r\x1b[K" if self.tty else "") + f"{text}\n")
+        self.stream.flush()
+
     def clear(self) -> None:
         if self.tty:
             self.stream.write("\r\x1b[K")

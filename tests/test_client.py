@@ -2,6 +2,7 @@
 fails the request, never hangs; Ctrl-C cancels."""
 
 import asyncio
+import io
 import json
 import os
 import signal
@@ -69,3 +70,22 @@ def test_ctrl_c_cancels_the_request_and_the_server_says_why(tmp_path):
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130, (out, err)
     assert "cancel" in err.lower(), err
+
+
+def test_the_spinner_keeps_the_first_answer_on_screen():
+    from server.client import Spinner
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    first = "first answer {'a': 1} · checking with 5 more paths"
+    for stream in (Terminal(), io.StringIO()):
+        spinner = Spinner(stream)
+        spinner.show("thinking: 40 tokens")
+        spinner.keep(first)
+        spinner.show(f"{first}: 80 tokens")
+        if stream.isatty():  # a line of its own, ended: the spinner rewrites only the next one
+            assert f"\r\x1b[K{first}\n" in stream.getvalue()
+        else:  # a log: one line a phase, the token counts not repeated
+            assert stream.getvalue() == f"thinking: 40 tokens\n{first}\n"

@@ -36,6 +36,7 @@ async def ask_main(args) -> int:
     path, line, col = parse_location(args.location)
     spinner = Spinner()
     messages: list[str] = []
+    kept: list[str] = []
 
     def on_notification(method: str, params) -> None:
         if method == "$/progress":
@@ -44,6 +45,9 @@ async def ask_main(args) -> int:
             if value.get("kind") == "end":
                 spinner.show(text)
                 spinner.clear()
+            elif text.startswith("first answer ") and not kept:
+                kept.append(text)  # greedy's answer: kept on screen while the other paths run
+                spinner.keep(text)
             elif text:
                 spinner.show(text)
         elif method == "window/showMessage":
