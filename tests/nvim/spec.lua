@@ -90,7 +90,9 @@ end)
 test(":PonderCancel stops a long request and the server still answers", function()
   ponder.close_float()
   local client = ponder.client()
-  client.notify("workspace/didChangeConfiguration", { settings = { ponder = { reason = { maxTokens = 3000 } } } })
+  -- Six paths: still running 1.5 s in (one path, as `auto` gives an explanation, can end sooner).
+  local long = { maxTokens = 3000, strategy = "self_consistency" }
+  client.notify("workspace/didChangeConfiguration", { settings = { ponder = { reason = long } } })
   vim.cmd("1,5PonderReason Explain this in great detail")
   assert(ponder.state.pending ~= nil, "a request is pending")
   vim.wait(1500)
@@ -98,7 +100,7 @@ test(":PonderCancel stops a long request and the server still answers", function
   vim.cmd("PonderCancel")
   assert(ponder.state.pending == nil)
   -- The server's decode loop stops: a new short request is answered promptly.
-  client.notify("workspace/didChangeConfiguration", { settings = { ponder = { reason = { maxTokens = 8 } } } })
+  client.notify("workspace/didChangeConfiguration", { settings = { ponder = { reason = { maxTokens = 8, strategy = "auto" } } } })
   local before = ponder.state.last.id
   vim.cmd("1,5PonderReason")
   wait_for("an answer after cancelling", function()
