@@ -229,7 +229,8 @@ try {
   // Cancel a long request from the status bar item, then ask again.
   await page.keyboard.press("Escape");
   await page.locator(".editor-instance .monaco-editor").first().click({ position: { x: 300, y: 150 } });
-  await ask("Explain step by step, in detail, everything total() does with each element.");
+  // Not an explanation ("explain …" gets one path under `auto`, which can end before the click).
+  await ask("Trace step by step, in detail, everything total() does with each element.");
   const spinner = page.locator(".statusbar-item", { hasText: "ponder: thinking" });
   await spinner.waitFor();
   await page.waitForTimeout(1500);
