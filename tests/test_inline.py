@@ -1,6 +1,8 @@
 """Answers attached to code in standard LSP (scripted engine, the real server over stdio): inlay
 hints that follow edits, hover, code actions that accept into memory, streamed reasoning."""
 
+import time
+
 import pytest
 import pytest_asyncio
 from lsprotocol import types
@@ -164,6 +166,43 @@ def test_partial_results_stream_a_prefix_of_the_final_reasoning(tmp_path):
             if n["method"] == "$/progress" and n["params"]["token"] == "p2"
         ]
         assert values[-1] == {"firstAnswer": "it returns a + b"} and "reasoning" in values[0]
+    finally:
+        server.close()
+
+
+def test_the_greedy_paths_first_answer_is_shown_inline_until_the_vote(tmp_path):
+    server = WireServer(tmp_path / "home", model="scripted:slow")
+    uri, whole = "file:///a.py", {"start": {"line": 0, "character": 0}, "end": WHOLE["end"]}
+    options = {"strategy": "self_consistency", "schedule": "greedy_first"}
+    try:
+        server.initialize({"reason": options})
+        server.open(uri, SAMPLE)
+        params = {"textDocument": {"uri": uri}, "range": WHOLE, "partialResultToken": "p",
+                  "question": "What does total([1]) return?"}  # fmt: skip
+        server.send({"jsonrpc": "2.0", "id": 900, "method": "ponder/reason", "params": params})
+        deadline = time.monotonic() + 20
+        while not any(
+            "firstAnswer" in (n["params"].get("value") or {}) for n in server.notifications
+        ):
+            assert time.monotonic() < deadline, "no first answer"
+            server.request("ponder/status")  # reads what the server sent meanwhile
+        shown = server.request(
+            "textDocument/inlayHint", {"textDocument": {"uri": uri}, "range": whole}
+        )
+        assert [h["label"] for h in shown["result"]] == [
+            "⟹ it returns a + b · first answer, checking…"
+        ]
+        hover = server.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                       "position": {"line": 9, "character": 4}})  # fmt: skip
+        assert "the other paths are checking it" in hover["result"]["contents"]["value"]
+        actions = server.request("textDocument/codeAction", {"textDocument": {"uri": uri},
+                                 "range": whole, "context": {"diagnostics": []}})  # fmt: skip
+        assert "Ponder: accept answer" not in [a["title"] for a in actions["result"]]  # not yet
+        assert server.reply(900, timeout=30)["result"]["agreement"] == {"agree": 6, "paths": 6}
+        shown = server.request(
+            "textDocument/inlayHint", {"textDocument": {"uri": uri}, "range": whole}
+        )
+        assert [h["label"] for h in shown["result"]] == ["⟹ it returns a + b · 6/6 ?"]
     finally:
         server.close()
 

@@ -46,8 +46,8 @@ def register(server: PonderServer) -> None:
         start = docs.offset(uri, params.range.start.line, params.range.start.character)
         end = docs.offset(uri, params.range.end.line, params.range.end.character)
         answer = docs.answer_at(uri, start, end) if start is not None and end is not None else None
-        if answer is None or answer.result is None:
-            return actions
+        if answer is None or answer.result is None or answer.result.get("first"):
+            return actions  # nothing answered here yet (a first answer is not the answer)
         (sl, sc), (el, ec) = docs.range_of(uri, answer)
         answered = types.Range(types.Position(sl, sc), types.Position(el, ec))
         paths = (answer.result.get("agreement") or {}).get("paths", 1)

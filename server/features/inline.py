@@ -25,9 +25,17 @@ def short(text: str, limit: int) -> str:
     return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
 
 
+def first_answer_result(answer: str) -> dict:
+    """What the document holds for a request whose greedy path has answered and whose vote has
+    not (a CPU's schedule): shown as a hint and in hover, never accepted or asked again."""
+    return {"answer": answer, "first": True}
+
+
 def hint_label(result: dict, stale: bool) -> str:
     """`⟹ ['apple', 'fig'] · 4/5`, `· 0.83` for one path, `?` when uncertain; an unchecked
     explanation gets neither number nor `?`: there is nothing to weigh it by."""
+    if result.get("first"):
+        return f"⟹ {short(result['answer'], HINT_ANSWER_CHARS)} · first answer, checking…"
     agreement = result.get("agreement") or {}
     paths = agreement.get("paths", 0)
     support = f"{agreement.get('agree', 0)}/{paths}" if paths > 1 else f"{result['confidence']:.2f}"
@@ -72,6 +80,10 @@ def answer_markdown(result: dict, stale: bool = False) -> str:
     lines = [f"**ponder** ⟹ `{short(result['answer'], 200)}`", ""]
     if stale:
         lines += ["*Stale: the code changed since this answer. Ask again.*", ""]
+    if result.get("first"):
+        return "\n".join(
+            [*lines, "first answer (the greedy path): the other paths are checking it…"]
+        )
     lines.append(f"{verdict_text(result)} · {agreement_text(result)}")
     votes = votes_text(result)
     if votes:

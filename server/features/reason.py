@@ -22,7 +22,7 @@ from agent.positions import offset_of, split_lines
 from agent.settings import reason_options
 from server import protocol
 from server.documents import MAX_DOCUMENT_CHARS, Attached
-from server.features.inline import refresh_hints, verdict_text
+from server.features.inline import first_answer_result, refresh_hints, verdict_text
 from server.features.progress import WorkDone
 from server.params import Position, ReasonParams, parse
 
@@ -148,6 +148,16 @@ async def reason(server: PonderServer, raw: Any) -> dict:
             work.loop.call_soon_threadsafe(server.tell, str(e))
             return []
 
+    def show_first_answer(answer: str) -> None:  # on the loop: inline until the vote lands
+        if attached.result is None:
+            attached.result = first_answer_result(answer)
+            refresh_hints(server)
+
+    def first_answer(answer: str) -> None:  # from the decode thread, when the greedy path ends
+        if stream is not None:
+            stream.first_answer(answer)
+        work.loop.call_soon_threadsafe(show_first_answer, answer)
+
     def job() -> pipeline.Answer:
         engine = server.services.engine(work.report)
         if cancel.is_set():
@@ -160,7 +170,7 @@ async def reason(server: PonderServer, raw: Any) -> dict:
             recall=recall,
             similar=server.services.similar,
             stream=stream,
-            first_answer=stream.first_answer if stream is not None else None,
+            first_answer=first_answer,
         )
         if stream is not None:
             stream.flush()
@@ -170,6 +180,8 @@ async def reason(server: PonderServer, raw: Any) -> dict:
         answer = await asyncio.to_thread(job)
     except BaseException as e:
         server.documents.detach(request.uri, attached)
+        if attached.result is not None:  # its first answer is shown: take it down
+            refresh_hints(server)
         failure = _failure(server, work, e)
         if failure is e:
             raise
@@ -177,6 +189,7 @@ async def reason(server: PonderServer, raw: Any) -> dict:
     server.remember(answer)
     result = answer.to_wire()
     attached.id, attached.result = answer.id, result
+    attached.hint_unserved = True  # the first answer's hint may have been served: this one is new
     refresh_hints(server)
     work.end(f"{answer.answer[:60]} ({verdict_text(result)})")
     return result
