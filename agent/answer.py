@@ -144,6 +144,12 @@ def _first_block(body: str) -> str:
     return body.split("\n\n", 1)[0]
 
 
+def short(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters (cut with "…")."""
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
 def clean(answer: str) -> str:
     """The answer without fences, markup, `assert f(x) ==` or `f(x) returns` wrappers."""
     s = answer.strip()

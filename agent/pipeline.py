@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from agent import calibration, context, prompts
-from agent.answer import extract, normalise
+from agent.answer import extract, normalise, short
 from agent.settings import ReasonSettings
 from agent.vote import Ballot, Vote, decided, key_of, vote
 
@@ -172,9 +172,7 @@ def _greedy_first(engine, opts: ReasonSettings) -> bool:
 
 def _first_answer(path: Completion) -> str:
     """The path's answer on one line, at most 60 characters (a progress message carries it)."""
-    answer = extract(path.text).answer.strip()
-    one_line = " ".join(answer.split())
-    return (one_line[:57] + "…" if len(one_line) > 60 else one_line) or "(none)"
+    return short(extract(path.text).answer, 60) or "(none)"
 
 
 def _vote_decided_with(earlier: list[Completion]) -> StopWhen:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from agent.answer import short
 from server.documents import Attached
 
 if TYPE_CHECKING:
@@ -18,11 +19,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("ponder")
 HINT_ANSWER_CHARS = 60
 HOVER_REASONING_LINES = 12
-
-
-def short(text: str, limit: int) -> str:
-    one_line = " ".join(text.split())
-    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
 
 
 def first_answer_result(answer: str) -> dict:
