@@ -165,9 +165,11 @@ def _greedy_first(engine, opts: ReasonSettings) -> bool:
     greedy's own pace; the vote comes no later on such a CPU, 15-20% later where batching paid
     more (README, "A first answer at greedy's pace"). On a GPU or a model server extra rows cost
     little: one batch."""
+    if not opts.include_greedy or opts.samples < 2:
+        return False
     if opts.schedule == "auto":
-        return opts.include_greedy and opts.samples > 1 and not engine.batches_cheaply
-    return opts.schedule == "greedy_first" and opts.include_greedy and opts.samples > 1
+        return not engine.batches_cheaply
+    return opts.schedule == "greedy_first"
 
 
 def _first_answer(path: Completion) -> str:
