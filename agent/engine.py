@@ -29,6 +29,7 @@ import numpy as np
 
 from agent.errors import Cancelled, PonderError
 from agent.speculation import Drafter
+from agent.step_costs import StepCosts
 
 Messages = list[dict[str, str]]
 # on_token(sequence index, text so far, tokens generated so far over all sequences)
@@ -126,9 +127,12 @@ class Engine(Protocol):
 
     name: str
     speculation: str  # "ngram" or "off"
-    # Extra paths in one batch cost little (a GPU, a model server); on a CPU each costs nearly
-    # what a path alone does.
-    batches_cheaply: bool
+
+    @property
+    def batches_cheaply(self) -> bool:
+        """Extra paths in one batch cost little (a GPU, a model server); on the CPUs measured
+        each costs nearly what a path alone does."""
+        ...
 
     def load(self) -> None: ...
 
@@ -213,7 +217,14 @@ class LlamaEngine:
         self._cached: list[int] = []  # the tokens sequence 0 holds in the KV cache
         self._closed = False
         self.last_stats = DecodeStats()
-        self.batches_cheaply = False  # until load() offloads the model to a GPU
+        self._offloaded = False  # whether load() put the model's layers on a GPU
+        self.step_costs = StepCosts()
+
+    @property
+    def batches_cheaply(self) -> bool:
+        """Measured on this machine from the steps decoded so far (`StepCosts`); until then,
+        whether the model is on a GPU."""
+        return self.step_costs.cheap(default=self._offloaded)
 
     # ---- loading ------------------------------------------------------------------------------
 
@@ -231,7 +242,7 @@ class LlamaEngine:
             offload = llama_cpp.llama_supports_gpu_offload()
             layers = self.gpu_layers if self.gpu_layers >= 0 else 0x7FFFFFFF
             model_params.n_gpu_layers = layers if offload else 0
-            self.batches_cheaply = model_params.n_gpu_layers > 0
+            self._offloaded = model_params.n_gpu_layers > 0
             try:
                 model = _internals.LlamaModel(
                     path_model=self.model_path, params=model_params, verbose=False
@@ -477,7 +488,9 @@ class LlamaEngine:
                 for row, seq in enumerate(live):  # concluding paths continue greedily
                     if seq in run.conclude_left:
                         chosen[row] = int(logits[row].argmax())
-                stats.add_step(len(live), time.perf_counter() - step_started)
+                seconds = time.perf_counter() - step_started
+                stats.add_step(len(live), seconds)
+                self.step_costs.add(sum(len(tokens) for _, tokens, _ in feed), seconds)
         finally:
             # Keep only the prompt in sequence 0, for the next request's prefix reuse.
             for s in range(1, k):

@@ -159,12 +159,12 @@ def _generate(
 
 
 def _greedy_first(engine, opts: ReasonSettings) -> bool:
-    """Self-consistency's greedy path alone first, the samples after it? On a CPU a batched row
-    costs nearly what a row alone does (a 6-path step 4-6x a one-path step on the 2-core machines
-    measured), so the greedy path decoded alone streams its reasoning and gives a first answer at
-    greedy's own pace; the vote comes no later on such a CPU, 15-20% later where batching paid
-    more (README, "A first answer at greedy's pace"). On a GPU or a model server extra rows cost
-    little: one batch."""
+    """Self-consistency's greedy path alone first, the samples after it? Where a batched row
+    costs nearly what a row alone does (a 6-path step 4-6x a one-path step on the 2-core CPUs
+    measured), the greedy path decoded alone streams its reasoning and gives a first answer at
+    greedy's own pace, and the vote comes no later. Where extra rows cost little (a GPU, a model
+    server, a CPU measured to batch well: `agent.step_costs`) the vote would come up to twice as
+    late: one batch."""
     if not opts.include_greedy or opts.samples < 2:
         return False
     if opts.schedule == "auto":

@@ -10,7 +10,9 @@ rejected, which changes nothing in what the step costs). Each size is run `--rep
 and the median ms per step is kept. The ratios say what self-consistency and speculation can
 gain here: on a CPU, time follows rows, and llama.cpp's matrix kernels take rows in fours.
 Last line: RESULT model=M step_ms_1=X paths_2=.. paths_8=.. verify_2=.. verify_8=..
-(each figure a step's time over a one-row step's).
+extra_row=E auto=S (each figure a step's time over a one-row step's; E an extra row's cost as a
+fraction of one row's, from the widest batch, and S the schedule `reason.schedule: auto` picks
+from it: `batch` below 1/3).
 """
 
 from __future__ import annotations
@@ -97,7 +99,12 @@ def main() -> None:
         for rows in sizes
         if rows > 1
     )
-    print(f"RESULT model={resolved.name} step_ms_1={one:.1f} {ratios}")
+    # What `reason.schedule: auto` would choose from these steps (agent/step_costs.py).
+    extra = engine.step_costs.extra_row_cost()
+    auto = "batch" if engine.batches_cheaply else "greedy_first"
+    print(
+        f"RESULT model={resolved.name} step_ms_1={one:.1f} {ratios} extra_row={extra:.2f} auto={auto}"
+    )
 
 
 if __name__ == "__main__":

@@ -226,3 +226,10 @@ def test_speculation_gives_greedy_output_token_for_token(engine, prompt):
         assert same_up_to_near_ties(a, b)
     if prompt is COPYING:
         assert stats.draft_accepted > 0, (stats.drafted, stats.draft_accepted)
+
+
+def test_decode_steps_are_measured_by_tokens_in_the_batch(engine):
+    before = {n: steps for n, (steps, _) in engine.step_costs.steps.items()}
+    engine.sample(PROMPT, k=3, temperature=0.9, max_tokens=16, seed=4)
+    after = engine.step_costs.steps
+    assert after[3][0] > before.get(3, 0) and after[3][1] > 0
