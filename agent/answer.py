@@ -228,3 +228,17 @@ def normalise(answer: str) -> tuple:
             pass
     text = " ".join(s.lower().translate(_PUNCT).split())
     return ("text", text)
+
+
+# A yes or no said in a sentence ("No, the counter is shared without a lock") is still a yes or
+# no: paths can vote on it.
+_YES_OR_NO = re.compile(r"^\W*(yes|no|true|false)\b", re.I)
+PROSE_WORDS = 6
+
+
+def is_prose(answer: str) -> bool:
+    """An answer in sentences: not a value, not a yes or no, and several words long ("Call it
+    with an empty list and check that it returns 0"), where short text ("total", "list") is a
+    name or a word that paths can agree on."""
+    s = clean(answer)
+    return normalise(s)[0] == "text" and not _YES_OR_NO.match(s) and len(s.split()) >= PROSE_WORDS

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from agent import calibration, context, prompts
-from agent.answer import extract, normalise, short
+from agent.answer import extract, is_prose, normalise, short
 from agent.settings import ReasonSettings
 from agent.vote import Ballot, Vote, decided, key_of, vote
 
@@ -112,11 +112,23 @@ def _token_reporter(
     return on_token
 
 
+def answered_in_free_text(question: str, answer: str) -> bool:
+    """An explanation asked for, or prose given to a question that is not about what running the
+    code gives ("how would you test this?"): paths cannot usefully vote on it, and no table says
+    how often such answers are right."""
+    if normalise(answer)[0] == "value":
+        return False
+    return prompts.asks_for_explanation(question) or (
+        prompts.trace_hint(question) is None and is_prose(answer)
+    )
+
+
 def _generate(
-    engine, messages, opts: ReasonSettings, usage, cancel, report, stream, first_answer
+    engine, messages, opts: ReasonSettings, usage, cancel, report, stream, first_answer, question
 ) -> list[Completion]:
     """The strategy's paths. Every path that reaches maxTokens is made to write its answer line.
-    `first_answer(answer)` hears the greedy path's answer when it is decoded before the others."""
+    `first_answer(answer)` hears the greedy path's answer when it is decoded before the others;
+    when that answer is free text (`answered_in_free_text`), the others are not decoded."""
     common = dict(
         max_tokens=opts.max_tokens, stop=STOP, cancel=cancel, answer_tag=prompts.ANSWER_TAG
     )
@@ -136,6 +148,9 @@ def _generate(
         paths = engine.sample(
             messages, k=1, on_token=_token_reporter(report, "thinking", stream), **common
         )
+        if answered_in_free_text(question, extract(paths[0].text).answer):
+            usage.add(paths)
+            return paths
         rest, answer = opts.samples - 1, _first_answer(paths[0])
         label = f"first answer {answer} · checking with {rest} more paths"
         report(label, None)
@@ -292,9 +307,10 @@ def _confidence(
 ) -> tuple[float, str]:
     """The calibrated confidence and verdict of the vote's answer. The tables were fitted on
     value answers to questions about what running the code gives ("what does f(x) return?");
-    any other answer keeps its raw agreement or margin and is never called confident. An
-    explanation asked for in free text is `unchecked`: nothing measures whether it is right, and
-    calling every explanation "uncertain" would teach users to ignore the word where it counts.
+    any other answer keeps its raw agreement or margin and is never called confident. An answer
+    in free text (`answered_in_free_text`: an explanation, prose to an open question) is
+    `unchecked`: nothing measures whether it is right, and calling every explanation "uncertain"
+    would teach users to ignore the word where it counts.
     Other answers are `uncertain`: values that answer other questions (True/False to "does f(x)
     return its argument?": six paths agree on a wrong True far more often, 7 of 11 unanimous
     votes wrong, README) and prose where a value was asked for."""
@@ -302,7 +318,7 @@ def _confidence(
         return 0.0, "uncertain"
     raw = _raw_confidence(opts, result, sampled)
     is_value = normalise(result.winner.answer)[0] == "value"
-    if not is_value and prompts.asks_for_explanation(question):
+    if answered_in_free_text(question, result.winner.answer):
         return raw, "unchecked"
     if not is_value or prompts.trace_hint(question) != prompts.TRACE_HINT:
         return raw, "uncertain"
@@ -355,7 +371,11 @@ def run(
         examples=examples,
         notes=[prompts.same_code_note(m, same_code) for m in noted],
     )
-    completions = _generate(engine, messages, opts, usage, cancel, report, stream, first_answer)
+    completions = _generate(
+        engine, messages, opts, usage, cancel, report, stream, first_answer, question
+    )
+    if opts.strategy == "self_consistency" and opts.samples > 1 and len(completions) == 1:
+        opts = replace(opts, strategy="greedy")  # answered in free text by the greedy path alone
 
     if len(completions) > 1:
         report("voting", None)

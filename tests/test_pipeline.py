@@ -115,6 +115,31 @@ def test_on_a_cpu_the_greedy_path_goes_first_and_its_answer_shows_before_the_vot
     assert [c["k"] for c in gpu.calls] == [3, 1, 2]
 
 
+def test_prose_to_an_open_question_is_not_checked_by_more_paths():
+    prose = "Call it with an empty string and with a palindrome, and compare both results"
+    cpu = ScriptedEngine([f"It reverses.\nANSWER: {prose}", "ANSWER: other words entirely here"])
+    cpu.batches_cheaply = False
+    heard = []
+    options = ReasonSettings(strategy="self_consistency", samples=6)
+    open_question = Task("How would you test f?", CODE, "f.py", "python", 0, 0, options)
+    answer = run(open_question, cpu, first_answer=heard.append)
+    assert [c["k"] for c in cpu.calls] == [1] and heard == []  # no "checking with 5 more paths"
+    assert answer.answer == prose and answer.strategy == "greedy"
+    assert answer.verdict == "unchecked" and answer.agreement == {"agree": 1, "paths": 1}
+    # A yes or no in a sentence, a short word, a value: the other paths still vote.
+    for said in ("No, it fails on None because slicing needs a sequence", "slicing", "'ba'"):
+        cpu = ScriptedEngine([f"ANSWER: {said}"])
+        cpu.batches_cheaply = False
+        answer = run(replace(open_question, question="Is f safe for None?"), cpu)
+        assert [c["k"] for c in cpu.calls] == [1, 5] and answer.strategy == "self_consistency"
+        assert answer.verdict == "uncertain"
+    # Prose where a value was asked for: the samples may find the value.
+    cpu = ScriptedEngine(["ANSWER: it gives back the letters of the input in reverse order"])
+    cpu.batches_cheaply = False
+    answer = run(task(strategy="self_consistency", samples=6), cpu)
+    assert [c["k"] for c in cpu.calls] == [1, 5] and answer.verdict == "uncertain"
+
+
 def test_early_stop_ends_the_batch_once_the_majority_is_decided():
     # Paths finish shortest first: three short ones agree, so the two long ones cannot win.
     engine = ScriptedEngine(["ANSWER: 1", "ANSWER: 1", "a b c d e f ANSWER: 2", "ANSWER: 1",
