@@ -124,11 +124,11 @@ def answered_in_free_text(question: str, answer: str) -> bool:
 
 
 def _generate(
-    engine, messages, opts: ReasonSettings, usage, cancel, report, stream, first_answer, question
+    engine, messages, opts: ReasonSettings, usage, cancel, report, stream, first_answer, settles
 ) -> list[Completion]:
     """The strategy's paths. Every path that reaches maxTokens is made to write its answer line.
     `first_answer(answer)` hears the greedy path's answer when it is decoded before the others;
-    when that answer is free text (`answered_in_free_text`), the others are not decoded."""
+    when `settles(answer)` says so (`auto` and free text), the others are not decoded."""
     common = dict(
         max_tokens=opts.max_tokens, stop=STOP, cancel=cancel, answer_tag=prompts.ANSWER_TAG
     )
@@ -148,7 +148,7 @@ def _generate(
         paths = engine.sample(
             messages, k=1, on_token=_token_reporter(report, "thinking", stream), **common
         )
-        if answered_in_free_text(question, extract(paths[0].text).answer):
+        if settles is not None and settles(extract(paths[0].text).answer):
             usage.add(paths)
             return paths
         rest, answer = opts.samples - 1, _first_answer(paths[0])
@@ -371,10 +371,15 @@ def run(
         examples=examples,
         notes=[prompts.same_code_note(m, same_code) for m in noted],
     )
+    # Under `auto`, free text from the greedy path ends the request (asked for self_consistency,
+    # as "ask again with more samples" does, the paths vote on it).
+    settles = None
+    if task.options.strategy == "auto":
+        settles = lambda answer: answered_in_free_text(question, answer)  # noqa: E731
     completions = _generate(
-        engine, messages, opts, usage, cancel, report, stream, first_answer, question
+        engine, messages, opts, usage, cancel, report, stream, first_answer, settles
     )
-    if opts.strategy == "self_consistency" and opts.samples > 1 and len(completions) == 1:
+    if settles is not None and opts.samples > 1 and len(completions) == 1:
         opts = replace(opts, strategy="greedy")  # answered in free text by the greedy path alone
 
     if len(completions) > 1:

@@ -117,15 +117,25 @@ def test_on_a_cpu_the_greedy_path_goes_first_and_its_answer_shows_before_the_vot
 
 def test_prose_to_an_open_question_is_not_checked_by_more_paths():
     prose = "Call it with an empty string and with a palindrome, and compare both results"
-    cpu = ScriptedEngine([f"It reverses.\nANSWER: {prose}", "ANSWER: other words entirely here"])
+    cpu = ScriptedEngine(
+        [
+            f"It reverses.\nANSWER: {prose}",
+            "ANSWER: Write pytest cases that cover the edge cases of slicing",
+        ]
+    )
     cpu.batches_cheaply = False
     heard = []
-    options = ReasonSettings(strategy="self_consistency", samples=6)
+    options = ReasonSettings(strategy="auto", samples=6)
     open_question = Task("How would you test f?", CODE, "f.py", "python", 0, 0, options)
     answer = run(open_question, cpu, first_answer=heard.append)
     assert [c["k"] for c in cpu.calls] == [1] and heard == []  # no "checking with 5 more paths"
     assert answer.answer == prose and answer.strategy == "greedy"
     assert answer.verdict == "unchecked" and answer.agreement == {"agree": 1, "paths": 1}
+    # Asked for self_consistency ("ask again with more samples"), the paths vote on it.
+    asked = replace(open_question, options=replace(options, strategy="self_consistency"))
+    answer = run(asked, cpu)
+    assert [c["k"] for c in cpu.calls] == [1, 1, 5] and answer.strategy == "self_consistency"
+    assert answer.verdict == "unchecked"
     # A yes or no in a sentence, a short word, a value: the other paths still vote.
     for said in ("No, it fails on None because slicing needs a sequence", "slicing", "'ba'"):
         cpu = ScriptedEngine([f"ANSWER: {said}"])
@@ -136,7 +146,7 @@ def test_prose_to_an_open_question_is_not_checked_by_more_paths():
     # Prose where a value was asked for: the samples may find the value.
     cpu = ScriptedEngine(["ANSWER: it gives back the letters of the input in reverse order"])
     cpu.batches_cheaply = False
-    answer = run(task(strategy="self_consistency", samples=6), cpu)
+    answer = run(task(strategy="auto", samples=6), cpu)
     assert [c["k"] for c in cpu.calls] == [1, 5] and answer.verdict == "uncertain"
 
 
