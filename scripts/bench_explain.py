@@ -1,12 +1,14 @@
 """What "reason about this" (an explanation) costs with the default strategy and with voting.
 
     python scripts/bench_explain.py [--model qwen2.5-coder-1.5b] [--file examples/inventory.py]
+        [--question "How would you test this function?"]
 
-Asks ponder's default question ("Explain what the selected code does and why.") about each
-function of the file, through the pipeline and the real engine, once with `auto` (one path for an
-explanation) and once with `self_consistency` (6 paths vote), the prompt cached before both. Prints
-each answer's seconds, paths and verdict. An explanation is free text: it is never scored or called
-`confident`, so the 6 paths buy no confidence; this measures what they cost.
+Asks ponder's default question ("Explain what the selected code does and why."), or --question,
+about each function of the file, through the pipeline and the real engine, once with `auto` (one
+path for an explanation, or for prose the greedy path gives to another open question) and once
+with `self_consistency` (6 paths vote), the prompt cached before both. Prints each answer's
+seconds, paths and verdict. Free text is never scored or called `confident`, so the 6 paths buy
+no confidence; this measures what they cost.
 Last line: RESULT model=M items=N auto_s=X self_consistency_s=Y ratio=Y/X
 """
 
@@ -48,6 +50,7 @@ def main() -> None:
     )
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--file", default="examples/inventory.py")
+    parser.add_argument("--question", help="asked instead of the default question")
     args = parser.parse_args()
     try:
         text = Path(args.file).read_text()
@@ -62,7 +65,13 @@ def main() -> None:
     for name, start, end in found:
         for strategy in STRATEGIES:
             task = pipeline.Task(
-                None, text, args.file, "python", start, end, ReasonSettings(strategy=strategy)
+                args.question,
+                text,
+                args.file,
+                "python",
+                start,
+                end,
+                ReasonSettings(strategy=strategy),
             )
             engine.sample(pipeline.messages_for(task), k=1, max_tokens=1)  # the prompt, cached
             started = time.perf_counter()
