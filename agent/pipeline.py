@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from agent import calibration, context, prompts
@@ -373,9 +374,7 @@ def run(
     )
     # Under `auto`, free text from the greedy path ends the request (asked for self_consistency,
     # as "ask again with more samples" does, the paths vote on it).
-    settles = None
-    if task.options.strategy == "auto":
-        settles = lambda answer: answered_in_free_text(question, answer)  # noqa: E731
+    settles = partial(answered_in_free_text, question) if task.options.strategy == "auto" else None
     completions = _generate(
         engine, messages, opts, usage, cancel, report, stream, first_answer, settles
     )
