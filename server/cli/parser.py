@@ -79,7 +79,8 @@ def build() -> argparse.ArgumentParser:
     ask.add_argument(
         "--strategy",
         choices=["auto", "greedy", "self_consistency", "cot_decoding"],
-        help="default auto: self_consistency, or greedy for a free-text question (explain, why, review)",
+        help="default auto: self_consistency, or greedy for a free-text question (explain, why, "
+        "review, or prose from the first path to another open question)",
     )
     ask.add_argument("--samples", type=int, help="paths for self_consistency / cot_decoding")
     ask.add_argument("--step-back", action="store_true", help="ask for the principle first")
