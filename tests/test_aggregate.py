@@ -496,3 +496,22 @@ def test_pooled_draws_average_the_rule_over_draws_from_both_runs_samples():
     half_b = {**item(["1"] + ["0"] * 5, [True] + [False] * 5), "id": "s"}
     n, rule_acc, greedy_acc = pooled.expected(report([half]), report([half_b]), rule, draws=400)
     assert abs(rule_acc - 226 / 252) < 0.06 and greedy_acc == 1.0
+
+
+def test_eval_asks_sc_with_the_settings_paths_and_saves_as_many_by_default(tmp_path, capsys):
+    from server.cli import main
+
+    data = one_item_file(tmp_path)
+    out = tmp_path / "eval.json"
+    main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--strategies", "sc",
+          "--json", str(out)])  # fmt: skip
+    result = json.loads(out.read_text())
+    # `sc` is the shipped default's vote: the settings' 6 paths, the greedy one among them.
+    assert result["samples"] == 6
+    assert sum(c["count"] for c in result["items"][0]["candidates"]) == 6
+    paths = tmp_path / "paths.jsonl"
+    main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--limit", "1",
+          "--save-paths", str(paths)])  # fmt: skip
+    lines = [json.loads(line) for line in paths.read_text().splitlines()]
+    assert lines[0]["samples"] == 5 and len(lines[1]["paths"]) == 6  # 5 sampled + the greedy one
+    capsys.readouterr()

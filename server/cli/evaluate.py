@@ -105,7 +105,7 @@ def eval_main(args) -> None:
         everything += [dataclasses.asdict(r) for r in results]
     print(evaluate.table(summaries))
     if args.json:
-        out = {"model": engine.name, "data": str(data), "offset": args.offset, "samples": args.samples,
+        out = {"model": engine.name, "data": str(data), "offset": args.offset, "samples": base.samples,
                "max_tokens": args.max_tokens, "summaries": summaries, "items": everything}  # fmt: skip
         Path(args.json).write_text(json.dumps(out, indent=1))
     scores = " ".join(f"{name}={s['accuracy']:.3f}" for name, s in summaries.items())
@@ -118,14 +118,16 @@ def sample_paths_main(args) -> None:
 
     data, items, settings, engine = _eval_setup(args, args.limit)
     reason = settings.reason
-    header = evaluate.paths_header(engine, data, args.offset, args.every, args.samples,
+    # Sampled paths besides the greedy one: by default the settings' paths in all.
+    samples = max(1, reason.samples - 1) if args.samples is None else args.samples
+    header = evaluate.paths_header(engine, data, args.offset, args.every, samples,
                                    reason.temperature, reason.top_p, reason.max_tokens,
                                    reason.seed)  # fmt: skip
     file = Path(args.save_paths)
     done, out = evaluate.open_paths_file(file, header)
     todo = [it for it in items if it.get("id", "") not in done]
     print(f"{len(items)} items from {data} ({len(items) - len(todo)} already in {file}), "
-          f"model {engine.name}, 1 greedy + {args.samples} paths at T={settings.reason.temperature}",
+          f"model {engine.name}, 1 greedy + {samples} paths at T={settings.reason.temperature}",
           file=sys.stderr)  # fmt: skip
     with out:
         for n, item in enumerate(todo, start=1):
@@ -136,7 +138,7 @@ def sample_paths_main(args) -> None:
             greedy = "ok" if saved["paths"][0]["correct"] else "--"
             print(f"[{n}/{len(todo)}] {saved['id']}: greedy {greedy}, {right}/{len(saved['paths'])} "
                   f"paths right, {saved['seconds']:.1f} s", file=sys.stderr)  # fmt: skip
-    k = args.samples + 1
+    k = samples + 1
     aggregate_main(argparse.Namespace(files=[str(file)], rules=f"greedy,majority+greedy@{k},weighted+greedy@{k}",
                                       model=None, plot=None, fit_calibration=False, json=None,
                                       rescore=False, held_out=False))  # fmt: skip

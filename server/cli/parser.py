@@ -103,7 +103,10 @@ def build() -> argparse.ArgumentParser:
         default="greedy,sc",
         help="comma-separated: greedy, sc, sc+stepback, greedy+stepback, cot_decoding",
     )
-    crux.add_argument("--samples", type=int, default=5, help="k for sc / cot_decoding")
+    crux.add_argument("--samples", type=int,
+                      help="paths for sc / cot_decoding (default: settings, 6, the greedy path "
+                      "among them); with --save-paths, sampled paths besides the greedy one "
+                      "(default: one fewer than the settings' paths, 5)")  # fmt: skip
     crux.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
     crux.add_argument("--temperature", type=float, help="sampling temperature (default: settings)")
     crux.add_argument("--seed", type=int,
