@@ -100,10 +100,12 @@ def main() -> None:
         if rows > 1
     )
     # What `reason.schedule: auto` would choose from these steps (agent/step_costs.py).
+    # Unmeasured (fewer than MIN_STEPS steps of a size, e.g. a small --tokens): the GPU rule.
     extra = engine.step_costs.extra_row_cost()
+    measured = "unmeasured" if extra is None else f"{extra:.2f}"
     auto = "batch" if engine.batches_cheaply else "greedy_first"
     print(
-        f"RESULT model={resolved.name} step_ms_1={one:.1f} {ratios} extra_row={extra:.2f} auto={auto}"
+        f"RESULT model={resolved.name} step_ms_1={one:.1f} {ratios} extra_row={measured} auto={auto}"
     )
 
 
