@@ -26,6 +26,12 @@ margin-weighted votes). One line per setting: accuracy, won/lost against greedy,
    the saved texts (characters, scaled to the path's tokens).
 5. Route by the prompt's length, known before anything is generated: a prompt under P tokens
    (short code, a small input) gets the greedy path alone, a longer one the default's 6 paths.
+6. Not a way but a what-if: the default unchanged, on a machine where each extra live path adds
+   E of a one-path step (a step with r live paths costs 1 + E(r - 1) one-path steps; the
+   one-path step and the prompt's seconds as measured). Both schedules: the 6 paths in one
+   batch, and the greedy path alone first with the 5 samples after it (`reason.schedule`).
+   The 2-core CPUs met cost E = 0.6-0.9, the AVX-512 one 0.38, the issue's machine about 0.26
+   (6 paths 2.3x one); a GPU nearly 0.
 """
 
 from __future__ import annotations
@@ -42,7 +48,8 @@ from server.cli.evaluation import aggregate  # noqa: E402
 STOP_FACTORS = (1.0, 1.2, 1.5, 2.0, 3.0)
 JOIN_AFTER = (0, 200, 250, 275, 300, 325, 350, 400)
 MARGIN_GATES = (0.9, 0.95, 0.98, 0.99, 0.999)
-PROMPT_GATES = (175, 187, 202)  # the dev split's prompt-length quartiles (1.5B's tokenizer)
+PROMPT_GATES = (175, 187, 202)
+EXTRA_ROW_COSTS = (0.05, 0.26, 0.38, 0.5, 0.88)  # the dev split's prompt-length quartiles (1.5B's tokenizer)
 DEFAULT = aggregate.parse_rule("weighted+greedy@6")
 
 
@@ -153,6 +160,28 @@ def route_by_prompt(report: aggregate.Report, greedy: list, gate: int) -> tuple[
     return tally, alone
 
 
+def on_machine(report: aggregate.Report, greedy: list, extra_row: float) -> tuple[Tally, Tally]:
+    """The default's tally in one batch and with the greedy path first, where a step with r live
+    paths costs 1 + extra_row * (r - 1) of a one-path step. Greedy's seconds are unchanged: a
+    one-path step costs what it did."""
+    measured = report.step_costs
+    report.step_costs = {
+        run: {r: aggregate.step_cost(costs, 1) * (1 + extra_row * (r - 1)) for r in range(1, 7)}
+        for run, costs in measured.items()
+    }
+    try:
+        batch, first = Tally(), Tally()
+        for item, g in zip(report.items, greedy, strict=True):
+            paths = report.paths_for(DEFAULT, item)
+            ok = report.apply(DEFAULT, item).correct
+            lengths = [p["tokens"] for p in paths]
+            batch.add(ok, g.correct, item["prompt_s"] + report.decode_seconds(item, lengths))
+            first.add(ok, g.correct, g.seconds + report.decode_seconds(item, lengths[1:]))
+        return batch, first
+    finally:
+        report.step_costs = measured
+
+
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
         sys.exit(__doc__)
@@ -182,6 +211,14 @@ def main() -> None:
     for gate in PROMPT_GATES:
         tally, alone = route_by_prompt(report, greedy, gate)
         print(f"P={gate}: {tally.line(n, greedy_seconds)}; greedy alone on {alone}")
+    print("6. the default on a machine where an extra live path costs E of a one-path step")
+    for extra_row in EXTRA_ROW_COSTS:
+        batch, first = on_machine(report, greedy, extra_row)
+        print(
+            f"E={extra_row} (6 paths {1 + 5 * extra_row:.2f}x one): one batch "
+            f"x{batch.seconds / greedy_seconds:.2f}, greedy first x{first.seconds / greedy_seconds:.2f}"
+            " greedy's time"
+        )
 
 
 if __name__ == "__main__":
