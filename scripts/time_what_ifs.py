@@ -48,8 +48,8 @@ from server.cli.evaluation import aggregate  # noqa: E402
 STOP_FACTORS = (1.0, 1.2, 1.5, 2.0, 3.0)
 JOIN_AFTER = (0, 200, 250, 275, 300, 325, 350, 400)
 MARGIN_GATES = (0.9, 0.95, 0.98, 0.99, 0.999)
-PROMPT_GATES = (175, 187, 202)
-EXTRA_ROW_COSTS = (0.05, 0.26, 0.38, 0.5, 0.88)  # the dev split's prompt-length quartiles (1.5B's tokenizer)
+PROMPT_GATES = (175, 187, 202)  # the dev split's prompt-length quartiles (1.5B's tokenizer)
+EXTRA_ROW_COSTS = (0.05, 0.26, 0.38, 0.5, 0.88)
 DEFAULT = aggregate.parse_rule("weighted+greedy@6")
 
 
