@@ -23,13 +23,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from agent.errors import Cancelled, PonderError
 from agent.speculation import Drafter
-from agent.step_costs import StepCosts
+from agent.step_costs import StepCosts, machine_key
 
 Messages = list[dict[str, str]]
 # on_token(sequence index, text so far, tokens generated so far over all sequences)
@@ -204,7 +205,9 @@ class LlamaEngine:
         gpu_layers: int = -1,
         threads: int = 0,
         speculation: str = "off",
+        step_costs_file: Path | None = None,
     ):
+        """`step_costs_file`: where measured step costs persist across runs (`StepCosts`)."""
         self.model_path = model_path
         self.speculation = speculation  # "ngram": prompt lookup on greedy paths; "off"
         self.name = name
@@ -218,7 +221,7 @@ class LlamaEngine:
         self._closed = False
         self.last_stats = DecodeStats()
         self._offloaded = False  # whether load() put the model's layers on a GPU
-        self.step_costs = StepCosts()
+        self.step_costs = StepCosts(step_costs_file)
 
     @property
     def batches_cheaply(self) -> bool:
@@ -272,6 +275,10 @@ class LlamaEngine:
             self._template = self._chat_template(model)
             self._batch = llama_cpp.llama_batch_init(max(params.n_batch, MAX_SEQUENCES), 0, 1)
             self._cached = []
+            build = f"llama-cpp-python {llama_cpp.__version__}"
+            self.step_costs.restore(
+                machine_key(self.model_path, self.threads, self._offloaded, build)
+            )
 
     def _chat_template(self, model):
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -496,6 +503,7 @@ class LlamaEngine:
             for s in range(1, k):
                 llama_cpp.llama_memory_seq_rm(mem, s, -1, -1)
             llama_cpp.llama_memory_seq_rm(mem, 0, n_prompt, -1)
+        self.step_costs.save()
         stats.drafted = sum(d.proposed for d in run.drafters.values())
         stats.draft_accepted = sum(d.accepted for d in run.drafters.values())
         return run.results

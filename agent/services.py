@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from agent import models
+from agent import models, step_costs
 from agent.errors import PonderError
 from agent.pipeline import Progress
 from agent.settings import Settings
@@ -53,6 +53,7 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
         gpu_layers=settings.gpu_layers,
         threads=settings.threads,
         speculation=resolve_speculation(settings),
+        step_costs_file=models.ponder_home() / step_costs.FILE_NAME,
     )
 
 

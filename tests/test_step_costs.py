@@ -1,6 +1,8 @@
 """Whether extra rows in a batch are cheap here, from measured decode steps."""
 
-from agent.step_costs import MIN_STEPS, StepCosts
+import json
+
+from agent.step_costs import KEPT_STEPS, MIN_STEPS, StepCosts, saved_verdicts
 
 
 def costs(**ms_by_rows: float) -> StepCosts:
@@ -44,3 +46,73 @@ def test_the_threshold_sits_where_greedy_first_delays_the_vote_by_a_quarter():
     # m = 1/3: greedy-first's vote at (2 + 4m) / (1 + 5m) = 1.25 times one batch's.
     assert not costs(r1=30, r6=81).cheap(default=True)  # m just above 1/3
     assert costs(r1=30, r6=79).cheap(default=False)  # just below
+
+
+def test_a_saved_table_gives_the_next_engine_its_answer_from_the_start(tmp_path):
+    file = tmp_path / "step-costs.json"
+    cpu = costs(r1=50, r6=300)
+    cpu.file = file
+    cpu.restore("model|cpu")
+    cpu.save()
+    again = StepCosts(file)
+    assert again.extra_row_cost() is None  # nothing read before restore
+    again.restore("model|cpu")
+    assert abs(again.extra_row_cost() - 1.0) < 1e-9 and not again.cheap(default=True)
+    other = StepCosts(file)
+    other.restore("model|gpu")  # another model, machine or build starts unmeasured
+    assert other.extra_row_cost() is None and other.cheap(default=True)
+
+
+def test_saving_keeps_other_keys_and_caps_old_steps(tmp_path):
+    file = tmp_path / "step-costs.json"
+    gpu = costs(r1=50, r6=60)
+    gpu.file = file
+    gpu.restore("model|gpu")
+    gpu.save()
+    cpu = StepCosts(file)
+    cpu.restore("model|cpu")
+    for _ in range(KEPT_STEPS * 2):
+        cpu.add(1, 0.05)
+    cpu.save()
+    tables = json.loads(file.read_text())
+    assert set(tables) == {"model|gpu", "model|cpu"}
+    steps, seconds = tables["model|cpu"]["1"]
+    assert steps == KEPT_STEPS and abs(seconds / steps - 0.05) < 1e-9  # the mean kept
+
+
+def test_a_corrupt_or_foreign_file_is_a_fresh_start_and_is_rewritten(tmp_path):
+    file = tmp_path / "step-costs.json"
+    for junk in ("{not json", "[1, 2]", '{"k": {"1": "x", "6": [0, 1], "z": [40, 2.0]}}'):
+        file.write_text(junk)
+        measured = StepCosts(file)
+        measured.restore("k")
+        assert measured.steps == {}
+    measured.add(1, 0.05)
+    measured.save()
+    assert json.loads(file.read_text())["k"] == {"1": [1, 0.05]}
+
+
+def test_an_unwritable_place_is_ignored(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    measured = StepCosts(blocker / "step-costs.json")  # its parent is a file: cannot be made
+    measured.restore("k")
+    measured.add(1, 0.05)
+    measured.save()  # no exception: the table is only a head start
+
+
+def test_doctor_says_what_each_saved_table_decides(tmp_path):
+    file = tmp_path / "step-costs.json"
+    for key, table in {"cpu": costs(r1=50, r6=300), "gpu": costs(r1=50, r6=60)}.items():
+        table.file = file
+        table.restore(key)
+        table.save()
+    few = StepCosts(file)
+    few.restore("new")
+    few.add(1, 0.05)
+    few.save()
+    verdicts = saved_verdicts(file)
+    assert "1.00 of a one-path step" in verdicts["cpu"] and "greedy path first" in verdicts["cpu"]
+    assert "0.04" in verdicts["gpu"] and "one batch" in verdicts["gpu"]
+    assert verdicts["new"].startswith("not measured yet")
+    assert saved_verdicts(tmp_path / "missing.json") == {}

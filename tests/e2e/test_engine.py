@@ -1,5 +1,6 @@
 """The batched engine on a real GGUF model (smollm2-135m through llama-cpp-python)."""
 
+import json
 import threading
 
 import pytest
@@ -233,3 +234,22 @@ def test_decode_steps_are_measured_by_tokens_in_the_batch(engine):
     engine.sample(PROMPT, k=3, temperature=0.9, max_tokens=16, seed=4)
     after = engine.step_costs.steps
     assert after[3][0] > before.get(3, 0) and after[3][1] > 0
+
+
+def test_the_next_engine_starts_from_the_measured_step_costs(tmp_path):
+    resolved = models.resolve(TEST_MODEL)
+    file = tmp_path / "step-costs.json"
+    first = LlamaEngine(str(resolved.path), resolved.name, context_size=512, threads=2,
+                        step_costs_file=file)  # fmt: skip
+    first.sample(PROMPT, k=2, temperature=0.9, max_tokens=8, seed=5)
+    measured = {n: steps for n, (steps, _) in first.step_costs.steps.items()}
+    first.close()
+    [key] = json.loads(file.read_text())
+    assert resolved.path.name in key and "threads=2" in key
+    second = LlamaEngine(str(resolved.path), resolved.name, context_size=512, threads=2,
+                         step_costs_file=file)  # fmt: skip
+    second.load()
+    try:
+        assert {n: steps for n, (steps, _) in second.step_costs.steps.items()} == measured
+    finally:
+        second.close()
