@@ -48,12 +48,15 @@ def test_the_threshold_sits_where_greedy_first_delays_the_vote_by_a_quarter():
     assert costs(r1=30, r6=79).cheap(default=False)  # just below
 
 
+def save_as(measured: StepCosts, file, key: str) -> None:
+    measured.file = file
+    measured.restore(key)  # the file holds nothing for the key yet: the steps stay
+    measured.save()
+
+
 def test_a_saved_table_gives_the_next_engine_its_answer_from_the_start(tmp_path):
     file = tmp_path / "step-costs.json"
-    cpu = costs(r1=50, r6=300)
-    cpu.file = file
-    cpu.restore("model|cpu")
-    cpu.save()
+    save_as(costs(r1=50, r6=300), file, "model|cpu")
     again = StepCosts(file)
     assert again.extra_row_cost() is None  # nothing read before restore
     again.restore("model|cpu")
@@ -65,10 +68,7 @@ def test_a_saved_table_gives_the_next_engine_its_answer_from_the_start(tmp_path)
 
 def test_saving_keeps_other_keys_and_caps_old_steps(tmp_path):
     file = tmp_path / "step-costs.json"
-    gpu = costs(r1=50, r6=60)
-    gpu.file = file
-    gpu.restore("model|gpu")
-    gpu.save()
+    save_as(costs(r1=50, r6=60), file, "model|gpu")
     cpu = StepCosts(file)
     cpu.restore("model|cpu")
     for _ in range(KEPT_STEPS * 2):
@@ -103,10 +103,8 @@ def test_an_unwritable_place_is_ignored(tmp_path):
 
 def test_doctor_says_what_each_saved_table_decides(tmp_path):
     file = tmp_path / "step-costs.json"
-    for key, table in {"cpu": costs(r1=50, r6=300), "gpu": costs(r1=50, r6=60)}.items():
-        table.file = file
-        table.restore(key)
-        table.save()
+    save_as(costs(r1=50, r6=300), file, "cpu")
+    save_as(costs(r1=50, r6=60), file, "gpu")
     few = StepCosts(file)
     few.restore("new")
     few.add(1, 0.05)
