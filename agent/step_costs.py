@@ -86,11 +86,14 @@ class StepCosts:
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".step-costs.")
+        except OSError:
+            return
+        try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(tables, f, indent=1)
             os.replace(tmp, self.file)
         except OSError:
-            pass
+            Path(tmp).unlink(missing_ok=True)
 
     def add(self, tokens: int, seconds: float) -> None:
         with self._lock:
