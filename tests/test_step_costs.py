@@ -99,6 +99,11 @@ def test_an_unwritable_place_is_ignored(tmp_path):
     measured.restore("k")
     measured.add(1, 0.05)
     measured.save()  # no exception: the table is only a head start
+    a_directory = tmp_path / "taken"
+    (a_directory / "inside").mkdir(parents=True)
+    measured.file = a_directory  # written, then cannot replace a directory
+    measured.save()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "taken"]  # no temporary left
 
 
 def test_doctor_says_what_each_saved_table_decides(tmp_path):
