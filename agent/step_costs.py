@@ -126,7 +126,7 @@ def saved_verdicts(file: Path) -> dict[str, str]:
         measured.restore(key)
         cost = measured.extra_row_cost()
         verdicts[key] = (
-            "not measured yet (the GPU rule decides)"
+            "not measured yet (till then `auto` batches on a GPU, decodes the greedy path first on a CPU)"
             if cost is None
             else f"an extra path costs {cost:.2f} of a one-path step: `reason.schedule: auto` "
             + (
