@@ -30,8 +30,8 @@ margin-weighted votes). One line per setting: accuracy, won/lost against greedy,
    E of a one-path step (a step with r live paths costs 1 + E(r - 1) one-path steps; the
    one-path step and the prompt's seconds as measured). Both schedules: the 6 paths in one
    batch, and the greedy path alone first with the 5 samples after it (`reason.schedule`).
-   The 2-core CPUs met cost E = 0.6-0.9, the AVX-512 one 0.38, the issue's machine about 0.26
-   (6 paths 2.3x one); a GPU nearly 0.
+   The first 2-core CPUs met cost E = 0.38 (6 paths 2.9x one), the later ones (AVX-512, AVX2)
+   0.6-1.0, the issue's machine about 0.26 (6 paths 2.3x one); a GPU nearly 0.
 """
 
 from __future__ import annotations
