@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from server.cli.evaluation.harness import load_items  # noqa: E402
 from server.cli.evaluation.related import _same_value  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
@@ -24,11 +25,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
         sys.exit(__doc__)
-    outputs = {}
-    for line in DATA.read_text().splitlines():
-        if line.strip():
-            item = json.loads(line)
-            outputs[item["id"]] = item["output"]
+    outputs = {item["id"]: item["output"] for item in load_items(DATA)}
     for file in sys.argv[1:]:
         pairs = json.loads(Path(file).read_text())["pairs"]
         off = on = guarded = won = lost = fired = 0

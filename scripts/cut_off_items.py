@@ -15,6 +15,11 @@ import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agent.errors import PonderError  # noqa: E402
+from server.cli.evaluation.harness import load_items, read_many_paths  # noqa: E402
+
 DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
 
 
@@ -28,15 +33,16 @@ def main() -> None:
     )
     parser.add_argument("--every", type=int, default=1, help="keep every Nth cut-off item")
     args = parser.parse_args()
-    cut: dict[str, bool] = {}
-    for file in args.paths:
-        for line in file.read_text().splitlines()[1:]:  # the first line is the header
-            item = json.loads(line)
-            greedy = item["paths"][0]
-            if greedy["finish"] == "length":
-                cut[item["id"]] = greedy["correct"]
-    items = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
-    kept = [item for item in items if item["id"] in cut][:: args.every]
+    try:
+        _, saved = read_many_paths(args.paths)
+    except PonderError as e:
+        sys.exit(str(e))
+    cut = {
+        item["id"]: item["paths"][0]["correct"]
+        for item in saved
+        if item["paths"][0]["finish"] == "length"
+    }
+    kept = [item for item in load_items(args.data) if item["id"] in cut][:: args.every]
     for item in kept:
         print(json.dumps(item))
     right = sum(cut[item["id"]] for item in kept)

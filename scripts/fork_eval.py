@@ -8,7 +8,7 @@ least --gap tokens apart), a branch that takes the runner-up token there and con
 (the CoT-decoding branch, moved from the first token to where the greedy path hesitated). A
 branch's prompt is the greedy path's prefix, so it only decodes from its fork on; the latest
 fork goes first, so the prefixes after it are already in the KV cache. The greedy path and its
-branches vote by majority, the greedy path's answer winning ties.
+branches vote by majority (`agent.vote`, unweighted), the greedy path's answer winning ties.
 
 Fresh samples leave the greedy path within its first 5% of text (the saved paths: median 1%),
 so they cost a whole path each; a branch forked late costs only the rest. Prints one line per
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agent import models, pipeline, prompts  # noqa: E402
 from agent.answer import extract  # noqa: E402
 from agent.engine import LlamaEngine  # noqa: E402
-from agent.vote import key_of  # noqa: E402
+from agent.vote import Ballot, vote  # noqa: E402
 from server.cli.evaluation.harness import load_items, question_for, score  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
@@ -85,10 +85,10 @@ def branch(engine: PrefixEngine, messages, path, at: int) -> tuple[str, int]:
 
 
 def majority(answers: list[str]) -> str:
-    """The most common answer; the first (greedy) path's wins ties."""
-    counts = Counter(key_of(a) for a in answers)
-    top = max(counts.values())
-    return next(a for a in answers if counts[key_of(a)] == top)
+    """ponder's unweighted vote: the most common answer (never "no answer"); the first path's,
+    the greedy one, wins ties."""
+    winner = vote([Ballot(a, "", 0.0) for a in answers]).winner
+    return winner.answer if winner else ""
 
 
 def main() -> None:
