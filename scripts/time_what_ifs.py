@@ -164,22 +164,17 @@ def on_machine(report: aggregate.Report, greedy: list, extra_row: float) -> tupl
     """The default's tally in one batch and with the greedy path first, where a step with r live
     paths costs 1 + extra_row * (r - 1) of a one-path step. Greedy's seconds are unchanged: a
     one-path step costs what it did."""
-    measured = report.step_costs
-    report.step_costs = {
-        run: {r: aggregate.step_cost(costs, 1) * (1 + extra_row * (r - 1)) for r in range(1, 7)}
-        for run, costs in measured.items()
-    }
-    try:
-        batch, first = Tally(), Tally()
-        for item, g in zip(report.items, greedy, strict=True):
-            paths = report.paths_for(DEFAULT, item)
-            ok = report.apply(DEFAULT, item).correct
-            lengths = [p["tokens"] for p in paths]
-            batch.add(ok, g.correct, item["prompt_s"] + report.decode_seconds(item, lengths))
-            first.add(ok, g.correct, g.seconds + report.decode_seconds(item, lengths[1:]))
-        return batch, first
-    finally:
-        report.step_costs = measured
+    batch, first = Tally(), Tally()
+    for item, g in zip(report.items, greedy, strict=True):
+        one_row = aggregate.step_cost(report.step_costs[item.get("run", "")], 1)
+        costs = {r: one_row * (1 + extra_row * (r - 1)) for r in range(1, 7)}
+        lengths = [p["tokens"] for p in report.paths_for(DEFAULT, item)]
+        ok = report.apply(DEFAULT, item).correct
+        together = spans_seconds(costs, [(0, n) for n in lengths])
+        after_greedy = spans_seconds(costs, [(0, n) for n in lengths[1:]])
+        batch.add(ok, g.correct, item["prompt_s"] + together)
+        first.add(ok, g.correct, g.seconds + after_greedy)
+    return batch, first
 
 
 def main() -> None:
