@@ -63,7 +63,10 @@ class StepCosts:
     def restore(self, key: str) -> None:
         """Start from what `file` holds for `key` (nothing when it holds nothing readable)."""
         self.key = key
-        saved = _read(self.file).get(key, {}) if self.file else {}
+        self._start_from(_read(self.file).get(key, {}) if self.file else {})
+
+    def _start_from(self, saved: object) -> None:
+        """Take the readable entries of one saved table (tokens → [steps, seconds])."""
         with self._lock:
             for tokens, entry in saved.items() if isinstance(saved, dict) else ():
                 try:
@@ -121,9 +124,9 @@ class StepCosts:
 def saved_verdicts(file: Path) -> dict[str, str]:
     """Each key in `file` → what its table says, in words (for `ponder doctor`)."""
     verdicts = {}
-    for key in _read(file):
-        measured = StepCosts(file)
-        measured.restore(key)
+    for key, saved in _read(file).items():  # the file read once, not once per key
+        measured = StepCosts()
+        measured._start_from(saved)
         cost = measured.extra_row_cost()
         verdicts[key] = (
             "not measured yet (till then `auto` batches on a GPU, decodes the greedy path first on a CPU)"
