@@ -89,3 +89,26 @@ def test_the_spinner_keeps_the_first_answer_on_screen():
             assert f"\r\x1b[K{first}\n" in stream.getvalue()
         else:  # a log: one line a phase, the token counts not repeated
             assert stream.getvalue() == f"thinking: 40 tokens\n{first}\n"
+
+
+def test_a_refused_option_is_said_once_and_zero_samples_is_refused(tmp_path):
+    process = ask(tmp_path, "What does f(1, 2) return?", "--samples", "0")
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1, (out, err)
+    assert err.count("samples must be between 1 and 32, got 0") == 1, err
+    assert "WARNING" not in err, err  # the server's log says nothing `ask` does not
+
+
+def test_an_unknown_model_is_said_once(tmp_path):
+    process = ask(tmp_path, "What does f(1, 2) return?", model="nonsense")
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1, (out, err)
+    # Once as the error (the progress log above it may say the load failed)
+    assert err.count("ponder: unknown model 'nonsense'") == 1, err
+
+
+def test_a_folder_is_refused_by_name(tmp_path):
+    env = dict(os.environ, PONDER_HOME=str(tmp_path / "home"), PONDER_MODEL="scripted")
+    argv = [sys.executable, "-m", "server.cli", "ask", str(tmp_path), "x"]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "is a folder" in done.stderr, done.stderr

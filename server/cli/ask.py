@@ -19,6 +19,8 @@ def parse_location(location: str) -> tuple[Path, int | None, int | None]:
     m = re.fullmatch(r"(.+?)(?::(\d+))?(?::(\d+))?", location)
     assert m
     path = Path(m.group(1))
+    if path.is_dir():
+        raise PonderError(f"{path} is a folder: name a file in it")
     if not path.is_file():
         raise PonderError(f"no such file: {path}")
     line = int(m.group(2)) if m.group(2) else None
@@ -37,9 +39,10 @@ async def ask_main(args) -> int:
     spinner = Spinner()
     messages: list[str] = []
     kept: list[str] = []
+    answered = asyncio.Event()  # after it, the model load's progress is not drawn below the answer
 
     def on_notification(method: str, params) -> None:
-        if method == "$/progress":
+        if method == "$/progress" and not answered.is_set():
             value = params.get("value", {})
             text = value.get("message") or value.get("title") or ""
             if value.get("kind") == "end":
@@ -54,7 +57,10 @@ async def ask_main(args) -> int:
             messages.append(params.get("message", ""))
 
     client = AskClient(on_notification)
-    await client.start([sys.executable, "-m", "server.cli", "serve"], env=dict(os.environ))
+    # --quiet: a refused request or a model that does not load is said once, here, not also
+    # as a warning in the server's log (which goes to the same terminal).
+    serve = [sys.executable, "-m", "server.cli", "serve", "--quiet"]
+    await client.start(serve, env=dict(os.environ))
     try:
         await client.begin({"model": args.model} if args.model else {})
     except LspError as e:  # the server died at start (its stderr said why)
@@ -71,7 +77,7 @@ async def ask_main(args) -> int:
     reason_options = {}
     if args.strategy:
         reason_options["strategy"] = args.strategy
-    if args.samples:
+    if args.samples is not None:  # 0 too: the server refuses it with the allowed range
         reason_options["samples"] = args.samples
     if args.step_back:
         reason_options["stepBack"] = True
@@ -85,14 +91,17 @@ async def ask_main(args) -> int:
     try:
         result = await request
     except LspError as e:
+        answered.set()
         spinner.clear()
-        for m in messages:
-            print(m, file=sys.stderr)
+        for m in dict.fromkeys(messages):  # the same failure is told by the load and the request
+            if m != f"ponder: {e}":
+                print(m, file=sys.stderr)
         print(f"ponder: {e}", file=sys.stderr)
         await client.close()
         return 130 if e.code == -32800 else 1
     finally:
         loop.remove_signal_handler(signal.SIGINT)
+    answered.set()
     spinner.clear()
     await client.close()
     if args.json:

@@ -67,6 +67,10 @@ def build() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-file", help="write the server log here (default: stderr)")
     serve.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    serve.add_argument(
+        "-q", "--quiet", action="store_true",
+        help="log errors only, not refused requests (for a client that reports those itself)",
+    )  # fmt: skip
 
     ask = sub.add_parser(
         "ask",

@@ -11,11 +11,16 @@ from agent.settings import defaults
 def serve_main(args) -> None:
     from server.app import create_server
 
+    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.WARNING
     logging.basicConfig(
         filename=args.log_file,
-        level=logging.DEBUG if args.verbose else logging.WARNING,
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        # On the handler too: server.app.ExpectedErrors turns pygls's error records for refused
+        # requests into warnings after the loggers' level check has let them through.
+        handler.setLevel(level)
     use_backend_arguments(args)
     settings = defaults()
     if args.model:
