@@ -39,10 +39,10 @@ async def ask_main(args) -> int:
     spinner = Spinner()
     messages: list[str] = []
     kept: list[str] = []
-    answered = asyncio.Event()  # after it, the model load's progress is not drawn below the answer
+    answered = False  # once True, the model load's progress is not drawn below the answer
 
     def on_notification(method: str, params) -> None:
-        if method == "$/progress" and not answered.is_set():
+        if method == "$/progress" and not answered:
             value = params.get("value", {})
             text = value.get("message") or value.get("title") or ""
             if value.get("kind") == "end":
@@ -91,7 +91,7 @@ async def ask_main(args) -> int:
     try:
         result = await request
     except LspError as e:
-        answered.set()
+        answered = True
         spinner.clear()
         for m in dict.fromkeys(messages):  # the same failure is told by the load and the request
             if m != f"ponder: {e}":
@@ -101,7 +101,7 @@ async def ask_main(args) -> int:
         return 130 if e.code == -32800 else 1
     finally:
         loop.remove_signal_handler(signal.SIGINT)
-    answered.set()
+    answered = True
     spinner.clear()
     await client.close()
     if args.json:
