@@ -29,14 +29,17 @@ KEPT_STEPS = 512  # steps of a size a saved table keeps: older ones weigh less a
 
 def machine_key(model_path: str, threads: int, offloaded: bool, build: str) -> str:
     """What a step's cost depends on: the model file, the CPU and its threads, a GPU, the build."""
+    machine = [_cpu_name(), f"threads={threads}", "gpu" if offloaded else "cpu", build]
+    return "|".join([_model_part(model_path), *machine])
+
+
+def _model_part(model_path: str) -> str:
+    """The model file, as a key names it: its name and size."""
     try:
         size = os.path.getsize(model_path)
     except OSError:
         size = 0
-    return "|".join(
-        [Path(model_path).name, str(size), _cpu_name(), f"threads={threads}",
-         "gpu" if offloaded else "cpu", build]
-    )  # fmt: skip
+    return f"{Path(model_path).name}|{size}"
 
 
 def _cpu_name() -> str:
@@ -121,10 +124,16 @@ class StepCosts:
         return default if cost is None else cost < CHEAP_EXTRA_ROW
 
 
-def saved_verdicts(file: Path) -> dict[str, str]:
-    """Each key in `file` → what its table says, in words (for `ponder doctor`)."""
+def saved_verdicts(file: Path, model_path: str | None = None) -> dict[str, str]:
+    """Each key in `file` → what its table says, in words (for `ponder doctor`). With
+    `model_path`, only that model file's tables (same name and size), keyed by the rest of the
+    key: the CPU, threads, GPU or not, and build."""
     verdicts = {}
+    model = f"{_model_part(model_path)}|" if model_path else ""
     for key, saved in _read(file).items():  # the file read once, not once per key
+        if not key.startswith(model):
+            continue
+        key = key[len(model) :]
         measured = StepCosts()
         measured._start_from(saved)
         cost = measured.extra_row_cost()

@@ -2,7 +2,7 @@
 
 import json
 
-from agent.step_costs import KEPT_STEPS, MIN_STEPS, StepCosts, saved_verdicts
+from agent.step_costs import KEPT_STEPS, MIN_STEPS, StepCosts, machine_key, saved_verdicts
 
 
 def costs(**ms_by_rows: float) -> StepCosts:
@@ -119,3 +119,17 @@ def test_doctor_says_what_each_saved_table_decides(tmp_path):
     assert "0.04" in verdicts["gpu"] and "one batch" in verdicts["gpu"]
     assert verdicts["new"].startswith("not measured yet")
     assert saved_verdicts(tmp_path / "missing.json") == {}
+
+
+def test_doctor_shows_only_the_tables_of_its_model_file(tmp_path):
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF" + bytes(60))
+    other_build = tmp_path / "other" / "m.gguf"  # the same name, another size
+    other_build.parent.mkdir()
+    other_build.write_bytes(b"GGUF" + bytes(10))
+    file = tmp_path / "step-costs.json"
+    for path, r6 in ((model, 300), (other_build, 60)):
+        save_as(costs(r1=50, r6=r6), file, machine_key(str(path), 2, False, "b1"))
+    [(machine, verdict)] = saved_verdicts(file, str(model)).items()
+    assert "threads=2|cpu|b1" in machine and "m.gguf" not in machine
+    assert "greedy path first" in verdict  # this file's table, not the other's one batch

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 from agent import models, step_costs
 from agent.settings import defaults
@@ -29,12 +28,9 @@ def doctor_main(args) -> None:
         if not status["packages_installed"]:
             print(f"  install: {status['install']}")
     print(f"  sha256: {status['sha256']}")
-    for key, verdict in step_costs.saved_verdicts(
-        models.ponder_home() / step_costs.FILE_NAME
-    ).items():
-        name, _size, machine = key.split("|", 2)
-        if name == Path(status["path"]).name:
-            print(f"  batching on {machine}: {verdict}")
+    saved = models.ponder_home() / step_costs.FILE_NAME
+    for machine, verdict in step_costs.saved_verdicts(saved, str(status["path"])).items():
+        print(f"  batching on {machine}: {verdict}")
     if settings.backend.kind == "openai":
         report_backend(settings)
 
