@@ -17,12 +17,20 @@ answer with the saved greedy path of the same item (the default prompt):
 
 Prints one line per item and `RESULT n=… style=… short_tokens=… saved_tokens=… length_ratio=…
 short_right=… saved_right=…`.
+
+With `--samples K`: K paths of the style sampled at T=0.5 (at most `--max-tokens` each) vote
+with the saved greedy path, by majority (`agent.vote`; the greedy path wins ties): a vote whose
+extra paths cost a fraction of the default's. Its last line is `RESULT n=… style=… samples=K
+greedy=… vote=… won=… lost=… default=… time_ratio≈…`, against the saved default vote (its 6
+paths, margin-weighted) on the same items; the time ratio is estimated as 1 + the samples'
+decode seconds over greedy's (the prompt as measured here, its saved tokens at `--step-ms`).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,6 +39,7 @@ from agent import models, pipeline, prompts  # noqa: E402
 from agent.answer import extract  # noqa: E402
 from agent.engine import LlamaEngine  # noqa: E402
 from agent.errors import PonderError  # noqa: E402
+from agent.vote import Ballot, vote  # noqa: E402
 from server.cli.evaluation.harness import load_items, question_for, read_many_paths, score  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
@@ -64,17 +73,25 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=32)
     parser.add_argument("--style", choices=sorted(STYLES), default="asked")
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument(
+        "--samples", type=int, default=0, help="sampled paths that vote with greedy"
+    )
+    parser.add_argument("--max-tokens", type=int, default=128, help="per sampled path")
+    parser.add_argument("--step-ms", type=float, default=62.0, help="a one-path step here")
     args = parser.parse_args()
     try:
         _, saved_items = read_many_paths(args.paths, args.model)
     except PonderError as e:
         sys.exit(str(e))
-    saved = {it["id"]: it["paths"][0] for it in saved_items}  # path 0: the greedy one
+    saved = {it["id"]: it for it in saved_items}
     items = [it for it in load_items(args.data, None, args.offset, args.every) if it["id"] in saved]
     items = items[: args.limit]
     resolved = models.resolve(args.model)
     engine = StartedEngine(str(resolved.path), resolved.name)
     prompts.TRACE_HINT, engine.start, stop = STYLES[args.style]  # read by trace_hint at each call
+    if args.samples:
+        vote_with_greedy(engine, items, saved, stop, args)
+        return
     short_tokens = saved_tokens = short_right = saved_right = 0
     for n, item in enumerate(items):
         task = pipeline.Task(question_for(item), item["code"], "f.py", "python", 0, 0)
@@ -83,7 +100,7 @@ def main() -> None:
             answer_tag=prompts.ANSWER_TAG,
         )  # fmt: skip
         right = score(item["output"], extract(engine.start + path.text).answer)
-        greedy = saved[item["id"]]
+        greedy = saved[item["id"]]["paths"][0]  # path 0: the greedy one
         short_tokens += path.completion_tokens
         saved_tokens += greedy["tokens"]
         short_right += right
@@ -94,6 +111,43 @@ def main() -> None:
     print(f"RESULT n={len(items)} style={args.style} short_tokens={short_tokens} "
           f"saved_tokens={saved_tokens} length_ratio={short_tokens / max(saved_tokens, 1):.2f} "
           f"short_right={short_right} saved_right={saved_right}")  # fmt: skip
+
+
+def vote_with_greedy(engine: StartedEngine, items: list[dict], saved: dict, stop, args) -> None:
+    totals = dict.fromkeys(
+        ("greedy", "vote", "won", "lost", "default", "sample_s", "greedy_s"), 0.0
+    )
+    for n, item in enumerate(items):
+        task = pipeline.Task(question_for(item), item["code"], "f.py", "python", 0, 0)
+        started = time.perf_counter()
+        paths = engine.sample(
+            pipeline.messages_for(task), k=args.samples, temperature=0.5,
+            max_tokens=args.max_tokens, stop=stop, answer_tag=prompts.ANSWER_TAG, seed=n,
+        )  # fmt: skip
+        sample_s = time.perf_counter() - started
+        kept = saved[item["id"]]
+        greedy = kept["paths"][0]
+        answers = [greedy["answer"]] + [extract(engine.start + p.text).answer for p in paths]
+        winner = vote([Ballot(a, "", 0.0) for a in answers]).winner
+        voted = score(item["output"], winner.answer) if winner else False
+        default = vote([Ballot(p["answer"], "", p["margin"]) for p in kept["paths"]], weighted=True)
+        greedy_ok = bool(greedy["correct"])
+        totals["greedy"] += greedy_ok
+        totals["vote"] += voted
+        totals["won"] += voted and not greedy_ok
+        totals["lost"] += greedy_ok and not voted
+        totals["default"] += bool(default.winner) and score(item["output"], default.winner.answer)
+        prompt_s = engine.last_stats.prompt_s  # paid once: greedy's, and cached for the samples
+        totals["sample_s"] += sample_s - prompt_s
+        totals["greedy_s"] += prompt_s + greedy["tokens"] * args.step_ms / 1000
+        print(f"[{n + 1}/{len(items)}] {item['id']}: greedy {'ok' if greedy_ok else '--'} vote "
+              f"{'ok' if voted else '--'} {[a[:16] for a in answers]} {sample_s:.0f} s, "
+              f"{sum(p.completion_tokens for p in paths)} tokens", file=sys.stderr)  # fmt: skip
+    t, n = totals, len(items)
+    ratio = 1 + t["sample_s"] / max(t["greedy_s"], 1e-9)
+    print(f"RESULT n={n} style={args.style} samples={args.samples} greedy={t['greedy'] / n:.3f} "
+          f"vote={t['vote'] / n:.3f} won={t['won']:.0f} lost={t['lost']:.0f} "
+          f"default={t['default'] / n:.3f} time_ratio≈{ratio:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":
