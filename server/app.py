@@ -30,19 +30,25 @@ RECENT_ANSWERS = 100
 
 class ExpectedErrors(logging.Filter):
     """pygls logs a traceback for every error a handler raises; an error that is the client's
-    (invalid params, a cancelled or failed request) is one warning line instead."""
+    (invalid params, a cancelled or failed request) is one warning line instead, kept only where
+    the logger lets warnings through (`ponder serve --quiet` does not): the logger's level check
+    ran on the error level, before this filter lowered it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if str(record.msg).startswith("Unable to deserialize message"):  # pygls's, with a traceback
             record.msg, record.args = "a message of the wrong shape was refused", ()
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-            return True
+            return _as_warning(record)
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, JsonRpcException) and not isinstance(error, JsonRpcInternalError):
             record.msg, record.args = f"request refused: {error.message}", ()
-            record.exc_info, record.exc_text, record.levelno = None, None, logging.WARNING
-            record.levelname = "WARNING"
+            record.exc_info, record.exc_text = None, None
+            return _as_warning(record)
         return True
+
+
+def _as_warning(record: logging.LogRecord) -> bool:
+    record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return logging.getLogger(record.name).isEnabledFor(logging.WARNING)
 
 
 def quiet_expected_errors() -> None:

@@ -17,10 +17,6 @@ def serve_main(args) -> None:
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for handler in logging.getLogger().handlers:
-        # On the handler too: server.app.ExpectedErrors turns pygls's error records for refused
-        # requests into warnings after the loggers' level check has let them through.
-        handler.setLevel(level)
     use_backend_arguments(args)
     settings = defaults()
     if args.model:
