@@ -37,10 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent import models, pipeline, prompts  # noqa: E402
 from agent.answer import extract  # noqa: E402
-from agent.engine import LlamaEngine  # noqa: E402
 from agent.errors import PonderError  # noqa: E402
 from agent.vote import Ballot, vote  # noqa: E402
-from server.cli.evaluation.harness import load_items, question_for, read_many_paths, score  # noqa: E402
+from scripts.fork_eval import PrefixEngine  # noqa: E402
+from server.cli.evaluation import aggregate  # noqa: E402
+from server.cli.evaluation.harness import load_items, question_for, score  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
 SHORT_HINT = (
@@ -53,15 +54,8 @@ STYLES = {  # style → (the trace hint, the reply's prefilled start, where the 
     "code": (SHORT_HINT, "```python\n", pipeline.STOP),
     "direct": (DIRECT_HINT, f"{prompts.ANSWER_TAG} ", ("\n",)),
 }
-
-
-class StartedEngine(LlamaEngine):
-    """An engine whose reply begins with `start` (tokens fed after the prompt)."""
-
-    start = ""
-
-    def prompt_tokens(self, messages):
-        return super().prompt_tokens(messages) + self._plain_tokens(self.start)
+GREEDY = aggregate.Rule("greedy", "greedy")
+DEFAULT = aggregate.parse_rule("weighted+greedy@6")  # as scripts/time_what_ifs.py scores it
 
 
 def main() -> None:
@@ -80,17 +74,21 @@ def main() -> None:
     parser.add_argument("--step-ms", type=float, default=62.0, help="a one-path step here")
     args = parser.parse_args()
     try:
-        _, saved_items = read_many_paths(args.paths, args.model)
+        report = aggregate.saved_report(args.paths)
     except PonderError as e:
         sys.exit(str(e))
-    saved = {it["id"]: it for it in saved_items}
+    if report.header.get("model") != args.model:
+        sys.exit(f"the saved paths are {report.header.get('model')}'s, not {args.model}'s")
+    saved = {it["id"]: it for it in report.items}
     items = [it for it in load_items(args.data, None, args.offset, args.every) if it["id"] in saved]
     items = items[: args.limit]
     resolved = models.resolve(args.model)
-    engine = StartedEngine(str(resolved.path), resolved.name)
-    prompts.TRACE_HINT, engine.start, stop = STYLES[args.style]  # read by trace_hint at each call
+    engine = PrefixEngine(str(resolved.path), resolved.name)
+    prompts.TRACE_HINT, start, stop = STYLES[args.style]  # read by trace_hint at each call
+    engine.load()
+    engine.prefix = engine._plain_tokens(start)  # the reply begins with `start`
     if args.samples:
-        vote_with_greedy(engine, items, saved, stop, args)
+        vote_with_greedy(engine, start, items, report, saved, stop, args)
         return
     short_tokens = saved_tokens = short_right = saved_right = 0
     for n, item in enumerate(items):
@@ -99,7 +97,7 @@ def main() -> None:
             pipeline.messages_for(task), k=1, max_tokens=512, stop=stop,
             answer_tag=prompts.ANSWER_TAG,
         )  # fmt: skip
-        right = score(item["output"], extract(engine.start + path.text).answer)
+        right = score(item["output"], extract(start + path.text).answer)
         greedy = saved[item["id"]]["paths"][0]  # path 0: the greedy one
         short_tokens += path.completion_tokens
         saved_tokens += greedy["tokens"]
@@ -113,7 +111,9 @@ def main() -> None:
           f"short_right={short_right} saved_right={saved_right}")  # fmt: skip
 
 
-def vote_with_greedy(engine: StartedEngine, items: list[dict], saved: dict, stop, args) -> None:
+def vote_with_greedy(
+    engine: PrefixEngine, start: str, items: list[dict], report, saved: dict, stop, args
+) -> None:
     totals = dict.fromkeys(
         ("greedy", "vote", "won", "lost", "default", "sample_s", "greedy_s"), 0.0
     )
@@ -127,16 +127,15 @@ def vote_with_greedy(engine: StartedEngine, items: list[dict], saved: dict, stop
         sample_s = time.perf_counter() - started
         kept = saved[item["id"]]
         greedy = kept["paths"][0]
-        answers = [greedy["answer"]] + [extract(engine.start + p.text).answer for p in paths]
+        answers = [greedy["answer"]] + [extract(start + p.text).answer for p in paths]
         winner = vote([Ballot(a, "", 0.0) for a in answers]).winner
         voted = score(item["output"], winner.answer) if winner else False
-        default = vote([Ballot(p["answer"], "", p["margin"]) for p in kept["paths"]], weighted=True)
-        greedy_ok = bool(greedy["correct"])
+        greedy_ok = report.apply(GREEDY, kept).correct
         totals["greedy"] += greedy_ok
         totals["vote"] += voted
         totals["won"] += voted and not greedy_ok
         totals["lost"] += greedy_ok and not voted
-        totals["default"] += bool(default.winner) and score(item["output"], default.winner.answer)
+        totals["default"] += report.apply(DEFAULT, kept).correct
         prompt_s = engine.last_stats.prompt_s  # paid once: greedy's, and cached for the samples
         totals["sample_s"] += sample_s - prompt_s
         totals["greedy_s"] += prompt_s + greedy["tokens"] * args.step_ms / 1000
