@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -65,7 +64,12 @@ def test_ponder_ask_prints_the_answer_and_the_json(tmp_path):
 
 def test_ctrl_c_cancels_the_request_and_the_server_says_why(tmp_path):
     process = ask(tmp_path, model="scripted:slow")
-    time.sleep(3)  # the server is up and reasoning
+    assert process.stderr is not None
+    # Until the server is reasoning (not a fixed sleep: the slow fake's one path for this open
+    # question ends about 3.3 s after it starts, so a 3 s sleep raced the answer).
+    for line in process.stderr:
+        if line.startswith("thinking"):
+            break
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130, (out, err)
