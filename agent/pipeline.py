@@ -247,8 +247,9 @@ def _understand(task: Task) -> tuple[str, str, context.CodeContext, str | None]:
 # How a remembered trace of this same code for another question is used: "hide" (the product;
 # shown whole, the models copied its answer), "trace" (shown whole, to measure that again),
 # "rule" (only the general rule derived from it when it was accepted, `derive_rule`) or "answer"
-# (only its question and verified answer; measured: copied too).
-SameCode = Literal["hide", "trace", "rule", "answer"]
+# (only its question and verified answer; measured: copied too) or "contrast" (that answer, and
+# the model asked to compare the two inputs before it traces this one).
+SameCode = Literal["hide", "trace", "rule", "answer", "contrast"]
 
 
 def memory_to_show(
@@ -262,7 +263,7 @@ def memory_to_show(
     for ex in found:
         if not prompts.same_code_other_question(ex, question, code) or same_code == "trace":
             examples.append(ex)
-        elif same_code == "answer" or (same_code == "rule" and (ex.get("principle") or "").strip()):
+        elif same_code in ("answer", "contrast") or (same_code == "rule" and (ex.get("principle") or "").strip()):
             noted.append(ex)
     return examples, noted
 

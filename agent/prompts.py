@@ -135,8 +135,9 @@ def same_code_other_question(example: dict, question: str, code: str) -> bool:
     worked example, 3 lost and none won of 12 with the result left out), and the 1.5B shown one as
     an earlier turn copied its answer (2 lost, none won of 17), and shown only a rule of the code
     written from it (`code_rule`) followed the rule where it was loose (4 lost, 2 won of 24), and
-    shown only its question and verified answer copied that answer (6 lost, 1 won of 24), so
-    these are not shown."""
+    shown only its question and verified answer copied that answer (6 lost, 1 won of 24), and
+    shown that answer and asked to compare the two inputs first copied it more (14 lost, 9 of
+    them A's answer verbatim, 3 won of 27), so these are not shown."""
     return (
         bool(code.strip())
         and example.get("code", "").strip() == code.strip()
@@ -148,16 +149,23 @@ def same_code_note(example: dict, kind: str) -> str:
     """A remembered answer about this same code for another question, as a note after the
     question: the rule of the code written from it (`code_rule`, kind "rule"), or only the
     question and the answer the user verified (kind "answer": an input-output example, without
-    the reasoning whose values the models copied)."""
+    the reasoning whose values the models copied), or that example with the model asked to
+    compare the two inputs first (kind "contrast")."""
     if kind == "rule":
         return (
             "Worked out earlier about this code, from an answer the user verified: "
             f"{example['principle'].strip()}"
         )
-    return (
+    verified = (
         f"Verified earlier by the user, for another input: {example['question'].strip()} "
         f"It returned {example['answer'].strip()}."
     )
+    if kind == "contrast":  # analogy, not a copy: what differs in the input, then in the result
+        return (
+            f"{verified} This question's input is not that one. Before tracing, say exactly "
+            "how this input differs from that one and what that difference changes in the result."
+        )
+    return verified
 
 
 def step_back(question: str, code: str, language: str, selection: str | None = None) -> list[dict]:

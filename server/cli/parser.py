@@ -154,12 +154,13 @@ def build() -> argparse.ArgumentParser:
     rel.add_argument("--store", metavar="PATH", help="memory store (default: a temporary one)")
     rel.add_argument("--json", metavar="FILE", help="write per-pair results here")
     # agent.pipeline.SameCode, spelled out: the parser does not import the pipeline (start-up).
-    rel.add_argument("--same-code", choices=["hide", "trace", "rule", "answer"], default="hide",
+    rel.add_argument("--same-code", choices=["hide", "trace", "rule", "answer", "contrast"], default="hide",
                      help="what B is shown of its function's remembered A: hide (the product: "
                      "shown whole, it was measured to hurt), trace (A's whole trace, to measure "
                      "that again), rule (a one- or two-sentence rule of the code, derived by "
                      "the model from A's accepted trace; costs one short generation per accept) "
-                     "or answer (A's question and verified answer only, no reasoning)")  # fmt: skip
+                     "answer (A's question and verified answer only, no reasoning) or contrast (that "
+                     "answer, and B asked to say how its input differs from A's first)")  # fmt: skip
     agg = evsub.add_parser(
         "aggregate",
         help="score voting rules on saved paths (no model needed)",
