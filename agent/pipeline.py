@@ -261,9 +261,10 @@ def memory_to_show(
     says."""
     examples, noted = [], []
     for ex in found:
+        has_rule = bool((ex.get("principle") or "").strip())
         if not prompts.same_code_other_question(ex, question, code) or same_code == "trace":
             examples.append(ex)
-        elif same_code in ("answer", "contrast") or (same_code == "rule" and (ex.get("principle") or "").strip()):
+        elif same_code in ("answer", "contrast") or (same_code == "rule" and has_rule):
             noted.append(ex)
     return examples, noted
 

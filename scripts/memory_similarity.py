@@ -79,7 +79,9 @@ def main() -> None:
         for (kind, _), vector in zip(pairs, vectors, strict=True):
             kinds[kind].append(float(vector @ base[n]))
     print(f"{len(items)} dev items; similarity to the request (cosine, all-MiniLM-L6-v2)")
-    print("kind        n    min   p10   p50   p90   max  " + "  ".join(f">={t}" for t in THRESHOLDS))
+    print(
+        "kind        n    min   p10   p50   p90   max  " + "  ".join(f">={t}" for t in THRESHOLDS)
+    )
     for kind, values in kinds.items():
         v = np.array(values)
         quantiles = " ".join(f"{q:5.3f}" for q in np.quantile(v, [0, 0.1, 0.5, 0.9, 1]))
