@@ -1,0 +1,104 @@
+"""Memory when the user edits a function and asks the same question again.
+
+    python scripts/edited_code_memory.py --limit 20 [--offset 0 --model qwen2.5-coder-1.5b]
+
+The related set (`ponder eval related`) changes the input; an editor user also changes the code.
+For each dev item, B is the same question on the function with one integer constant changed by
+one (the first such edit that runs and changes the output; the true output by running it, as
+the related set does). A (the original) is asked with memory off and accepted into a fresh
+store when right; B is asked with memory off and on, retrieving as the product does (A's trace
+is not "this same code", so it is shown whole as an earlier turn when similar enough). Greedy.
+Prints one line per pair and `RESULT n=N memory_off=… memory_on=… won=W lost=L shown=S`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agent import models  # noqa: E402
+from agent.engine import LlamaEngine  # noqa: E402
+from agent.settings import ReasonSettings  # noqa: E402
+from memory.embedder import make_embedder  # noqa: E402
+from memory.store import TraceStore  # noqa: E402
+from server.cli.evaluation.harness import ask, load_items, score  # noqa: E402
+from server.cli.evaluation.related import _same_value, run_f  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
+
+
+def edited_item(item: dict) -> dict | None:
+    """The item with one integer constant of its code changed by one, where that changes f's
+    output for the same input; None when no such edit runs."""
+    try:
+        tree = ast.parse(item["code"])
+    except SyntaxError:
+        return None
+    constants = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and type(node.value) is int
+    ]
+    lines = item["code"].splitlines(keepends=True)
+    for node in constants:
+        line = lines[node.lineno - 1]
+        if node.lineno != node.end_lineno or not line.isascii():  # offsets count UTF-8 bytes
+            continue
+        for change in (1, -1):  # the source kept as written but for the one number
+            number = repr(node.value + change)
+            edited = line[: node.col_offset] + number + line[node.end_col_offset :]
+            code = "".join(lines[: node.lineno - 1] + [edited] + lines[node.lineno :])
+            output = run_f(code, item["input"])
+            if output is not None and not _same_value(output, item["output"]):
+                return {**item, "id": f"{item['id']}-edited", "code": code, "output": output}
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--limit", type=int, default=20, help="pairs to ask")
+    parser.add_argument("--offset", type=int, default=0)
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    args = parser.parse_args()
+    pairs = []
+    for item in load_items(args.data, offset=args.offset):
+        if (edited := edited_item(item)) is not None:
+            pairs.append((item, edited))
+        if len(pairs) >= args.limit:
+            break
+    resolved = models.resolve(args.model)
+    engine = LlamaEngine(str(resolved.path), resolved.name)
+    options = dataclasses.replace(ReasonSettings(), strategy="greedy", step_back=False)
+    store = TraceStore(tempfile.mkdtemp(prefix="ponder-edited-"), make_embedder("minilm")).open()
+    off_right = on_right = won = lost = shown = 0
+    for n, (a, b) in enumerate(pairs):
+        answer = ask(a, engine, options)
+        a_ok = score(a["output"], answer.answer)
+        if a_ok:
+            store.add({**dataclasses.asdict(answer), "tags": ["eval-edited"]})
+        off = ask(b, engine, options)
+        on = ask(b, engine, options, recall=lambda q, c: store.search(q, c))
+        b_off, b_on = score(b["output"], off.answer), score(b["output"], on.answer)
+        off_right += b_off
+        on_right += b_on
+        won += b_on and not b_off
+        lost += b_off and not b_on
+        shown += bool(on.memories)
+        print(f"[{n + 1}/{len(pairs)}] {a['id']}: A {'ok' if a_ok else '--'}, B off "
+              f"{off.answer!r} {'ok' if b_off else '--'}, on {on.answer!r} "
+              f"{'ok' if b_on else '--'} ({len(on.memories)} shown; A's output "
+              f"{a['output']!r}, B's {b['output']!r})", flush=True)  # fmt: skip
+    count = len(pairs)
+    print(f"RESULT n={count} memory_off={off_right / count:.3f} memory_on={on_right / count:.3f} "
+          f"won={won} lost={lost} shown={shown}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
