@@ -27,7 +27,7 @@ from agent.engine import LlamaEngine  # noqa: E402
 from agent.settings import ReasonSettings  # noqa: E402
 from memory.embedder import make_embedder  # noqa: E402
 from memory.store import TraceStore  # noqa: E402
-from server.cli.evaluation.harness import ask, load_items, score  # noqa: E402
+from server.cli.evaluation.harness import ask, load_items, question_for, score  # noqa: E402
 from server.cli.evaluation.related import _same_value, run_f  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
@@ -84,7 +84,10 @@ def main() -> None:
         if a_ok:
             store.add({**dataclasses.asdict(answer), "tags": ["eval-edited"]})
         off = ask(b, engine, options)
-        on = ask(b, engine, options, recall=lambda q, c: store.search(q, c))
+        found = store.search(question_for(b), b["code"])
+        # With nothing to show the prompt is off's (asked again, a reused prompt cache can
+        # tip a near-tie: the related set does the same).
+        on = ask(b, engine, options, recall=store.search) if found else off
         b_off, b_on = score(b["output"], off.answer), score(b["output"], on.answer)
         off_right += b_off
         on_right += b_on
