@@ -246,9 +246,9 @@ def _understand(task: Task) -> tuple[str, str, context.CodeContext, str | None]:
 
 # How a remembered trace of this same code for another question is used: "hide" (the product;
 # shown whole, the models copied its answer), "trace" (shown whole, to measure that again),
-# "rule" (only the general rule derived from it when it was accepted, `derive_rule`) or "answer"
+# "rule" (only the general rule derived from it when it was accepted, `derive_rule`), "answer"
 # (only its question and verified answer; measured: copied too) or "contrast" (that answer, and
-# the model asked to compare the two inputs before it traces this one).
+# the model asked to compare the two inputs before it traces this one; copied more).
 SameCode = Literal["hide", "trace", "rule", "answer", "contrast"]
 
 
