@@ -27,7 +27,14 @@ from agent.engine import LlamaEngine  # noqa: E402
 from agent.settings import ReasonSettings  # noqa: E402
 from memory.embedder import make_embedder  # noqa: E402
 from memory.store import TraceStore  # noqa: E402
-from server.cli.evaluation.harness import ask, load_items, question_for, score  # noqa: E402
+from server.cli.evaluation.harness import (  # noqa: E402
+    RelatedResult,
+    ask,
+    load_items,
+    question_for,
+    score,
+    summarise_related,
+)
 from server.cli.evaluation.related import _same_value, run_f  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
@@ -77,7 +84,7 @@ def main() -> None:
     engine = LlamaEngine(str(resolved.path), resolved.name)
     options = dataclasses.replace(ReasonSettings(), strategy="greedy", step_back=False)
     store = TraceStore(tempfile.mkdtemp(prefix="ponder-edited-"), make_embedder("minilm")).open()
-    off_right = on_right = won = lost = shown = 0
+    results = []
     for n, (a, b) in enumerate(pairs):
         answer = ask(a, engine, options)
         a_ok = score(a["output"], answer.answer)
@@ -88,19 +95,19 @@ def main() -> None:
         # With nothing to show the prompt is off's (asked again, a reused prompt cache can
         # tip a near-tie: the related set does the same).
         on = ask(b, engine, options, recall=store.search) if found else off
-        b_off, b_on = score(b["output"], off.answer), score(b["output"], on.answer)
-        off_right += b_off
-        on_right += b_on
-        won += b_on and not b_off
-        lost += b_off and not b_on
-        shown += bool(on.memories)
-        print(f"[{n + 1}/{len(pairs)}] {a['id']}: A {'ok' if a_ok else '--'}, B off "
-              f"{off.answer!r} {'ok' if b_off else '--'}, on {on.answer!r} "
-              f"{'ok' if b_on else '--'} ({len(on.memories)} shown; A's output "
+        r = RelatedResult(
+            id=a["id"], a_correct=a_ok, b_off=score(b["output"], off.answer),
+            b_on=score(b["output"], on.answer), b_on_memories=len(on.memories), unrelated=None,
+            b_prediction_off=off.answer, b_prediction_on=on.answer,
+        )  # fmt: skip
+        results.append(r)
+        print(f"[{n + 1}/{len(pairs)}] {r.id}: A {'ok' if a_ok else '--'}, B off "
+              f"{off.answer!r} {'ok' if r.b_off else '--'}, on {on.answer!r} "
+              f"{'ok' if r.b_on else '--'} ({r.b_on_memories} shown; A's output "
               f"{a['output']!r}, B's {b['output']!r})", flush=True)  # fmt: skip
-    count = len(pairs)
-    print(f"RESULT n={count} memory_off={off_right / count:.3f} memory_on={on_right / count:.3f} "
-          f"won={won} lost={lost} shown={shown}")  # fmt: skip
+    s = summarise_related(results)
+    print(f"RESULT n={s['n']} memory_off={s['b_off']:.3f} memory_on={s['b_on']:.3f} "
+          f"won={s['b_on_wins']} lost={s['b_on_losses']} shown={s['retrieved_same']}")  # fmt: skip
 
 
 if __name__ == "__main__":
