@@ -2,8 +2,9 @@
 
 Every generation, one path or k, goes through one batched decode loop (`_decode`):
 
-- the prompt is evaluated once, in sequence 0, reusing whatever prefix the previous request left in
-  the KV cache (same file, same context → only the new tail is evaluated);
+- the prompt is evaluated once, in sequence 0, in chunks of PROMPT_CHUNK tokens, reusing the whole
+  chunks the previous request left in the KV cache (same file, same context → only the new tail
+  is evaluated) and never part of one: a prompt's logits are the same whatever was asked before;
 - for k paths, sequence 0's cache is copied to sequences 1..k-1 (`llama_memory_seq_cp`; with a
   unified KV cache that shares cells, it copies nothing), then each step decodes one token for every
   unfinished sequence in a single `llama_decode`; finished sequences drop out of the batch;
@@ -218,6 +219,7 @@ class LlamaEngine:
         self._model: Any = None
         self._ctx: Any = None
         self._cached: list[int] = []  # the tokens sequence 0 holds in the KV cache
+        self._cached_logits: np.ndarray | None = None  # after _cached's last token, when whole
         self._closed = False
         self.last_stats = DecodeStats()
         self._offloaded = False  # whether load() put the model's layers on a GPU
@@ -274,7 +276,7 @@ class LlamaEngine:
             self._n_vocab = model.n_vocab()
             self._template = self._chat_template(model)
             self._batch = llama_cpp.llama_batch_init(max(params.n_batch, MAX_SEQUENCES), 0, 1)
-            self._cached = []
+            self._cached, self._cached_logits = [], None
             build = f"llama-cpp-python {llama_cpp.__version__}"
             self.step_costs.restore(
                 machine_key(self.model_path, self.threads, self._offloaded, build)
@@ -438,7 +440,7 @@ class LlamaEngine:
         tag_tokens = self._plain_tokens("\n\n" + answer_tag) if answer_tag else []
         extra = len(tag_tokens) + CONCLUDE_TOKENS if answer_tag else 0
         max_tokens = self._tokens_per_path(n_prompt, k, max_tokens, extra)
-        self._eval_prompt(prompt, cancel)
+        prompt_logits = self._eval_prompt(prompt, cancel)
         stats = DecodeStats(prompt_s=time.perf_counter() - started)
         self.last_stats = stats
 
@@ -461,7 +463,7 @@ class LlamaEngine:
             else {},
         )
         live = list(range(k))
-        logits = np.repeat(self._logits(1), k, axis=0)
+        logits = np.repeat(prompt_logits, k, axis=0)
         try:
             chosen = pick(logits, live, True)
             for s in range(1, k):
@@ -609,19 +611,27 @@ class LlamaEngine:
     def _plain_tokens(self, text: str) -> list[int]:
         return self._model.tokenize(text.encode("utf-8"), add_bos=False, special=False)
 
-    def _eval_prompt(self, prompt: list[int], cancel: threading.Event | None) -> None:
-        """Bring sequence 0 to hold exactly `prompt`, evaluating only what is not cached."""
+    def _eval_prompt(self, prompt: list[int], cancel: threading.Event | None) -> np.ndarray:
+        """Bring sequence 0 to hold exactly `prompt`, evaluating only what is not cached.
+        Returns the logits after its last token (one row)."""
         import llama_cpp
 
+        if prompt == self._cached and self._cached_logits is not None:
+            return self._cached_logits  # asked again, or greedy first and then the samples
         mem = llama_cpp.llama_get_memory(self._ctx.ctx)
         common = 0
         for a, b in zip(self._cached, prompt, strict=False):
             if a != b:
                 break
             common += 1
-        common = min(common, len(prompt) - 1)  # the last token is always evaluated: we need logits
+        # Reuse whole chunks only, so that every chunk is evaluated as a cold prompt's would be
+        # (same start, same length): a token evaluated in a batch of another size gets other
+        # logits (up to 0.5 apart on the 135M), enough to tip a greedy near-tie, and the same
+        # question got another answer when asked again. The last token is always evaluated.
+        common = min(common, len(prompt) - 1) // PROMPT_CHUNK * PROMPT_CHUNK
         llama_cpp.llama_memory_seq_rm(mem, 0, common, -1)
         self._cached = prompt[:common]
+        self._cached_logits = None
         for start in range(common, len(prompt), PROMPT_CHUNK):
             _check(cancel)
             chunk = prompt[start : start + PROMPT_CHUNK]
@@ -636,6 +646,8 @@ class LlamaEngine:
                 b.logits[i] = last and i == len(chunk) - 1
             self._run_batch()
             self._cached = prompt[: start + len(chunk)]
+        self._cached_logits = self._logits(1).copy()
+        return self._cached_logits
 
     def _decode_step(self, feed: list[tuple[int, list[int], int]], pos: list[int]) -> None:
         """One decode: each sequence's new tokens at its next positions, logits for its tokens
@@ -659,7 +671,7 @@ class LlamaEngine:
 
         rc = llama_cpp.llama_decode(self._ctx.ctx, self._batch)
         if rc != 0:
-            self._cached = []
+            self._cached, self._cached_logits = [], None
             raise PonderError(
                 f"llama_decode failed ({rc}): the context ({self.context_size} tokens) is full; "
                 "ask for fewer samples or tokens, or raise contextSize"

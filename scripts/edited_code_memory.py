@@ -92,8 +92,8 @@ def main() -> None:
             store.add({**dataclasses.asdict(answer), "tags": ["eval-edited"]})
         off = ask(b, engine, options)
         found = store.search(question_for(b), b["code"])
-        # With nothing to show the prompt is off's (asked again, a reused prompt cache can
-        # tip a near-tie: the related set does the same).
+        # With nothing to show the prompt is off's, and so is the greedy answer (as in the
+        # related set): not asked again.
         on = ask(b, engine, options, recall=store.search) if found else off
         r = RelatedResult(
             id=a["id"], a_correct=a_ok, b_off=score(b["output"], off.answer),

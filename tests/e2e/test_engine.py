@@ -3,6 +3,7 @@
 import json
 import threading
 
+import numpy as np
 import pytest
 
 from agent import models
@@ -76,6 +77,30 @@ def test_prefix_is_reused_and_results_do_not_change(engine):
     assert engine._cached == engine.prompt_tokens(PROMPT)
     again = engine.sample(PROMPT, k=1, max_tokens=10)[0]
     assert again.tokens == first.tokens
+
+
+def _prompt_logits(engine, messages):
+    with engine.lock:  # the first token's logits, from the prompt's evaluation
+        return engine._eval_prompt(engine.prompt_tokens(messages), None).copy()
+
+
+def test_a_prompt_gets_the_same_logits_whatever_the_cache_held(engine):
+    """Reusing a cached prefix must not change how the rest is evaluated: a token evaluated in a
+    batch of another size got logits up to 0.5 apart, and a greedy answer changed when the same
+    question was asked again (scripts/repeat_answers.py: 1 of 6 the same before the fix)."""
+    code = "\n".join(f"x{i} = {i} * {i + 1}" for i in range(40))
+    question = [{"role": "user", "content": f"Explain this code:\n{code}"}]
+    longer = [{"role": "user", "content": f"Explain this code:\n{code}\nand more"}]
+    assert len(engine.prompt_tokens(question)) > 3 * 128  # several prompt chunks
+    engine.sample([{"role": "user", "content": "hi"}], k=1, max_tokens=1)  # nothing shared
+    cold = _prompt_logits(engine, question)
+    again = _prompt_logits(engine, question)  # the whole prompt cached: its logits kept
+    _prompt_logits(engine, longer)  # a long shared prefix, then another tail
+    after_other = _prompt_logits(engine, question)
+    engine._cached_logits = None
+    evaluated_again = _prompt_logits(engine, question)  # its last chunk evaluated again
+    for logits in (again, after_other, evaluated_again):
+        assert np.array_equal(cold, logits)
 
 
 def test_cancel_mid_batch_stops_every_sequence(engine):
