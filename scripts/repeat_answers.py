@@ -52,12 +52,13 @@ def main() -> None:
         again = ask(item, engine, options)
         ask(other, engine, options)
         after_other = ask(item, engine, options)
-        same_again += again.rationale == first.rationale
-        same_after_other += after_other.rationale == first.rationale
+        again_same = again.rationale == first.rationale
+        after_other_same = after_other.rationale == first.rationale
+        same_again += again_same
+        same_after_other += after_other_same
         print(
-            f"{item['id']}: {first.answer!r}; again {again.answer!r} "
-            f"(same text: {again.rationale == first.rationale}); after another question "
-            f"{after_other.answer!r} (same text: {after_other.rationale == first.rationale})",
+            f"{item['id']}: {first.answer!r}; again {again.answer!r} (same text: {again_same}); "
+            f"after another question {after_other.answer!r} (same text: {after_other_same})",
             flush=True,
         )
     n = len(items) - 1
