@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from server.cli.evaluation.harness import load_items  # noqa: E402
-from server.cli.evaluation.related import _same_value  # noqa: E402
+from server.cli.evaluation.related import same_value  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
 
@@ -30,7 +30,7 @@ def main() -> None:
         pairs = json.loads(Path(file).read_text())["pairs"]
         off = on = guarded = won = lost = fired = 0
         for p in pairs:
-            copied = p["a_correct"] and _same_value(p["b_prediction_on"] or "", outputs[p["id"]])
+            copied = p["a_correct"] and same_value(p["b_prediction_on"] or "", outputs[p["id"]])
             right = p["b_off"] if copied else p["b_on"]
             fired += copied
             off += p["b_off"]

@@ -1,6 +1,6 @@
 """Memory when the user edits a function and asks the same question again.
 
-    python scripts/edited_code_memory.py --limit 20 [--offset 0 --model qwen2.5-coder-1.5b]
+    python scripts/edited_code_memory.py --limit 20 [--offset 0 --model qwen2.5-coder-1.5b] [--keep-output]
 
 The related set (`ponder eval related`) changes the input; an editor user also changes the code.
 For each dev item, B is the same question on the function with one integer constant changed by
@@ -8,7 +8,14 @@ one (the first such edit that runs and changes the output; the true output by ru
 the related set does). A (the original) is asked with memory off and accepted into a fresh
 store when right; B is asked with memory off and on, retrieving as the product does (A's trace
 is not "this same code", so it is shown whole as an earlier turn when similar enough). Greedy.
-Prints one line per pair and `RESULT n=N memory_off=… memory_on=… won=W lost=L shown=S`.
+`--keep-output` takes the first such edit that leaves the output as it was instead (a constant
+in a branch this input never takes, a bound it never reaches): A's remembered answer is then
+B's right answer too.
+
+A copy guard is scored on the same answers: where B's answer with memory is A's remembered one
+and B's answer without memory differs, take the latter (as if asked again without memory).
+Prints one line per pair and `RESULT n=N memory_off=… memory_on=… won=W lost=L shown=S
+guarded=… guard_won=… guard_lost=… fired=F` (won and lost against memory off).
 """
 
 from __future__ import annotations
@@ -35,14 +42,15 @@ from server.cli.evaluation.harness import (  # noqa: E402
     score,
     summarise_related,
 )
-from server.cli.evaluation.related import _same_value, run_f  # noqa: E402
+from server.cli.evaluation.related import run_f, same_value  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
 
 
-def edited_item(item: dict) -> dict | None:
+def edited_item(item: dict, keep_output: bool = False) -> dict | None:
     """The item with one integer constant of its code changed by one, where that changes f's
-    output for the same input; None when no such edit runs."""
+    output for the same input (or, with keep_output, leaves it as it was); None when no such
+    edit runs."""
     try:
         tree = ast.parse(item["code"])
     except SyntaxError:
@@ -62,7 +70,7 @@ def edited_item(item: dict) -> dict | None:
             edited = line[: node.col_offset] + number + line[node.end_col_offset :]
             code = "".join(lines[: node.lineno - 1] + [edited] + lines[node.lineno :])
             output = run_f(code, item["input"])
-            if output is not None and not _same_value(output, item["output"]):
+            if output is not None and same_value(output, item["output"]) == keep_output:
                 return {**item, "id": f"{item['id']}-edited", "code": code, "output": output}
     return None
 
@@ -73,10 +81,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=20, help="pairs to ask")
     parser.add_argument("--offset", type=int, default=0)
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
+    parser.add_argument(
+        "--keep-output", action="store_true", help="edits that leave the output as it was"
+    )
     args = parser.parse_args()
     pairs = []
     for item in load_items(args.data, offset=args.offset):
-        if (edited := edited_item(item)) is not None:
+        if (edited := edited_item(item, args.keep_output)) is not None:
             pairs.append((item, edited))
         if len(pairs) >= args.limit:
             break
@@ -85,6 +96,8 @@ def main() -> None:
     options = dataclasses.replace(ReasonSettings(), strategy="greedy", step_back=False)
     store = TraceStore(tempfile.mkdtemp(prefix="ponder-edited-"), make_embedder("minilm")).open()
     results = []
+    guarded = []  # whether the guard's answer is right, per pair
+    fired_count = 0
     for n, (a, b) in enumerate(pairs):
         answer = ask(a, engine, options)
         a_ok = score(a["output"], answer.answer)
@@ -101,13 +114,22 @@ def main() -> None:
             b_prediction_off=off.answer, b_prediction_on=on.answer,
         )  # fmt: skip
         results.append(r)
+        copied = bool(on.memories) and same_value(on.answer, answer.answer)
+        fired = copied and not same_value(off.answer, on.answer)
+        guarded.append(r.b_off if fired else r.b_on)
+        fired_count += fired
         print(f"[{n + 1}/{len(pairs)}] {r.id}: A {'ok' if a_ok else '--'}, B off "
               f"{off.answer!r} {'ok' if r.b_off else '--'}, on {on.answer!r} "
-              f"{'ok' if r.b_on else '--'} ({r.b_on_memories} shown; A's output "
+              f"{'ok' if r.b_on else '--'} ({r.b_on_memories} shown"
+              f"{'; guard fired' if fired else ''}; A's output "
               f"{a['output']!r}, B's {b['output']!r})", flush=True)  # fmt: skip
     s = summarise_related(results)
     print(f"RESULT n={s['n']} memory_off={s['b_off']:.3f} memory_on={s['b_on']:.3f} "
-          f"won={s['b_on_wins']} lost={s['b_on_losses']} shown={s['retrieved_same']}")  # fmt: skip
+          f"won={s['b_on_wins']} lost={s['b_on_losses']} shown={s['retrieved_same']} "
+          f"guarded={sum(guarded) / max(len(guarded), 1):.3f} "
+          f"guard_won={sum(g and not r.b_off for g, r in zip(guarded, results, strict=True))} "
+          f"guard_lost={sum(r.b_off and not g for g, r in zip(guarded, results, strict=True))} "
+          f"fired={fired_count}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -85,13 +85,14 @@ def related_item(item: dict) -> dict | None:
             new_args[position] = mutant
             text = ", ".join(repr(a) for a in new_args)
             output = run_f(item["code"], text)
-            if output is None or _same_value(output, item["output"]):
+            if output is None or same_value(output, item["output"]):
                 continue
             return {**item, "id": f"{item.get('id', '')}-b", "input": text, "output": output}
     return None
 
 
-def _same_value(a: str, b: str) -> bool:
+def same_value(a: str, b: str) -> bool:
+    """Whether two answers written as Python literals are the same value (as text otherwise)."""
     try:
         return ast.literal_eval(a) == ast.literal_eval(b)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
