@@ -114,7 +114,7 @@ def main() -> None:
             b_prediction_off=off.answer, b_prediction_on=on.answer,
         )  # fmt: skip
         results.append(r)
-        copied = bool(on.memories) and same_value(on.answer, answer.answer)
+        copied = a_ok and bool(on.memories) and same_value(on.answer, answer.answer)
         fired = copied and not same_value(off.answer, on.answer)
         guarded.append(r.b_off if fired else r.b_on)
         fired_count += fired
