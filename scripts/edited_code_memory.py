@@ -12,8 +12,11 @@ is not "this same code", so it is shown whole as an earlier turn when similar en
 in a branch this input never takes, a bound it never reaches): A's remembered answer is then
 B's right answer too.
 
-A copy guard is scored on the same answers: where B's answer with memory is A's remembered one
-and B's answer without memory differs, take the latter (as if asked again without memory).
+A copy guard is scored on the same answers: where B's answer with memory is A's remembered one,
+ask again without memory and take that answer. `fired` counts the answers it changes (the
+memory-off answer differs); in use it would ask again for every answer equal to the remembered
+one, a second decode each (`scripts/copy_guard.py` counts those as fired).
+
 Prints one line per pair and `RESULT n=N memory_off=… memory_on=… won=W lost=L shown=S
 guarded=… guard_won=… guard_lost=… fired=F` (won and lost against memory off).
 """
