@@ -316,7 +316,7 @@ def _confidence(
     would teach users to ignore the word where it counts.
     Other answers are `uncertain`: values that answer other questions (True/False to "does f(x)
     return its argument?": six paths agree on a wrong True far more often, 7 of 11 unanimous
-    votes wrong, README) and prose where a value was asked for."""
+    votes wrong, docs/evaluation.md) and prose where a value was asked for."""
     if result.winner is None:
         return 0.0, "uncertain"
     raw = _raw_confidence(opts, result, sampled)

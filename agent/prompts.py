@@ -43,7 +43,7 @@ _NOT_FOR_THE_VALUE = re.compile(
 
 # "What type of value does f(x) return?" asks for a type, not the value: told to "give the
 # exact return value", the 1.5B answered 26 of 40 such questions with the value itself (`ponder
-# eval concepts --questions type`, README).
+# eval concepts --questions type`, docs/evaluation.md).
 _FOR_A_TYPE = re.compile(
     r"\b(what|which)\s+(data\s+)?(type|kind|class)\b|\b(type|class)\s+of\b|\breturn\s+type\b",
     re.I,
@@ -130,14 +130,14 @@ def chain_of_thought(
 
 
 def same_code_other_question(example: dict, question: str, code: str) -> bool:
-    """A remembered trace about this same code but another question. Measured (README, memory):
-    the 0.5B shown one copied its answer or its values (4 of 4 such B questions lost shown as a
-    worked example, 3 lost and none won of 12 with the result left out), and the 1.5B shown one as
-    an earlier turn copied its answer (2 lost, none won of 17), and shown only a rule of the code
+    """A remembered trace about this same code but another question. Measured (docs/evaluation.md,
+    memory): the 0.5B shown one copied its answer or its values (4 of 4 such B questions lost shown
+    as a worked example, 3 lost and none won of 12 with the result left out), and the 1.5B shown one
+    as an earlier turn copied its answer (2 lost, none won of 17), and shown only a rule of the code
     written from it (`code_rule`) followed the rule where it was loose (4 lost, 2 won of 24), and
-    shown only its question and verified answer copied that answer (6 lost, 1 won of 24), and
-    shown that answer and asked to compare the two inputs first copied it more (14 lost, 9 of
-    them A's answer verbatim, 3 won of 27), so these are not shown."""
+    shown only its question and verified answer copied that answer (6 lost, 1 won of 24), and shown
+    that answer and asked to compare the two inputs first copied it more (14 lost, 9 of them A's
+    answer verbatim, 3 won of 27), so these are not shown."""
     return (
         bool(code.strip())
         and example.get("code", "").strip() == code.strip()

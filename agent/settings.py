@@ -29,8 +29,8 @@ def _limits(lo: float | None = None, hi: float | None = None, choices: tuple = (
 
 @dataclass
 class ReasonSettings:
-    # "auto": self-consistency, chosen by `ponder eval aggregate` on saved paths (README,
-    # Evaluation): more accurate than greedy, and its agreement is a confidence that means
+    # "auto": self-consistency, chosen by `ponder eval aggregate` on saved paths
+    # (docs/evaluation.md): more accurate than greedy, and its agreement is a confidence that means
     # something, at 3-4x greedy's time on a 2-core CPU. An explanation or a review (free text) gains
     # neither (never scored, never `confident`), so it is answered by one path (`pipeline.resolved`).
     strategy: str = field(default="auto", metadata=_limits(choices=STRATEGIES))

@@ -45,7 +45,7 @@ REFINE_FACTOR = 10  # PQ candidates re-ranked with exact distances, per result
 # Minimum similarity of a retrieved example. 0.5 let unrelated functions in, and so did 0.75: the
 # nearest other CRUXEval function is >= 0.75 for half the dev items, >= 0.85 for a tenth, while the
 # same code asked in other words or with a parameter renamed stays >= 0.85 (99-100%;
-# scripts/memory_similarity.py, README "Memory on related questions").
+# scripts/memory_similarity.py, docs/evaluation.md, "Memory on related questions").
 DEFAULT_THRESHOLD = 0.85
 # Searches remembered for the accept that follows them (its embedding, its nearest stored trace).
 RECENT_SEARCHES = 64

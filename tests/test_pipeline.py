@@ -187,7 +187,7 @@ def test_verdict_follows_the_calibrated_confidence(monkeypatch):
 
 def test_only_questions_about_what_running_the_code_gives_are_calibrated(monkeypatch):
     """The tables were fitted on "what does f(x) return?"; on True/False questions six paths
-    agreed on a wrong answer 7 times of 11 (README), so those keep the raw vote share."""
+    agreed on a wrong answer 7 times of 11 (docs/evaluation.md), so those keep the raw vote share."""
     from agent import calibration
 
     table = {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]}

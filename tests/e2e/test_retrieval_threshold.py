@@ -1,6 +1,6 @@
 """Memory's retrieval threshold with the real all-MiniLM-L6-v2 embedder on real LanceDB: another
 short function asked the usual question is not shown (at 0.75 it was, and cost right answers:
-README "Memory on related questions"); the same code asked in other words is."""
+docs/evaluation.md, "Memory on related questions"); the same code asked in other words is."""
 
 from memory.embedder import make_embedder
 from memory.store import TraceStore
