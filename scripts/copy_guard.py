@@ -10,6 +10,7 @@ B right off / on / guarded, won and lost against off, and how often the guard fi
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -23,10 +24,13 @@ DATA = Path(__file__).resolve().parents[2] / "shared/data/cruxeval-dev.jsonl"
 
 
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
-        sys.exit(__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("results", nargs="+", help="`ponder eval related --json` files")
+    args = parser.parse_args()
     outputs = {item["id"]: item["output"] for item in load_items(DATA)}
-    for file in sys.argv[1:]:
+    for file in args.results:
         pairs = json.loads(Path(file).read_text())["pairs"]
         off = on = guarded = won = lost = fired = 0
         for p in pairs:

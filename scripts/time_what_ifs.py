@@ -36,6 +36,7 @@ margin-weighted votes). One line per setting: accuracy, won/lost against greedy,
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -178,10 +179,13 @@ def on_machine(report: aggregate.Report, greedy: list, extra_row: float) -> tupl
 
 
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
-        sys.exit(__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("paths", nargs="+", help="saved-paths files (`ponder eval --save-paths`)")
+    args = parser.parse_args()
     try:
-        report = aggregate.saved_report([Path(f) for f in sys.argv[1:]])
+        report = aggregate.saved_report([Path(f) for f in args.paths])
     except PonderError as e:
         sys.exit(str(e))
     n = len(report.items)

@@ -11,6 +11,7 @@ every item. Last line printed: RESULT n=N plain=A example=B won=W lost=L.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -59,9 +60,14 @@ def prompt_with_example(question, code, language, *args, **kwargs):
 
 
 def main() -> None:
-    if len(sys.argv) != 4:
-        sys.exit(__doc__)
-    offset, limit, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("offset", type=int, help="dev items to skip")
+    parser.add_argument("limit", type=int, help="dev items to ask")
+    parser.add_argument("out", type=Path, help="the per-item results (JSON)")
+    args = parser.parse_args()
+    offset, limit, out = args.offset, args.limit, args.out
     items = harness.load_items(
         ROOT.parent / "shared" / "data" / "cruxeval-dev.jsonl", limit, offset
     )
