@@ -137,7 +137,9 @@ def same_code_other_question(example: dict, question: str, code: str) -> bool:
     written from it (`code_rule`) followed the rule where it was loose (4 lost, 2 won of 24), and
     shown only its question and verified answer copied that answer (6 lost, 1 won of 24), and shown
     that answer and asked to compare the two inputs first copied it more (14 lost, 9 of them A's
-    answer verbatim, 3 won of 27), so these are not shown."""
+    answer verbatim, 3 won of 27), and shown after its own answer, to check it against, answered
+    with A's answer 8 times of 9 (5 lost, none won; `scripts/check_with_memory.py`), so these are
+    not shown."""
     return (
         bool(code.strip())
         and example.get("code", "").strip() == code.strip()

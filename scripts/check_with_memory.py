@@ -16,6 +16,9 @@ form; `ponder eval related` retrieved every accepted A).
 Prints one line per pair and `RESULT n=N memory_off=… memory_on=… won=W lost=L shown=S
 changed=C copied=K` (won and lost against memory off; changed: checked answers that differ from
 B's first one; copied: checked answers equal to A's).
+
+Measured (session 28, the 1.5B, stopped after 12 pairs): 8 of the 9 checked answers were A's
+exact output, 5 right answers lost and none won (`scripts/results/check-with-memory-1.5b-first12.log`).
 """
 
 from __future__ import annotations
