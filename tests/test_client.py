@@ -116,3 +116,15 @@ def test_a_folder_is_refused_by_name(tmp_path):
     argv = [sys.executable, "-m", "server.cli", "ask", str(tmp_path), "x"]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "is a folder" in done.stderr, done.stderr
+
+
+def test_a_line_past_the_end_is_refused_in_the_users_terms_before_the_model_loads(tmp_path):
+    source = tmp_path / "a.py"
+    source.write_text("def f(a, b):\n    return a + b\n")
+    env = dict(os.environ, PONDER_HOME=str(tmp_path / "home"), PONDER_MODEL="scripted")
+    argv = [sys.executable, "-m", "server.cli", "ask", f"{source}:4", "x"]  # 3: after the newline
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    # 1-based as typed (the server's own message counts LSP's 0-based lines), and said at once
+    assert f"line 4 is past the end of {source} (2 lines)" in done.stderr, done.stderr
+    assert "loading model" not in done.stderr, done.stderr

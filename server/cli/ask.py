@@ -15,7 +15,9 @@ from pathlib import Path
 from agent.errors import PonderError
 
 
-def parse_location(location: str) -> tuple[Path, int | None, int | None]:
+def parse_location(location: str) -> tuple[Path, str, int | None, int | None]:
+    """PATH[:LINE[:COL]] as the file, its text and the 1-based line and column, checked here, in
+    the user's terms, before a server (and its model) starts."""
     m = re.fullmatch(r"(.+?)(?::(\d+))?(?::(\d+))?", location)
     assert m
     path = Path(m.group(1))
@@ -27,7 +29,13 @@ def parse_location(location: str) -> tuple[Path, int | None, int | None]:
     col = int(m.group(3)) if m.group(3) else None
     if line is not None and line < 1 or col is not None and col < 1:
         raise PonderError("LINE and COL are 1-based")
-    return path, line, col
+    text = path.read_text(encoding="utf-8", errors="replace")
+    # An editor shows one line more after a final newline (where the cursor can stand), as LSP
+    # allows the position just past the last line.
+    if line is not None and line > len(text.split("\n")):
+        count = len(text.splitlines())
+        raise PonderError(f"line {line} is past the end of {path} ({count} lines)")
+    return path, text, line, col
 
 
 async def ask_main(args) -> int:
@@ -35,7 +43,7 @@ async def ask_main(args) -> int:
 
     logging.getLogger("pygls").setLevel(logging.CRITICAL)  # what fails is said once, by us
 
-    path, line, col = parse_location(args.location)
+    path, text, line, col = parse_location(args.location)
     spinner = Spinner()
     messages: list[str] = []
     kept: list[str] = []
@@ -68,7 +76,7 @@ async def ask_main(args) -> int:
         await client.close()
         return 1
     uri = path.resolve().as_uri()
-    client.open(uri, path.read_text(encoding="utf-8", errors="replace"))
+    client.open(uri, text)
     params: dict = {"textDocument": {"uri": uri}, "workDoneToken": "ponder-ask"}
     if line is not None:
         params["position"] = {"line": line - 1, "character": (col or 1) - 1}
