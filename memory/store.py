@@ -359,11 +359,16 @@ class TraceStore:
             rows = [r for r in rows if r["accepted"]]
         embedder = f"{self.embedder.name}/{self.embedder.dim}"
         tmp = Path(str(path) + ".partial")
-        with open(tmp, "w", encoding="utf-8") as f:
-            for r in rows:
-                record = as_chat(_public(r)) if as_chat else {**_exported(r), "embedder": embedder}
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                for r in rows:
+                    record = (
+                        as_chat(_public(r)) if as_chat else {**_exported(r), "embedder": embedder}
+                    )
+                    f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)  # written and moved, or failed: never left behind
         return len(rows)
 
     def import_(self, path: Path) -> int:

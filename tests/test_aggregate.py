@@ -414,6 +414,23 @@ def one_item_file(tmp_path):
     return data
 
 
+def test_a_data_file_that_is_not_items_is_refused_with_its_line(tmp_path, capsys):
+    from server.cli import main
+
+    for text, said in (
+        ('{"code": "x", "input": "1", "output": "1"}\n{bad\n', "items.jsonl:2: not JSON"),
+        ('{"id": "s1", "code": "x"}\n', "items.jsonl:1: not an item (a JSON object with code, input, "
+         "output; missing input, output)"),
+        ("[1]\n", "items.jsonl:1: not an item"),
+    ):  # fmt: skip
+        (tmp_path / "items.jsonl").write_text(text)
+        with pytest.raises(SystemExit):
+            main(
+                ["eval", "cruxeval", "--data", str(tmp_path / "items.jsonl"), "--model", "scripted"]
+            )
+        assert said in capsys.readouterr().err
+
+
 def test_save_paths_records_the_seed_given_and_refuses_flags_outside_the_settings_limits(
     tmp_path, capsys
 ):

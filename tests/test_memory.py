@@ -235,3 +235,23 @@ def test_upkeep_goes_again_after_a_commit_conflict_and_warns_on_other_failures(
     with caplog.at_level("WARNING"):
         store._upkeep_now()
     assert "memory upkeep failed: disk full" in caplog.text
+
+
+def test_the_memory_command_says_what_is_wrong_and_leaves_no_partial_file(tmp_path, capsys):
+    from server.cli import main
+
+    store = ["memory", "--path", str(tmp_path / "store"), "--embedder", "hashing"]
+    main([*store, "list"])
+    assert f"no traces in {tmp_path / 'store'}" in capsys.readouterr().err
+    for target, said in (
+        (tmp_path, "is a folder"),
+        (tmp_path / "no" / "x.jsonl", "no such folder"),
+    ):
+        with pytest.raises(SystemExit):
+            main([*store, "export", str(target)])
+        assert said in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.partial"))
+    open_store(tmp_path / "store").add(trace(1))
+    main([*store, "export", str(tmp_path / "all.jsonl")])
+    assert "wrote 1 traces" in capsys.readouterr().out
+    assert not list(tmp_path.glob("*.partial"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from agent.errors import PonderError
@@ -19,14 +20,20 @@ def memory_main(args) -> None:
     uri = args.path or memory_uri(settings)
     store = TraceStore(uri, make_embedder(args.embedder)).open()
     if args.action == "list":
-        for t in store.all(args.limit):
+        traces = store.all(args.limit)
+        for t in traces:
             mark = "+" if t["accepted"] else "-"
             print(
                 f"{t['id']} {mark} {t['created_at']}  {t['question'][:50]!r} → {t['answer'][:40]!r}"
             )
+        if not traces:
+            print(f"no traces in {uri}", file=sys.stderr)
     elif args.action == "search":
-        for t in store.search(args.query, k=10, threshold=0.0):
+        found = store.search(args.query, k=10, threshold=0.0)
+        for t in found:
             print(f"{t['id']} {t['similarity']:.3f}  {t['question'][:50]!r} → {t['answer'][:40]!r}")
+        if not found:
+            print(f"no traces in {uri}", file=sys.stderr)
     elif args.action == "show":
         trace = store.get(args.id)
         if trace is None:
@@ -37,6 +44,11 @@ def memory_main(args) -> None:
             raise PonderError(f"no trace {args.id} in {uri}")
         print(f"forgot {args.id}")
     elif args.action == "export":
+        target = Path(args.file)
+        if target.is_dir():
+            raise PonderError(f"{target} is a folder: name a file to write")
+        if not target.parent.is_dir():
+            raise PonderError(f"no such folder: {target.parent}")
         count = store.export(
             Path(args.file), as_chat=chat_example if args.format == "chat" else None
         )

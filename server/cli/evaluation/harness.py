@@ -38,13 +38,28 @@ _TYPE_WORDS = {"str": "str", "string": "str", "int": "int", "integer": "int", "f
                "nonetype": "NoneType", "bytes": "bytes"}  # fmt: skip
 
 
+ITEM_KEYS = frozenset({"code", "input", "output"})  # a CRUXEval item's, as every eval asks it
+
+
 def load_items(path: Path, limit: int | None = None, offset: int = 0, every: int = 1) -> list[dict]:
-    """The items from `offset` on, every `every`th of them, at most `limit`."""
+    """The items from `offset` on, every `every`th of them, at most `limit`; a line that is not
+    a JSON object with ITEM_KEYS is refused with its number."""
     items = []
     with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                items.append(json.loads(line))
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise PonderError(f"{path}:{n}: not JSON ({e.msg})") from e
+            missing = ITEM_KEYS - set(item) if isinstance(item, dict) else ITEM_KEYS
+            if missing:
+                raise PonderError(
+                    f"{path}:{n}: not an item (a JSON object with {', '.join(sorted(ITEM_KEYS))};"
+                    f" missing {', '.join(sorted(missing))})"
+                )
+            items.append(item)
     return items[offset::every][: limit or None]
 
 
