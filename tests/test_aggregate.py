@@ -414,6 +414,20 @@ def one_item_file(tmp_path):
     return data
 
 
+def test_an_output_file_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys):
+    from server.cli import main
+
+    data = one_item_file(tmp_path)
+    for flag, target in (("--json", tmp_path / "no" / "r.json"), ("--save-paths", tmp_path)):
+        with pytest.raises(SystemExit):
+            main(
+                ["eval", "cruxeval", "--data", str(data), "--model", "scripted", flag, str(target)]
+            )
+        err = capsys.readouterr().err
+        assert err.startswith(f"ponder: {flag} {target}"), err
+        assert "items from" not in err  # refused before any item was asked
+
+
 def test_a_data_file_that_is_not_items_is_refused_with_its_line(tmp_path, capsys):
     from server.cli import main
 
