@@ -428,6 +428,20 @@ def test_an_output_file_that_cannot_be_written_is_refused_before_the_run(tmp_pat
         assert "items from" not in err  # refused before any item was asked
 
 
+def test_limit_and_offset_outside_the_data_are_refused(tmp_path, capsys):
+    from server.cli import main
+
+    data = one_item_file(tmp_path)
+    for flags, said in (
+        (["--limit", "-1"], "--limit must be at least 1, got -1"),
+        (["--offset", "-3"], "--offset must be 0 or more, got -3"),
+        (["--offset", "1"], f"no items in {data} from --offset 1"),
+    ):
+        with pytest.raises(SystemExit):
+            main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", *flags])
+        assert said in capsys.readouterr().err
+
+
 def test_a_data_file_that_is_not_items_is_refused_with_its_line(tmp_path, capsys):
     from server.cli import main
 
