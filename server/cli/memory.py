@@ -20,6 +20,8 @@ def memory_main(args) -> None:
     uri = args.path or memory_uri(settings)
     store = TraceStore(uri, make_embedder(args.embedder)).open()
     if args.action == "list":
+        if args.limit < 1:
+            raise PonderError(f"--limit must be at least 1, got {args.limit}")
         traces = store.all(args.limit)
         for t in traces:
             mark = "+" if t["accepted"] else "-"
