@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from memory import jsonl
 from memory.embedder import Embedder
 from memory.errors import PonderError
 
@@ -377,27 +378,19 @@ class TraceStore:
         count = 0
         existing = set(self.table.to_arrow().column("id").to_pylist())
         batch = []
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise PonderError(f"{path}:{n}: not JSON ({e.msg})") from e
-                if record.get("id") in existing:
-                    continue
-                vector = record.get("vector")
-                if (
-                    record.get("embedder") != f"{self.embedder.name}/{self.embedder.dim}"
-                    or not vector
-                ):
-                    text = _embedded_text(record.get("question", ""), record.get("code", ""))
-                    vector = self.embedder.embed([text])[0].tolist()
-                row = _row(record, bool(record.get("accepted", True)), vector)
-                row["id"] = _check_id(record.get("id") or uuid.uuid4().hex)
-                batch.append(row)
-                count += 1
+        for n, record in jsonl.records(path):
+            if not isinstance(record, dict):
+                raise PonderError(f"{path}:{n}: not a trace (a JSON object, as export writes)")
+            if record.get("id") in existing:
+                continue
+            vector = record.get("vector")
+            if record.get("embedder") != f"{self.embedder.name}/{self.embedder.dim}" or not vector:
+                text = _embedded_text(record.get("question", ""), record.get("code", ""))
+                vector = self.embedder.embed([text])[0].tolist()
+            row = _row(record, bool(record.get("accepted", True)), vector)
+            row["id"] = _check_id(record.get("id") or uuid.uuid4().hex)
+            batch.append(row)
+            count += 1
         if batch:
             with self._lock:
                 self.table.add(batch)

@@ -21,6 +21,7 @@ from agent import pipeline, prompts
 from agent.engine import Engine
 from agent.errors import PonderError
 from agent.settings import ReasonSettings
+from memory import jsonl
 
 # Strategy names on the command line → reason options.
 STRATEGIES: dict[str, dict] = {
@@ -44,22 +45,15 @@ ITEM_KEYS = frozenset({"code", "input", "output"})  # a CRUXEval item's, as ever
 def load_items(path: Path, limit: int | None = None, offset: int = 0, every: int = 1) -> list[dict]:
     """The items from `offset` on, every `every`th of them, at most `limit`; a line that is not
     a JSON object with ITEM_KEYS is refused with its number."""
-    items = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise PonderError(f"{path}:{n}: not JSON ({e.msg})") from e
-            missing = ITEM_KEYS - set(item) if isinstance(item, dict) else ITEM_KEYS
-            if missing:
-                raise PonderError(
-                    f"{path}:{n}: not an item (a JSON object with {', '.join(sorted(ITEM_KEYS))};"
-                    f" missing {', '.join(sorted(missing))})"
-                )
-            items.append(item)
+    items: list[dict] = []
+    for n, item in jsonl.records(path):
+        missing = ITEM_KEYS - set(item) if isinstance(item, dict) else ITEM_KEYS
+        if missing or not isinstance(item, dict):
+            raise PonderError(
+                f"{path}:{n}: not an item (a JSON object with {', '.join(sorted(ITEM_KEYS))};"
+                f" missing {', '.join(sorted(missing))})"
+            )
+        items.append(item)
     return items[offset::every][: limit or None]
 
 
