@@ -258,3 +258,16 @@ def test_the_memory_command_says_what_is_wrong_and_leaves_no_partial_file(tmp_pa
     main([*store, "export", str(tmp_path / "all.jsonl")])
     assert "wrote 1 traces" in capsys.readouterr().out
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_an_import_line_that_is_not_a_trace_is_refused_by_number(tmp_path):
+    store = open_store(tmp_path / "s")
+    for text, said in (
+        ("{bad\n", ":1: not JSON"),
+        ('\n{"question": "q"}\n[1]\n', ":3: not a trace"),
+    ):
+        path = tmp_path / "in.jsonl"
+        path.write_text(text)
+        with pytest.raises(PonderError, match=said):
+            store.import_(path)
+        assert store.all() == []  # nothing of a refused file is imported
