@@ -11,23 +11,14 @@ from pathlib import Path
 
 from agent.errors import PonderError
 from agent.settings import ReasonSettings, defaults, refusal
-
-
-def _check_outputs(args) -> None:
-    """Refuse an output file that cannot be written before the run, not after hours of it."""
-    for flag in ("json", "plot", "save_paths"):
-        value = getattr(args, flag, None)
-        if not isinstance(value, str):
-            continue
-        target, option = Path(value), "--" + flag.replace("_", "-")
-        if target.is_dir():
-            raise PonderError(f"{option} {target} is a folder: name a file to write")
-        if not target.parent.is_dir():
-            raise PonderError(f"{option} {target}: no such folder {target.parent}")
+from server.cli.files import check_writable
 
 
 def run(args) -> None:
-    _check_outputs(args)
+    # An output file that cannot be written is refused before the run, not after hours of it.
+    for flag in ("json", "plot", "save_paths"):
+        if isinstance(value := getattr(args, flag, None), str):
+            check_writable(Path(value), "--" + flag.replace("_", "-"))
     if args.benchmark == "aggregate":
         aggregate_main(args)
     elif args.benchmark == "related":

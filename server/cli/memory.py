@@ -8,6 +8,7 @@ from pathlib import Path
 
 from agent.errors import PonderError
 from agent.settings import defaults
+from server.cli.files import check_writable
 
 
 def memory_main(args) -> None:
@@ -16,12 +17,15 @@ def memory_main(args) -> None:
     from memory.embedder import make_embedder
     from memory.store import TraceStore
 
+    # Checked before the store opens (and its embedder loads).
+    if args.action == "list" and args.limit < 1:
+        raise PonderError(f"--limit must be at least 1, got {args.limit}")
+    if args.action == "export":
+        check_writable(Path(args.file))
     settings = defaults()
     uri = args.path or memory_uri(settings)
     store = TraceStore(uri, make_embedder(args.embedder)).open()
     if args.action == "list":
-        if args.limit < 1:
-            raise PonderError(f"--limit must be at least 1, got {args.limit}")
         traces = store.all(args.limit)
         for t in traces:
             mark = "+" if t["accepted"] else "-"
@@ -46,11 +50,6 @@ def memory_main(args) -> None:
             raise PonderError(f"no trace {args.id} in {uri}")
         print(f"forgot {args.id}")
     elif args.action == "export":
-        target = Path(args.file)
-        if target.is_dir():
-            raise PonderError(f"{target} is a folder: name a file to write")
-        if not target.parent.is_dir():
-            raise PonderError(f"no such folder: {target.parent}")
         count = store.export(
             Path(args.file), as_chat=chat_example if args.format == "chat" else None
         )
