@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml scripts/build_llama_wheel.sh
 	@$(PIP) install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
 	@# An editable install leaves compiling to the first run (never, under PYTHONDONTWRITEBYTECODE):
 	@# compiled now, as pip does for a regular install, an editor's ponder starts ~60 ms sooner.
-	@$(PY) -m compileall -q agent server memory
+	@$(PY) -m compileall -q ponder agent server memory
 	@rm -f $(VENV)/.ponder-installed-*
 	@touch $@
 	@echo "ponder installed in $(VENV) (llama.cpp build: $(GPU))"
@@ -87,9 +87,11 @@ test-vscode-real: test-vscode
 	  echo "*** Set PONDER_SKIP_VSCODE_REAL=1 to skip it."; exit 1; }; \
 	PONDER_TEST_MODEL=$(TEST_MODEL) node $(VSCODE)/test-real/run.mjs "$$cache" "$(CURDIR)" build/screenshots
 
+# mypy names modules by folder: build/import-view/ponder links the folders under their import names.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check agent memory server tests scripts
-	$(VENV)/bin/ruff format --check agent memory server tests scripts
+	$(VENV)/bin/ruff check ponder agent memory server tests scripts
+	$(VENV)/bin/ruff format --check ponder agent memory server tests scripts
+	@scripts/import_view.sh > /dev/null
 	$(VENV)/bin/mypy
 
 bench: setup

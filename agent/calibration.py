@@ -16,7 +16,7 @@ CONFIDENT_AT = 0.8
 
 # model → strategy → [(lowest raw value, accuracy of answers from there up)], raw values ascending.
 # Fitted on all 640 CRUXEval dev items (the whole split), Qwen2.5-Coder-1.5B, T=0.5, by
-#   ponder eval aggregate scripts/results/paths-1.5b-T0.5-{continued,heldout,heldout2,heldout3,\
+#   ponder eval aggregate docs/saved-paths/paths-1.5b-T0.5-{continued,heldout,heldout2,heldout3,\
 #     heldout4,heldout5,heldout6,heldout7,heldout8,heldout9,heldout10,heldout11}.jsonl --rescore \
 #     --rules greedy,weighted+greedy@6 --fit-calibration
 # self_consistency: the default 6 paths (the greedy one among them), each voting with its answer

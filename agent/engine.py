@@ -28,10 +28,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-
-from agent.errors import Cancelled, PonderError
-from agent.speculation import Drafter
-from agent.step_costs import StepCosts, machine_key
+from ponder.agent.errors import Cancelled, PonderError
+from ponder.agent.speculation import Drafter
+from ponder.agent.step_costs import StepCosts, machine_key
 
 Messages = list[dict[str, str]]
 # on_token(sequence index, text so far, tokens generated so far over all sequences)

@@ -1,7 +1,7 @@
 """Errors: PonderError (user-actionable, defined in memory.errors so every layer shares it) and
 Cancelled (model work stopped by the request's cancel event)."""
 
-from memory.errors import PonderError
+from ponder.memory.errors import PonderError
 
 __all__ = ["PonderError", "Cancelled"]
 

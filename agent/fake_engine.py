@@ -10,7 +10,7 @@ import threading
 import time
 from collections import deque
 
-from agent.engine import Completion, Messages, TokenCallback, _check
+from ponder.agent.engine import Completion, Messages, TokenCallback, _check
 
 
 class ScriptedEngine:

@@ -13,7 +13,7 @@ import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from agent.errors import PonderError
+from ponder.agent.errors import PonderError
 
 
 class Endpoint:

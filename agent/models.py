@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import PonderError
+from ponder.agent.errors import PonderError
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 GGUF_MAGIC = b"GGUF"

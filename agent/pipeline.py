@@ -18,13 +18,13 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
-from agent import calibration, context, prompts
-from agent.answer import extract, is_prose, normalise, short
-from agent.settings import ReasonSettings
-from agent.vote import Ballot, Vote, decided, key_of, vote
+from ponder.agent import calibration, context, prompts
+from ponder.agent.answer import extract, is_prose, normalise, short
+from ponder.agent.settings import ReasonSettings
+from ponder.agent.vote import Ballot, Vote, decided, key_of, vote
 
 if TYPE_CHECKING:  # numpy and llama.cpp load with the engine, not with the server
-    from agent.engine import Completion, Engine, StopWhen
+    from ponder.agent.engine import Completion, Engine, StopWhen
 
 # progress(message, percentage or None)
 Progress = Callable[[str, int | None], None]

@@ -138,7 +138,7 @@ def same_code_other_question(example: dict, question: str, code: str) -> bool:
     shown only its question and verified answer copied that answer (6 lost, 1 won of 24), and shown
     that answer and asked to compare the two inputs first copied it more (14 lost, 9 of them A's
     answer verbatim, 3 won of 27), and shown after its own answer, to check it against, answered
-    with A's answer 8 times of 9 (5 lost, none won; `scripts/check_with_memory.py`), so these are
+    with A's answer 8 times of 9 (5 lost, none won; `scripts/check_with_memory.py`@3e230d1), so these are
     not shown."""
     return (
         bool(code.strip())

@@ -23,7 +23,7 @@ import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from agent.engine import (
+from ponder.agent.engine import (
     CONCLUDE_TOKENS,
     MIN_P,
     Completion,
@@ -35,8 +35,8 @@ from agent.engine import (
     _cut_at_stop,
     append_piece,
 )
-from agent.errors import Cancelled, PonderError
-from agent.http_stream import Endpoint, EventStream, HTTPStatusError
+from ponder.agent.errors import Cancelled, PonderError
+from ponder.agent.http_stream import Endpoint, EventStream, HTTPStatusError
 
 CANCEL_POLL_S = 0.05
 USAGE_GRACE_EVENTS = 4  # events read past a path's answer line, for the usage that follows

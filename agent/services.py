@@ -15,16 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from agent import models, step_costs
-from agent.errors import PonderError
-from agent.pipeline import Progress
-from agent.settings import Settings
+from ponder.agent import models, step_costs
+from ponder.agent.errors import PonderError
+from ponder.agent.pipeline import Progress
+from ponder.agent.settings import Settings
 
 if TYPE_CHECKING:  # numpy, llama.cpp and LanceDB load on first use, not with the server
-    from agent.engine import Engine
-    from agent.remote_engine import OpenAICompatibleEngine
-    from memory.embedder import Embedder
-    from memory.store import TraceStore
+    from ponder.agent.engine import Engine
+    from ponder.agent.remote_engine import OpenAICompatibleEngine
+    from ponder.memory.embedder import Embedder
+    from ponder.memory.store import TraceStore
 
 SIMILAR_COSINE = 0.7  # free-form answers this close (MiniLM cosine) count as the same answer
 
@@ -35,7 +35,7 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
     if settings.backend.kind == "openai":
         return remote_engine(settings)
     if settings.model.startswith("scripted"):
-        from agent.fake_engine import ScriptedEngine
+        from ponder.agent.fake_engine import ScriptedEngine
 
         return ScriptedEngine(delay=0.05 if settings.model == "scripted:slow" else 0.0)
 
@@ -43,7 +43,7 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
         if progress:
             progress(f"checking model {done * 100 // total}%", done * 100 // total)
 
-    from agent.engine import LlamaEngine
+    from ponder.agent.engine import LlamaEngine
 
     resolved = models.resolve(settings.model, progress=on_bytes)
     return LlamaEngine(
@@ -59,7 +59,7 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
 
 def remote_engine(settings: Settings) -> OpenAICompatibleEngine:
     """The engine for a model server (backend.kind "openai")."""
-    from agent.remote_engine import OpenAICompatibleEngine
+    from ponder.agent.remote_engine import OpenAICompatibleEngine
 
     backend = settings.backend
     if not backend.url:
@@ -107,7 +107,7 @@ def resolve_speculation(settings: Settings) -> str:
         return settings.speculation
     if settings.model.startswith("scripted"):
         return "off"
-    from agent.engine import build_info
+    from ponder.agent.engine import build_info
 
     offload = build_info()["gpu_offload"] and settings.gpu_layers != 0
     return "ngram" if offload else "off"
@@ -168,7 +168,7 @@ class Services:
                 return self._store
             if self._store_error is not None and self._store_error[0] == uri:
                 raise self._store_error[1]
-            from memory.store import TraceStore
+            from ponder.memory.store import TraceStore
 
             store = TraceStore(uri, self._current_embedder())
             try:
@@ -186,7 +186,7 @@ class Services:
         PONDER_REMOTE_MEMORY=1 in the server's environment (yours, not the workspace's); a local
         store is created only where its parent directory exists (the default under
         $PONDER_HOME is created with it)."""
-        from memory.store import is_local
+        from ponder.memory.store import is_local
 
         if not is_local(uri):
             if os.environ.get("PONDER_REMOTE_MEMORY") != "1":
@@ -209,7 +209,7 @@ class Services:
     def _current_embedder(self) -> Embedder:
         """The embedder the settings name (created once; callers hold _memory_lock)."""
         if self._embedder is None or self._embedder.name != self.settings.memory.embedder:
-            from memory.embedder import make_embedder
+            from ponder.memory.embedder import make_embedder
 
             self._embedder = make_embedder(self.settings.memory.embedder)
         return self._embedder

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cattrs.errors import ClassValidationError
-
-from agent import structure
-from agent.errors import PonderError
-from agent.models import DEFAULT_MODEL
+from ponder.agent import structure
+from ponder.agent.errors import PonderError
+from ponder.agent.models import DEFAULT_MODEL
 
 # "auto": self_consistency, except for a question answered in free text (greedy).
 STRATEGIES = ("auto", "greedy", "self_consistency", "cot_decoding")

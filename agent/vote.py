@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from agent.answer import normalise
+from ponder.agent.answer import normalise
 
 NO_ANSWER = ("none",)
 

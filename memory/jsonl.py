@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from memory.errors import PonderError
+from ponder.memory.errors import PonderError
 
 
 def records(path: Path) -> Iterator[tuple[int, object]]:

@@ -28,10 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from memory import jsonl
-from memory.embedder import Embedder
-from memory.errors import PonderError
+from ponder.memory import jsonl
+from ponder.memory.embedder import Embedder
+from ponder.memory.errors import PonderError
 
 log = logging.getLogger("ponder")
 
@@ -46,7 +45,7 @@ REFINE_FACTOR = 10  # PQ candidates re-ranked with exact distances, per result
 # Minimum similarity of a retrieved example. 0.5 let unrelated functions in, and so did 0.75: the
 # nearest other CRUXEval function is >= 0.75 for half the dev items, >= 0.85 for a tenth, while the
 # same code asked in other words or with a parameter renamed stays >= 0.85 (99-100%;
-# scripts/memory_similarity.py, docs/evaluation.md, "Memory on related questions").
+# scripts/memory_similarity.py@3e230d1, docs/evaluation.md, "Memory on related questions").
 DEFAULT_THRESHOLD = 0.85
 # Searches remembered for the accept that follows them (its embedding, its nearest stored trace).
 RECENT_SEARCHES = 64

@@ -22,11 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent import models, pipeline  # noqa: E402
-from agent.engine import LlamaEngine  # noqa: E402
-from agent.remote_engine import OpenAICompatibleEngine  # noqa: E402
-from agent.settings import ReasonSettings  # noqa: E402
-from server.cli.evaluation.harness import load_items, question_for  # noqa: E402
+from ponder.agent import models, pipeline  # noqa: E402
+from ponder.agent.engine import LlamaEngine  # noqa: E402
+from ponder.agent.evaluation.harness import load_items, question_for  # noqa: E402
+from ponder.agent.remote_engine import OpenAICompatibleEngine  # noqa: E402
+from ponder.agent.settings import ReasonSettings  # noqa: E402
+
 from tests.llama_server import LlamaServer  # noqa: E402
 
 

@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import agent.engine as engine_module  # noqa: E402
-from agent import models, speculation  # noqa: E402
-from agent.engine import LlamaEngine  # noqa: E402
+import ponder.agent.engine as engine_module  # noqa: E402
+from ponder.agent import models, speculation  # noqa: E402
+from ponder.agent.engine import LlamaEngine  # noqa: E402
 
 PROMPT = [
     {

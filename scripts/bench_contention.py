@@ -27,8 +27,8 @@ PROMPT = [
 
 def one(model: str, tokens: int) -> None:
     sys.path.insert(0, str(ROOT))
-    from agent import models
-    from agent.engine import LlamaEngine
+    from ponder.agent import models
+    from ponder.agent.engine import LlamaEngine
 
     resolved = models.resolve(model)
     engine = LlamaEngine(str(resolved.path), resolved.name, context_size=2048)

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent import models, pipeline  # noqa: E402
-from agent.engine import LlamaEngine  # noqa: E402
-from agent.settings import ReasonSettings  # noqa: E402
-from server.cli.evaluation.harness import load_items, question_for  # noqa: E402
+from ponder.agent import models, pipeline  # noqa: E402
+from ponder.agent.engine import LlamaEngine  # noqa: E402
+from ponder.agent.evaluation.harness import load_items, question_for  # noqa: E402
+from ponder.agent.settings import ReasonSettings  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cruxeval-dev.jsonl"
 

@@ -31,8 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from memory.embedder import MiniLMEmbedder  # noqa: E402
-from memory.store import TraceStore, now  # noqa: E402
+from ponder.memory.embedder import MiniLMEmbedder  # noqa: E402
+from ponder.memory.store import TraceStore, now  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

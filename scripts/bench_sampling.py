@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent import models  # noqa: E402
-from agent.engine import LlamaEngine, build_info  # noqa: E402
+from ponder.agent import models  # noqa: E402
+from ponder.agent.engine import LlamaEngine, build_info  # noqa: E402
 
 PROMPT = [
     {

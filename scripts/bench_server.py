@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.models import DEFAULT_MODEL  # noqa: E402
-from server.client import AskClient, LspError  # noqa: E402
+from ponder.agent.models import DEFAULT_MODEL  # noqa: E402
+from ponder.server.client import AskClient, LspError  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "inventory.py"
 QUESTION = "What does restock({'Apple': 0, 'pear': 2}, ['apple', ' Pear', 'fig', 'FIG']) return?"
@@ -45,7 +45,9 @@ async def main(model: str) -> None:
 
     client = AskClient(on_notification)
     started = time.perf_counter()
-    await client.start([sys.executable, "-m", "server"], env=dict(os.environ, PONDER_MODEL=model))
+    await client.start(
+        [sys.executable, "-m", "ponder.server"], env=dict(os.environ, PONDER_MODEL=model)
+    )
     await client.begin({}, progress=False)
     initialize_ms = (time.perf_counter() - started) * 1000
     uri = EXAMPLE.as_uri()

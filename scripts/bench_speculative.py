@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent import models, pipeline  # noqa: E402
-from agent.engine import LlamaEngine, build_info  # noqa: E402
-from server.cli.evaluation.harness import load_items, question_for  # noqa: E402
+from ponder.agent import models, pipeline  # noqa: E402
+from ponder.agent.engine import LlamaEngine, build_info  # noqa: E402
+from ponder.agent.evaluation.harness import load_items, question_for  # noqa: E402
 
 
 def decode(engine: LlamaEngine, messages, tokens: int, speculation: str):

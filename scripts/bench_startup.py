@@ -56,7 +56,7 @@ def main() -> None:
     bare, ponder = [], []
     for i in range(runs):
         bare.append(initialize_ms([sys.executable, "-c", BARE], home))
-        ponder.append(initialize_ms([sys.executable, "-m", "server.cli", "serve"], home))
+        ponder.append(initialize_ms([sys.executable, "-m", "ponder", "serve"], home))
         print(f"run {i + 1}: bare {bare[-1]:.0f} ms, ponder {ponder[-1]:.0f} ms", flush=True)
     b, p = statistics.median(bare), statistics.median(ponder)
     print(f"RESULT bare_ms={b:.0f} ponder_ms={p:.0f} ratio={p / b:.2f}")

@@ -9,6 +9,7 @@
 # run the same llama.cpp. Static, no web UI (the prebuilt one would be fetched from a hub), no
 # OpenSSL; the sdist comes from PyPI and is cached with the binary.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 flavour="${1:-cpu}"
 version="${LLAMA_CPP_VERSION:-0.3.36}"
 cache="${PONDER_SERVER_CACHE:-$HOME/.cache/ponder/llama-server}/$flavour-$version"

@@ -9,6 +9,7 @@
 # ggml_backend_amx_mul_mat on the first decode). So the CPU build names its instruction sets itself,
 # AMX left out. pip's own wheel cache ignores CMAKE_ARGS, so each flavour gets its own cache folder.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 flavour="${1:-cpu}"
 version="${LLAMA_CPP_VERSION:-0.3.36}"
 cache="${PONDER_WHEEL_CACHE:-$HOME/.cache/ponder/wheels}/$flavour-$version"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.cli.evaluation import aggregate  # noqa: E402
+from ponder.agent.evaluation import aggregate  # noqa: E402
 
 
 def shared_outcomes(a: aggregate.Report, b: aggregate.Report, rule: aggregate.Rule) -> tuple:

@@ -11,6 +11,7 @@
 # py3-none-linux_x86_64, so one built for sm_90 elsewhere works) and numpy from whatever the
 # machine has, then runs scripts/bench_sampling.py with every layer offloaded, for k=K (default 8).
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 model="${1:-smollm2-135m}"
 k="${2:-8}"
@@ -25,4 +26,4 @@ python3 -m venv --system-site-packages .venv-gpu
 .venv-gpu/bin/python -c "import numpy, jinja2, diskcache" 2>/dev/null || \
   .venv-gpu/bin/pip install -q --no-index --find-links gpu numpy jinja2 diskcache MarkupSafe
 .venv-gpu/bin/python -c "import llama_cpp; print('GPU offload:', llama_cpp.llama_supports_gpu_offload())"
-PYTHONPATH=. .venv-gpu/bin/python scripts/bench_sampling.py --model "$model" --k "$k" --tokens 128 --gpu-layers -1
+PYTHONPATH="$(scripts/import_view.sh)" .venv-gpu/bin/python scripts/bench_sampling.py --model "$model" --k "$k" --tokens 128 --gpu-layers -1

@@ -13,6 +13,7 @@
 # the system's Node headers (npm_config_nodedir=/usr: no header download); kerberos needs
 # libkrb5-dev. About 3 minutes the first time on 2 cores.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 version="${CODE_SERVER_VERSION:-4.100.3}"
 playwright="${PLAYWRIGHT_CORE_VERSION:-1.65.1}"
 cache="${PONDER_CODE_SERVER_CACHE:-$HOME/.cache/ponder/code-server}/$version"

@@ -220,8 +220,8 @@ def concurrency(count: int) -> int:
 
 
 def answers_in(path: Path) -> set[str]:
-    from memory.embedder import HashingEmbedder
-    from memory.store import TraceStore
+    from ponder.memory.embedder import HashingEmbedder
+    from ponder.memory.store import TraceStore
 
     return {t["answer"] for t in TraceStore(path, HashingEmbedder()).open().all()}
 
@@ -272,7 +272,7 @@ def egress(model: str) -> int | str:
         return "n/a"
     out = Path(tempfile.mkdtemp()) / "strace.txt"
     done = subprocess.run(
-        ["strace", "-f", "-e", "trace=connect", "-o", str(out), sys.executable, "-m", "server.cli",
+        ["strace", "-f", "-e", "trace=connect", "-o", str(out), sys.executable, "-m", "ponder",
          "ask", str(ROOT / "examples" / "inventory.py") + ":11", "What does normalise(' A ') return?",
          "--model", model, "--strategy", "greedy"],
         capture_output=True, text=True, timeout=900,

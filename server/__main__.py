@@ -1,7 +1,7 @@
-"""`python -m server`: the language server over stdio (same as `ponder serve`, without parsing a
+"""`python -m ponder.server`: the language server over stdio (same as `ponder serve`, without parsing a
 command line: the fastest start)."""
 
-from agent.settings import defaults
-from server.app import create_server
+from ponder.agent.settings import defaults
+from ponder.server.app import create_server
 
 create_server(defaults()).start_io()

@@ -1,31 +1,16 @@
-"""The language server: built by `create_server(settings, services)`, features registered from
-`server/features/`, each with `register(server)`."""
+"""The language server: `create_server(settings, services)` builds a `PonderServer`
+(server/language_server.py) and registers each feature of `server/features/` (`register(server)`);
+features import the server class, never this module."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sys
-import threading
-from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
 
-from lsprotocol import types
+from ponder.agent.services import Services
+from ponder.agent.settings import Settings
+from ponder.server.features import code_action, config, inline, memory, reason
+from ponder.server.language_server import PonderServer
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
-from pygls.io_ import StdoutWriter
-from pygls.lsp.server import LanguageServer
-
-from agent.services import Services
-from agent.settings import Settings
-from server import VERSION, transport
-from server.documents import Documents
-from server.transport import PonderProtocol, StdinReader
-
-if TYPE_CHECKING:
-    from agent.pipeline import Answer
-
-log = logging.getLogger("ponder")
-RECENT_ANSWERS = 100
 
 
 class ExpectedErrors(logging.Filter):
@@ -58,64 +43,7 @@ def quiet_expected_errors() -> None:
             logger.addFilter(ExpectedErrors())
 
 
-class PonderServer(LanguageServer):
-    def __init__(self, settings: Settings, services: Services):
-        super().__init__("ponder", VERSION, protocol_cls=PonderProtocol)
-        self.settings = settings
-        self.services = services
-        self.preload_task: asyncio.Future | None = None  # the model load after `initialized`
-        self.documents = Documents(answers_per_document=settings.inline.answers_per_document)
-        # Recent answers by id, so `ponder/accept` can store what `ponder/reason` produced.
-        self.recent: OrderedDict[str, Answer] = OrderedDict()
-
-    def start_io(self, stdin=None, stdout=None) -> None:  # noqa: ANN001
-        """Serve over stdio with ponder's guarded reader (server/transport.py)."""
-        self._stop_event = threading.Event()
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
-        reader = StdinReader(stdin or sys.stdin.buffer)
-        assert isinstance(self.protocol, PonderProtocol)  # protocol_cls above
-        try:
-            asyncio.run(transport.run(self._stop_event, reader, self.protocol))
-        except BrokenPipeError:
-            log.error("the client closed the connection")
-        except (KeyboardInterrupt, SystemExit):
-            pass
-        finally:
-            self.shutdown()
-
-    def client_supports(self, *path: str) -> bool:
-        """Whether the client's capabilities hold this path, e.g. ("window",
-        "work_done_progress"); False before `initialize` told them."""
-        node: Any
-        try:
-            node = self.client_capabilities
-        except Exception:  # capabilities not known yet
-            return False
-        for name in path:
-            node = getattr(node, name, None)
-            if not node:
-                return False
-        return True
-
-    def remember(self, answer: Answer) -> None:
-        self.recent[answer.id] = answer
-        while len(self.recent) > RECENT_ANSWERS:
-            self.recent.popitem(last=False)
-
-    def apply_settings(self, settings: Settings) -> None:
-        self.settings = settings
-        self.services.settings = settings
-        self.documents.answers_per_document = settings.inline.answers_per_document
-
-    def tell(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
-        """Show a message to the user (window/showMessage) and log it."""
-        log.warning(message)
-        self.window_show_message(types.ShowMessageParams(type=kind, message=f"ponder: {message}"))
-
-
 def create_server(settings: Settings, services: Services | None = None) -> PonderServer:
-    from server.features import code_action, config, inline, memory, reason
-
     quiet_expected_errors()
     server = PonderServer(settings, services or Services(settings))
     for feature in (config, inline, reason, code_action, memory):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agent.positions import offset_of, position_of, split_lines
+from ponder.agent.positions import offset_of, position_of, split_lines
 
 # Larger documents are not kept (positions are computed in Python, per request and per edit, and
 # a 5 MB file made the server slow to answer anything): asking about one is a clear error.

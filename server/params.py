@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from cattrs.errors import ClassValidationError
+from ponder.agent import structure
+from ponder.agent.structure import NonNegative
 from pygls.exceptions import JsonRpcInvalidParams
-
-from agent import structure
-from agent.structure import NonNegative
 
 
 @dataclass

@@ -24,7 +24,9 @@ def total(xs):
 
 def server_config(model: str, home: Path) -> ClientServerConfig:
     env = dict(os.environ, PONDER_HOME=str(home), PONDER_MODEL=model)
-    return ClientServerConfig(server_command=[sys.executable, "-m", "server"], server_env=env)
+    return ClientServerConfig(
+        server_command=[sys.executable, "-m", "ponder.server"], server_env=env
+    )
 
 
 async def start(model: str, home: Path, **options):
@@ -69,7 +71,7 @@ def reason_params(uri: str, **extra) -> dict:
 
 async def request(client, method: str, params) -> dict:
     """A custom request; the result as plain dicts (pygls' client hands back namedtuples)."""
-    from server.params import as_dict
+    from ponder.server.params import as_dict
 
     return as_dict(await client.protocol.send_request_async(method, params))
 

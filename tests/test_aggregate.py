@@ -4,11 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from agent import calibration
-from agent.errors import PonderError
-from server.cli.evaluation import aggregate
-from server.cli.evaluation import harness as evaluate
+from ponder.agent import calibration
+from ponder.agent.errors import PonderError
+from ponder.agent.evaluation import aggregate
+from ponder.agent.evaluation import harness as evaluate
 
 
 def item(answers, correct, tokens=None, margins=None):
@@ -231,7 +230,7 @@ def test_held_out_items_are_calibrated_with_the_shipped_table():
 def test_the_command_scores_its_default_rules_and_refuses_held_out_without_a_table(
     tmp_path, capsys
 ):
-    from server.cli import main
+    from ponder.server.cli import main
 
     file = tmp_path / "paths.jsonl"
     items = [
@@ -250,7 +249,7 @@ def test_the_command_scores_its_default_rules_and_refuses_held_out_without_a_tab
 
 
 def test_several_files_sampled_alike_are_scored_as_one_and_others_refused(tmp_path, capsys):
-    from server.cli import main
+    from ponder.server.cli import main
 
     def write(name, header, ids):
         items = [{**item(["1"] * 6, [True] * 6), "id": i} for i in ids]
@@ -297,89 +296,6 @@ def test_bin_members_puts_each_confidence_in_its_tenth_and_one_in_the_last():
     assert sum(len(m) for m in members) == 6
 
 
-def saved_with_greedy(tmp_path, a, b):
-    """Items a and b saved as one run, read back; with the greedy outcomes and the file."""
-    file = write_paths(tmp_path / "paths.jsonl", [HEADER, {**a, "id": "a"}, {**b, "id": "b"}])
-    saved = aggregate.saved_report([file])
-    return saved, saved.outcomes(aggregate.Rule("greedy", "greedy")), file
-
-
-def test_time_what_ifs_answer_short_greedy_paths_alone_and_let_samples_join_long_ones(tmp_path):
-    what_ifs = load_script("time_what_ifs")
-    # greedy wrong on both; the samples agree on the right answer
-    short = item(["0", "1", "1", "1", "1", "1"], [False] + [True] * 5, tokens=[50] + [200] * 5)
-    long = item(["0"] + ["1"] * 5, [False] + [True] * 5, tokens=[300] * 6)
-    saved, greedy, file = saved_with_greedy(tmp_path, short, long)
-    tally, unanimous, right = what_ifs.samples_join_late(saved, greedy, 100)
-    assert (tally.right, tally.won, tally.lost) == (1, 1, 0)  # only the long item was voted on
-    assert (unanimous, right) == (0, 0)  # greedy dissents: 5 of 6
-    # the short item costs greedy's time; the long one its 100 steps alone, then the batch
-    step = aggregate.step_cost(saved.step_costs[str(file)], 1)
-    expected = (
-        greedy[0].seconds
-        + 1.0
-        + 100 * step
-        + saved.decode_seconds(saved.items[1], [200] + [300] * 5)
-    )
-    assert tally.seconds == pytest.approx(expected)
-    everything, _, _ = what_ifs.samples_join_late(saved, greedy, 0)
-    assert everything.right == 2
-    assert what_ifs.stop_with_greedy(saved, greedy, 1.0).right == 1  # the short item's samples cut
-
-
-def test_time_what_ifs_skip_the_samples_only_where_the_greedy_margin_is_high(tmp_path):
-    what_ifs = load_script("time_what_ifs")
-    # greedy wrong on both; the samples agree on the right answer; greedy looks sure on the first
-    answers, correct = ["0"] + ["1"] * 5, [False] + [True] * 5
-    sure = item(answers, correct, margins=[0.99] + [0.5] * 5)
-    unsure = item(answers, correct, tokens=[100] + [200] * 5)
-    saved, greedy, _ = saved_with_greedy(tmp_path, sure, unsure)
-    tally, skipped, right = what_ifs.skip_when_sure(saved, greedy, 0.9)
-    assert (tally.right, tally.won, tally.lost) == (1, 1, 0)  # only the unsure item was voted on
-    assert (skipped, right) == (1, 0)
-    # the sure item costs greedy's time; the unsure one greedy's, then 5 samples as a batch
-    samples = saved.decode_seconds(saved.items[1], [200] * 5)
-    assert tally.seconds == pytest.approx(greedy[0].seconds + greedy[1].seconds + samples)
-    everything, skipped, _ = what_ifs.skip_when_sure(saved, greedy, 1.01)
-    assert (everything.right, skipped) == (2, 0)
-
-
-def test_time_what_ifs_fork_samples_where_they_leave_the_greedy_path(tmp_path):
-    what_ifs = load_script("time_what_ifs")
-    answers, correct = ["1"] * 6, [True] * 6
-    forked = item(answers, correct, tokens=[100] * 6)
-    # four samples share the greedy text's first half, one nothing
-    texts = ["a" * 45 + "b" * 45] + ["a" * 45 + "c" * 45] * 4 + ["d" * 90]
-    for p, text in zip(forked["paths"], texts, strict=True):
-        p["text"] = text + "ANSWER: 1"  # 100 characters
-    saved, greedy, file = saved_with_greedy(tmp_path, forked, item(answers, correct))
-    costs = saved.step_costs[str(file)]
-    tally = what_ifs.fork_from_greedy(saved, greedy)
-    assert (tally.right, tally.won, tally.lost) == (2, 0, 0)  # the same answers as the default
-    # first 45 steps: greedy and the sample that left at once; then all six
-    first = 1.0 + 45 * aggregate.step_cost(costs, 2) + 55 * aggregate.step_cost(costs, 6)
-    second = 1.0 + 100 * aggregate.step_cost(costs, 1)  # samples the same as greedy: free
-    assert tally.seconds == pytest.approx(first + second)
-    assert what_ifs.spans_seconds(costs, [(0, 10), (5, 20)]) == pytest.approx(
-        5 * aggregate.step_cost(costs, 1) + 5 * aggregate.step_cost(costs, 2)
-        + 10 * aggregate.step_cost(costs, 1)
-    )  # fmt: skip
-
-
-def test_time_what_ifs_route_by_the_prompts_length(tmp_path):
-    what_ifs = load_script("time_what_ifs")
-    # greedy wrong on both; the samples agree on the right answer; the first prompt is short
-    answers, correct = ["0"] + ["1"] * 5, [False] + [True] * 5
-    short, long = item(answers, correct), item(answers, correct)
-    short["prompt_tokens"], long["prompt_tokens"] = 150, 250
-    saved, greedy, _ = saved_with_greedy(tmp_path, short, long)
-    tally, alone = what_ifs.route_by_prompt(saved, greedy, 200)
-    assert (tally.right, tally.won, tally.lost, alone) == (1, 1, 0, 1)
-    voted = saved.apply(what_ifs.DEFAULT, saved.items[1])
-    assert tally.seconds == pytest.approx(greedy[0].seconds + voted.seconds)
-    assert what_ifs.route_by_prompt(saved, greedy, 100)[0].right == 2  # both voted on
-
-
 def test_compare_paths_pairs_two_runs_on_the_items_both_hold(tmp_path, monkeypatch, capsys):
     compare = load_script("compare_paths")
     right = item(["1"] * 6, [True] * 6)
@@ -415,7 +331,7 @@ def one_item_file(tmp_path):
 
 
 def test_an_output_file_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys):
-    from server.cli import main
+    from ponder.server.cli import main
 
     data = one_item_file(tmp_path)
     for flag, target in (("--json", tmp_path / "no" / "r.json"), ("--save-paths", tmp_path)):
@@ -429,7 +345,7 @@ def test_an_output_file_that_cannot_be_written_is_refused_before_the_run(tmp_pat
 
 
 def test_limit_and_offset_outside_the_data_are_refused(tmp_path, capsys):
-    from server.cli import main
+    from ponder.server.cli import main
 
     data = one_item_file(tmp_path)
     for flags, said in (
@@ -443,7 +359,7 @@ def test_limit_and_offset_outside_the_data_are_refused(tmp_path, capsys):
 
 
 def test_a_data_file_that_is_not_items_is_refused_with_its_line(tmp_path, capsys):
-    from server.cli import main
+    from ponder.server.cli import main
 
     for text, said in (
         ('{"code": "x", "input": "1", "output": "1"}\n{bad\n', "items.jsonl:2: not JSON"),
@@ -462,7 +378,7 @@ def test_a_data_file_that_is_not_items_is_refused_with_its_line(tmp_path, capsys
 def test_save_paths_records_the_seed_given_and_refuses_flags_outside_the_settings_limits(
     tmp_path, capsys
 ):
-    from server.cli import main
+    from ponder.server.cli import main
 
     data = one_item_file(tmp_path)
     file = tmp_path / "paths.jsonl"
@@ -488,7 +404,7 @@ def test_save_paths_records_the_seed_given_and_refuses_flags_outside_the_setting
 
 
 def test_eval_refuses_a_sample_count_outside_the_settings_limits(tmp_path, capsys):
-    from server.cli import main
+    from ponder.server.cli import main
 
     data = one_item_file(tmp_path)
     with pytest.raises(SystemExit):
@@ -497,7 +413,7 @@ def test_eval_refuses_a_sample_count_outside_the_settings_limits(tmp_path, capsy
 
 
 def test_every_nth_item_is_sampled_and_recorded_and_zero_is_refused(tmp_path, capsys):
-    from server.cli import main
+    from ponder.server.cli import main
 
     data = tmp_path / "items.jsonl"
     rows = [{"id": f"s{i}", "code": "def f(x):\n    return x", "input": str(i), "output": str(i)}
@@ -523,28 +439,8 @@ def test_every_nth_item_is_sampled_and_recorded_and_zero_is_refused(tmp_path, ca
     assert "--every must be at least 1, got 0" in capsys.readouterr().err
 
 
-def test_pooled_draws_average_the_rule_over_draws_from_both_runs_samples():
-    pooled = load_script("pooled_draws")
-    rule = aggregate.parse_rule("weighted+greedy@6")
-    always = {**item(["0"] + ["1"] * 5, [False] + [True] * 5), "id": "p"}  # the samples outvote
-    never = {**item(["1"] + ["0"] * 5, [True] + [False] * 5), "id": "q"}  # greedy right, outvoted
-    never_b = {**item(["0"] * 6, [False] * 6), "id": "q"}
-    only_a = {**item(["1"] * 6, [True] * 6), "id": "r"}
-    n, rule_acc, greedy_acc = pooled.expected(
-        report([always, never, only_a]), report([always, never_b]), rule, draws=50
-    )
-    assert n == 2  # r is in one run only
-    assert rule_acc == 0.5 and greedy_acc == 0.25
-    # Greedy right in both runs, half the pooled samples right: right whenever 2 or more of the 5
-    # drawn samples are (a 3-3 tie goes to the greedy path's answer, seen first): 226/252.
-    half = {**item(["1"] * 6, [True] * 6), "id": "s"}
-    half_b = {**item(["1"] + ["0"] * 5, [True] + [False] * 5), "id": "s"}
-    n, rule_acc, greedy_acc = pooled.expected(report([half]), report([half_b]), rule, draws=400)
-    assert abs(rule_acc - 226 / 252) < 0.06 and greedy_acc == 1.0
-
-
 def test_eval_asks_sc_with_the_settings_paths_and_saves_as_many_by_default(tmp_path, capsys):
-    from server.cli import main
+    from ponder.server.cli import main
 
     data = one_item_file(tmp_path)
     out = tmp_path / "eval.json"

@@ -1,4 +1,4 @@
-from agent.answer import clean, extract, normalise
+from ponder.agent.answer import clean, extract, normalise
 
 
 def test_answer_tag_last_line():
@@ -82,7 +82,7 @@ def test_an_inline_tag_does_not_leave_the_reasoning_open():
 
 
 def test_reasoning_so_far_grows_into_the_final_rationale():
-    from agent.answer import extract, reasoning_so_far
+    from ponder.agent.answer import extract, reasoning_so_far
 
     final = "First, x is 2.\nThen f doubles it: 4.\nANSWER: 4"
     seen = [reasoning_so_far(final[:n]) for n in range(len(final) + 1)]

@@ -10,8 +10,7 @@ import subprocess
 import sys
 
 import pytest
-
-from server.client import AskClient, LspError
+from ponder.server.client import AskClient, LspError
 
 GARBAGE = (
     "import sys, time\n"
@@ -48,7 +47,7 @@ def ask(tmp_path, *args, model="scripted"):
     source = tmp_path / "a.py"
     source.write_text("def f(a, b):\n    return a + b\n")
     env = dict(os.environ, PONDER_HOME=str(tmp_path / "home"), PONDER_MODEL=model)
-    argv = [sys.executable, "-m", "server.cli", "ask", f"{source}:2", *args]
+    argv = [sys.executable, "-m", "ponder", "ask", f"{source}:2", *args]
     return subprocess.Popen(
         argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -77,7 +76,7 @@ def test_ctrl_c_cancels_the_request_and_the_server_says_why(tmp_path):
 
 
 def test_the_spinner_keeps_the_first_answer_on_screen():
-    from server.client import Spinner
+    from ponder.server.client import Spinner
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -113,7 +112,7 @@ def test_an_unknown_model_is_said_once(tmp_path):
 
 def test_a_folder_is_refused_by_name(tmp_path):
     env = dict(os.environ, PONDER_HOME=str(tmp_path / "home"), PONDER_MODEL="scripted")
-    argv = [sys.executable, "-m", "server.cli", "ask", str(tmp_path), "x"]
+    argv = [sys.executable, "-m", "ponder", "ask", str(tmp_path), "x"]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "is a folder" in done.stderr, done.stderr
 
@@ -122,7 +121,7 @@ def test_a_line_past_the_end_is_refused_in_the_users_terms_before_the_model_load
     source = tmp_path / "a.py"
     source.write_text("def f(a, b):\n    return a + b\n")
     env = dict(os.environ, PONDER_HOME=str(tmp_path / "home"), PONDER_MODEL="scripted")
-    argv = [sys.executable, "-m", "server.cli", "ask", f"{source}:4", "x"]  # 3: after the newline
+    argv = [sys.executable, "-m", "ponder", "ask", f"{source}:4", "x"]  # 3: after the newline
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1, done.stderr
     # 1-based as typed (the server's own message counts LSP's 0-based lines), and said at once

@@ -3,8 +3,7 @@
 import dataclasses
 
 import pytest
-
-from server.cli.evaluation import concepts, harness
+from ponder.agent.evaluation import concepts, harness
 
 
 def by_kind(item: dict) -> dict[str, dict]:
@@ -73,8 +72,8 @@ def test_yes_no_answers_count_for_true_false_questions_only():
 
 
 def test_the_conceptual_question_is_asked_as_written():
-    from agent.fake_engine import ScriptedEngine
-    from agent.settings import defaults
+    from ponder.agent.fake_engine import ScriptedEngine
+    from ponder.agent.settings import defaults
 
     item = by_kind(
         {
@@ -94,7 +93,7 @@ def test_the_conceptual_question_is_asked_as_written():
 def test_the_command_asks_both_kinds_with_each_strategy(tmp_path, capsys):
     import json
 
-    from server.cli import main
+    from ponder.server.cli import main
 
     data = tmp_path / "items.jsonl"
     rows = [

@@ -1,4 +1,4 @@
-from agent.context import build, language_for
+from ponder.agent.context import build, language_for
 
 PY = """import os
 from math import sqrt

@@ -1,4 +1,4 @@
-from server.documents import Attached, Documents
+from ponder.server.documents import Attached, Documents
 
 TEXT = "a = 1\n\ndef f(x):\n    return x + a\n\nprint(f(2))\n"
 
@@ -50,7 +50,7 @@ def test_positions_count_utf16_units_and_answers_are_capped():
 
 
 def test_a_document_over_the_cap_is_not_kept_and_can_come_back():
-    from server.documents import MAX_DOCUMENT_CHARS
+    from ponder.server.documents import MAX_DOCUMENT_CHARS
 
     docs = Documents()
     docs.open("u", "x" * (MAX_DOCUMENT_CHARS + 1))

@@ -1,6 +1,6 @@
 """The engine's text bookkeeping (no model): where a path's answer line ends."""
 
-from agent.engine import Completion, _cut_after_answer_line
+from ponder.agent.engine import Completion, _cut_after_answer_line
 
 
 def path(text):

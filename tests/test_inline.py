@@ -6,10 +6,10 @@ import time
 import pytest
 import pytest_asyncio
 from lsprotocol import types
+from ponder.server.features.inline import agreement_text
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from server.features.inline import agreement_text
 from tests.lsp_helpers import SAMPLE, close, open_sample, request, server_config
 from tests.wire import WireServer
 
@@ -208,8 +208,8 @@ def test_the_greedy_paths_first_answer_is_shown_inline_until_the_vote(tmp_path):
 
 
 def test_the_paths_answers_are_shown_beside_the_answer_only_when_they_differ(capsys):
-    from server.cli.ask import print_answer
-    from server.features.inline import answer_markdown, votes_text
+    from ponder.server.cli.ask import print_answer
+    from ponder.server.features.inline import answer_markdown, votes_text
 
     result = {
         "answer": "[1]", "confidence": 0.36, "verdict": "uncertain", "strategy": "self_consistency",
@@ -230,8 +230,8 @@ def test_the_paths_answers_are_shown_beside_the_answer_only_when_they_differ(cap
 
 
 def test_each_verdict_is_said_in_words(capsys):
-    from server.cli.ask import print_answer
-    from server.features.inline import hint_label, verdict_text
+    from ponder.server.cli.ask import print_answer
+    from ponder.server.features.inline import hint_label, verdict_text
 
     answer = {
         "answer": "[1]", "confidence": 0.88, "verdict": "confident", "strategy": "auto",

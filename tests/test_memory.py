@@ -8,11 +8,10 @@ import sys
 import time
 
 import pytest
-
-from agent.errors import PonderError
-from agent.prompts import chat_example
-from memory.embedder import HashingEmbedder
-from memory.store import TraceStore, _schema
+from ponder.agent.errors import PonderError
+from ponder.agent.prompts import chat_example
+from ponder.memory.embedder import HashingEmbedder
+from ponder.memory.store import TraceStore, _schema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -148,8 +147,8 @@ def test_corrupt_store_gives_a_clear_message_and_deletes_nothing(tmp_path):
 WRITER = """
 import sys
 sys.path.insert(0, {root!r})
-from memory.embedder import HashingEmbedder
-from memory.store import TraceStore
+from ponder.memory.embedder import HashingEmbedder
+from ponder.memory.store import TraceStore
 store = TraceStore({path!r}, HashingEmbedder()).open()
 for n in range({start}, {start} + {count}):
     store.add({{"question": f"q{{n}} unique words {{n * 31}}", "code": f"code {{n}}", "answer": str(n)}})
@@ -238,7 +237,7 @@ def test_upkeep_goes_again_after_a_commit_conflict_and_warns_on_other_failures(
 
 
 def test_the_memory_command_says_what_is_wrong_and_leaves_no_partial_file(tmp_path, capsys):
-    from server.cli import main
+    from ponder.server.cli import main
 
     store = ["memory", "--path", str(tmp_path / "store"), "--embedder", "hashing"]
     main([*store, "list"])

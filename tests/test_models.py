@@ -5,9 +5,8 @@ import os
 import sys
 
 import pytest
-
-from agent import models
-from agent.errors import PonderError
+from ponder.agent import models
+from ponder.agent.errors import PonderError
 
 
 @pytest.fixture

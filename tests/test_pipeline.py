@@ -2,12 +2,11 @@ import threading
 from dataclasses import replace
 
 import pytest
-
-from agent.errors import Cancelled
-from agent.fake_engine import ScriptedEngine
-from agent.pipeline import Task, run
-from agent.prompts import chain_of_thought
-from agent.settings import ReasonSettings
+from ponder.agent.errors import Cancelled
+from ponder.agent.fake_engine import ScriptedEngine
+from ponder.agent.pipeline import Task, run
+from ponder.agent.prompts import chain_of_thought
+from ponder.agent.settings import ReasonSettings
 
 CODE = "def f(x):\n    return x[::-1]\n"
 
@@ -174,7 +173,7 @@ def test_no_final_answer_is_never_an_empty_success():
 
 
 def test_verdict_follows_the_calibrated_confidence(monkeypatch):
-    from agent import calibration
+    from ponder.agent import calibration
 
     table = {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]}
     monkeypatch.setattr(calibration, "TABLES", {"scripted": table})
@@ -188,7 +187,7 @@ def test_verdict_follows_the_calibrated_confidence(monkeypatch):
 def test_only_questions_about_what_running_the_code_gives_are_calibrated(monkeypatch):
     """The tables were fitted on "what does f(x) return?"; on True/False questions six paths
     agreed on a wrong answer 7 times of 11 (docs/evaluation.md), so those keep the raw vote share."""
-    from agent import calibration
+    from ponder.agent import calibration
 
     table = {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]}
     monkeypatch.setattr(calibration, "TABLES", {"scripted": table})
@@ -295,7 +294,7 @@ def test_by_default_an_explanation_gets_one_path_and_any_other_question_a_vote(q
 
 
 def test_free_text_answers_are_never_called_confident(monkeypatch):
-    from agent import calibration
+    from ponder.agent import calibration
 
     monkeypatch.setattr(
         calibration, "TABLES", {"scripted": calibration.TABLES["qwen2.5-coder-1.5b"]}

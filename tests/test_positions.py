@@ -1,4 +1,4 @@
-from agent.positions import offset_of, position_of, split_lines
+from ponder.agent.positions import offset_of, position_of, split_lines
 
 
 def test_only_lsp_line_breaks_split_lines():

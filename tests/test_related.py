@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from server.cli.evaluation import related
+from ponder.agent.evaluation import related
 
 
 def test_a_mutated_input_gets_its_true_output():
@@ -43,9 +43,9 @@ class ListStore:
 
 
 def run(same_code):
-    from agent.fake_engine import ScriptedEngine
-    from agent.settings import defaults
-    from server.cli.evaluation import harness
+    from ponder.agent.evaluation import harness
+    from ponder.agent.fake_engine import ScriptedEngine
+    from ponder.agent.settings import defaults
 
     item = {"id": "s1", "code": "def f(text, n):\n    return text * n", "input": "'ab', 2",
             "output": "'abab'"}  # fmt: skip
@@ -87,8 +87,8 @@ def test_the_same_code_flag_offers_exactly_the_pipeline_s_forms():
     import argparse
     import typing
 
-    from agent.pipeline import SameCode
-    from server.cli import parser
+    from ponder.agent.pipeline import SameCode
+    from ponder.server.cli import parser
 
     def actions(p: argparse.ArgumentParser):
         for action in p._actions:

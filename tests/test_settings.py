@@ -1,8 +1,7 @@
 import pytest
-
-from agent.errors import PonderError
-from agent.settings import ReasonSettings, Settings, from_wire, reason_options, to_wire
-from agent.structure import camel
+from ponder.agent.errors import PonderError
+from ponder.agent.settings import ReasonSettings, Settings, from_wire, reason_options, to_wire
+from ponder.agent.structure import camel
 
 
 def test_defaults_and_camel_case_round_trip():
@@ -33,7 +32,7 @@ def test_not_an_object():
 
 
 def test_env_model(monkeypatch):
-    from agent.settings import defaults
+    from ponder.agent.settings import defaults
 
     monkeypatch.setenv("PONDER_MODEL", "smollm2-135m")
     assert defaults().model == "smollm2-135m"
@@ -48,7 +47,7 @@ def test_request_options_are_strict():
 
 
 def test_nan_and_infinity_are_refused_with_a_message():
-    from agent.settings import from_wire
+    from ponder.agent.settings import from_wire
 
     for bad in (float("nan"), float("inf"), 1e400, 10**400, -(10**400)):
         settings, problems = from_wire({"reason": {"temperature": bad, "samples": bad}})
@@ -58,8 +57,7 @@ def test_nan_and_infinity_are_refused_with_a_message():
 
 def test_top_p_one_samples_without_error():
     import numpy as np
-
-    from agent.engine import _sample_rows
+    from ponder.agent.engine import _sample_rows
 
     logits = np.zeros((3, 7), dtype=np.float32)  # 7 equal tokens: their cumsum ends below 1.0
     rngs = [np.random.default_rng(i) for i in range(3)]
@@ -71,7 +69,7 @@ def test_top_p_one_samples_without_error():
 def test_the_server_version_is_the_package_version():
     from importlib.metadata import version
 
-    from server import VERSION
+    from ponder import VERSION
 
     assert VERSION == version("ponder")
 

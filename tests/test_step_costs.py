@@ -2,7 +2,7 @@
 
 import json
 
-from agent.step_costs import KEPT_STEPS, MIN_STEPS, StepCosts, machine_key, saved_verdicts
+from ponder.agent.step_costs import KEPT_STEPS, MIN_STEPS, StepCosts, machine_key, saved_verdicts
 
 
 def costs(**ms_by_rows: float) -> StepCosts:

@@ -1,6 +1,5 @@
 import pytest
-
-from agent.vote import NO_ANSWER, Ballot, decided, vote
+from ponder.agent.vote import NO_ANSWER, Ballot, decided, vote
 
 
 def p(answer, score=0.5):

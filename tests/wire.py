@@ -23,7 +23,7 @@ class WireServer:
     ):
         env = dict(os.environ, PONDER_HOME=str(home), PONDER_MODEL=model, **(extra_env or {}))
         self.proc = subprocess.Popen(
-            argv or [sys.executable, "-m", "server"],
+            argv or [sys.executable, "-m", "ponder.server"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -6,36 +6,36 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from agent.errors import PonderError
+from ponder.agent.errors import PonderError
 
 
 def main(argv: list[str] | None = None) -> None:
-    from server.cli.parser import build
+    from ponder.server.cli.parser import build
 
     args = build().parse_args(argv)
     try:
         if args.command == "serve":
-            from server.cli.serve import serve_main
+            from ponder.server.cli.serve import serve_main
 
             serve_main(args)
         elif args.command == "ask":
-            from server.cli.ask import ask_main
+            from ponder.server.cli.ask import ask_main
 
             sys.exit(asyncio.run(ask_main(args)))
         elif args.command == "eval":
-            from server.cli import evaluate
+            from ponder.server.cli import evaluate
 
             evaluate.run(args)
         elif args.command == "memory":
-            from server.cli.memory import memory_main
+            from ponder.server.cli.memory import memory_main
 
             memory_main(args)
         elif args.command == "doctor":
-            from server.cli.doctor import doctor_main
+            from ponder.server.cli.doctor import doctor_main
 
             doctor_main(args)
         elif args.command == "models":
-            from server.cli.doctor import models_main
+            from ponder.server.cli.doctor import models_main
 
             models_main(args)
     except PonderError as e:

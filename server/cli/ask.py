@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from agent.errors import PonderError
+from ponder.agent.errors import PonderError
 
 
 def parse_location(location: str) -> tuple[Path, str, int | None, int | None]:
@@ -39,7 +39,7 @@ def parse_location(location: str) -> tuple[Path, str, int | None, int | None]:
 
 
 async def ask_main(args) -> int:
-    from server.client import AskClient, LspError, Spinner
+    from ponder.server.client import AskClient, LspError, Spinner
 
     logging.getLogger("pygls").setLevel(logging.CRITICAL)  # what fails is said once, by us
 
@@ -67,7 +67,7 @@ async def ask_main(args) -> int:
     client = AskClient(on_notification)
     # --quiet: a refused request or a model that does not load is said once, here, not also
     # as a warning in the server's log (which goes to the same terminal).
-    serve = [sys.executable, "-m", "server.cli", "serve", "--quiet"]
+    serve = [sys.executable, "-m", "ponder", "serve", "--quiet"]
     await client.start(serve, env=dict(os.environ))
     try:
         await client.begin({"model": args.model} if args.model else {})
@@ -120,7 +120,7 @@ async def ask_main(args) -> int:
 
 
 def print_answer(result: dict, seconds: float) -> None:
-    from server.features.inline import agreement_text, votes_text
+    from ponder.server.features.inline import agreement_text, votes_text
 
     verdict = result.get("verdict", "uncertain")
     uncertain = verdict == "uncertain"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 import time
 
-from agent import models, step_costs
-from agent.settings import defaults
+from ponder.agent import models, step_costs
+from ponder.agent.settings import defaults
 
 
 def doctor_main(args) -> None:
-    from agent.engine import build_info
-    from server.cli.serve import use_backend_arguments
+    from ponder.agent.engine import build_info
+    from ponder.server.cli.serve import use_backend_arguments
 
     use_backend_arguments(args)
     info = build_info()
@@ -38,7 +38,7 @@ def doctor_main(args) -> None:
 def report_backend(settings) -> None:
     """Whether the model server answers, what it serves, and what the strategies can use there.
     Exits 1 when it cannot be reached (the message says what to do)."""
-    from agent.services import remote_engine
+    from ponder.agent.services import remote_engine
 
     print(f"backend: {settings.backend.url} (OpenAI-compatible)")
     engine = remote_engine(settings)

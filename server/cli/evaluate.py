@@ -1,6 +1,6 @@
 """`ponder eval`: cruxeval (ask items, or --save-paths), aggregate (voting rules on saved paths),
 related (memory on related questions), concepts (step-back on conceptual vs execution
-questions). The harness lives in server/cli/evaluation/."""
+questions). The harness lives in agent/evaluation/."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import json
 import sys
 from pathlib import Path
 
-from agent.errors import PonderError
-from agent.settings import ReasonSettings, defaults, refusal
-from server.cli.files import check_writable
+from ponder.agent.errors import PonderError
+from ponder.agent.settings import ReasonSettings, defaults, refusal
+from ponder.server.cli.files import check_writable
 
 
 def run(args) -> None:
@@ -33,8 +33,8 @@ def run(args) -> None:
 
 def _eval_setup(args, limit: int | None):
     """The items, settings and loaded engine an `eval` command runs on."""
-    from agent.services import make_engine
-    from server.cli.evaluation import harness as evaluate
+    from ponder.agent.evaluation import harness as evaluate
+    from ponder.agent.services import make_engine
 
     data = Path(args.data)
     if not data.is_file():
@@ -80,15 +80,15 @@ def _apply_reason_flags(args, reason) -> None:
 def eval_main(args) -> None:
     import dataclasses
 
-    from server.cli.evaluation import harness as evaluate
+    from ponder.agent.evaluation import harness as evaluate
 
     names = _strategy_names(args.strategies)
     data, items, settings, engine = _eval_setup(args, args.limit)
     base = settings.reason  # the flags are already on it (_apply_reason_flags)
     recall = remember = None
     if args.memory:
-        from memory.embedder import make_embedder
-        from memory.store import TraceStore
+        from ponder.memory.embedder import make_embedder
+        from ponder.memory.store import TraceStore
 
         store = TraceStore(args.memory, make_embedder("minilm")).open()
 
@@ -125,7 +125,7 @@ def eval_main(args) -> None:
 
 def sample_paths_main(args) -> None:
     """`ponder eval cruxeval --save-paths FILE`: sample every item's paths once, saved as JSONL."""
-    from server.cli.evaluation import harness as evaluate
+    from ponder.agent.evaluation import harness as evaluate
 
     data, items, settings, engine = _eval_setup(args, args.limit)
     reason = settings.reason
@@ -156,7 +156,7 @@ def sample_paths_main(args) -> None:
 
 
 def _strategy_names(text: str) -> list[str]:
-    from server.cli.evaluation import harness as evaluate
+    from ponder.agent.evaluation import harness as evaluate
 
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in evaluate.STRATEGIES]
@@ -170,8 +170,8 @@ def _strategy_names(text: str) -> list[str]:
 def concepts_main(args) -> None:
     import dataclasses
 
-    from server.cli.evaluation import concepts
-    from server.cli.evaluation import harness as evaluate
+    from ponder.agent.evaluation import concepts
+    from ponder.agent.evaluation import harness as evaluate
 
     names = _strategy_names(args.strategies)
     asked = _question_kinds(args.questions, concepts.YES_NO_KINDS, concepts.KINDS)
@@ -202,7 +202,7 @@ def _concept_questions(
     """The questions of each kind asked, about the first `limit` calls that have one, and how
     many calls that is. A call counts when it has a conceptual question of a kind asked
     (execution alone: the calls with a container argument, as for the True/False kinds)."""
-    from server.cli.evaluation import concepts
+    from ponder.agent.evaluation import concepts
 
     kinds: dict[str, list[dict]] = {kind: [] for kind in asked}
     deciding = [kind for kind in asked if kind != "execution"] or list(concepts.YES_NO_KINDS)
@@ -248,8 +248,8 @@ def _question_kinds(text: str, conceptual: tuple[str, ...], known: tuple[str, ..
 def _print_concepts(results: dict[tuple[str, str], list], names: list[str]) -> None:
     """One row per (kind of question, strategy): accuracy with its interval, items won/lost
     against the first strategy on the same calls, accuracy at confidence >= 0.8, seconds."""
-    from server.cli.evaluation import aggregate
-    from server.cli.evaluation import harness as evaluate
+    from ponder.agent.evaluation import aggregate
+    from ponder.agent.evaluation import harness as evaluate
 
     print(f"{'question':11} {'strategy':16} {'n':>3} {'acc [95% CI]':>19} {'vs first':>9} "
           f"{'acc@>=0.8':>10} {'s/item':>7}")  # fmt: skip
@@ -275,10 +275,10 @@ def related_main(args) -> None:
     import dataclasses
     import tempfile
 
-    from memory.embedder import make_embedder
-    from memory.store import TraceStore
-    from server.cli.evaluation import harness as evaluate
-    from server.cli.evaluation import related
+    from ponder.agent.evaluation import harness as evaluate
+    from ponder.agent.evaluation import related
+    from ponder.memory.embedder import make_embedder
+    from ponder.memory.store import TraceStore
 
     data, items, settings, engine = _eval_setup(args, None)
     pairs = []
@@ -315,8 +315,8 @@ def related_main(args) -> None:
 
 
 def aggregate_main(args) -> None:
-    from server.cli.evaluation import aggregate
-    from server.cli.evaluation import harness as evaluate
+    from ponder.agent.evaluation import aggregate
+    from ponder.agent.evaluation import harness as evaluate
 
     files = [Path(f) for f in args.files]
     header, items = evaluate.read_many_paths(files, args.model)

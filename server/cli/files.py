@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.errors import PonderError
+from ponder.agent.errors import PonderError
 
 
 def check_writable(target: Path, named: str = "") -> None:

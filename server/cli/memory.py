@@ -6,16 +6,16 @@ import json
 import sys
 from pathlib import Path
 
-from agent.errors import PonderError
-from agent.settings import defaults
-from server.cli.files import check_writable
+from ponder.agent.errors import PonderError
+from ponder.agent.settings import defaults
+from ponder.server.cli.files import check_writable
 
 
 def memory_main(args) -> None:
-    from agent.prompts import chat_example
-    from agent.services import memory_uri
-    from memory.embedder import make_embedder
-    from memory.store import TraceStore
+    from ponder.agent.prompts import chat_example
+    from ponder.agent.services import memory_uri
+    from ponder.memory.embedder import make_embedder
+    from ponder.memory.store import TraceStore
 
     # Checked before the store opens (and its embedder loads).
     if args.action == "list" and args.limit < 1:

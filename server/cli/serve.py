@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import os
 
-from agent.settings import defaults
+from ponder.agent.settings import defaults
 
 
 def serve_main(args) -> None:
-    from server.app import create_server
+    from ponder.server.app import create_server
 
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.WARNING
     logging.basicConfig(

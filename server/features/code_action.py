@@ -7,11 +7,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-
-from server import protocol
+from ponder.server import protocol
 
 if TYPE_CHECKING:
-    from server.app import PonderServer
+    from ponder.server.language_server import PonderServer
 
 ASK_AGAIN_SAMPLES = 12  # "ask again with more samples": at least this many paths
 

@@ -8,19 +8,18 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-
-from agent.errors import PonderError
-from agent.settings import from_wire, to_wire
-from server import protocol
-from server.features.progress import WorkDone
+from ponder.agent.errors import PonderError
+from ponder.agent.settings import from_wire, to_wire
+from ponder.server import protocol
+from ponder.server.features.progress import WorkDone
 
 if TYPE_CHECKING:
-    from server.app import PonderServer
+    from ponder.server.language_server import PonderServer
 
 # Imported only when first needed, never before `initialize` is answered.
 HEAVY_MODULES = (
     "numpy", "llama_cpp", "lancedb", "pyarrow", "sentence_transformers", "torch",
-    "tree_sitter", "tree_sitter_language_pack", "agent.engine", "memory.store",
+    "tree_sitter", "tree_sitter_language_pack", "ponder.agent.engine", "ponder.memory.store",
 )  # fmt: skip
 
 
@@ -78,9 +77,9 @@ def register(server: PonderServer) -> None:
         return {"loaded": sorted(m for m in HEAVY_MODULES if m in sys.modules)}
 
     def status_now() -> dict:
-        from agent.engine import build_info
-        from agent.models import status as model_status
-        from agent.services import memory_uri
+        from ponder.agent.engine import build_info
+        from ponder.agent.models import status as model_status
+        from ponder.agent.services import memory_uri
 
         info = build_info()
         return {

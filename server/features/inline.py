@@ -9,12 +9,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
-
-from agent.answer import short
-from server.documents import Attached
+from ponder.agent.answer import short
+from ponder.server.documents import Attached
 
 if TYPE_CHECKING:
-    from server.app import PonderServer
+    from ponder.server.language_server import PonderServer
 
 log = logging.getLogger("ponder")
 HINT_ANSWER_CHARS = 60

@@ -6,15 +6,14 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from ponder.agent.errors import PonderError
+from ponder.server import protocol
+from ponder.server.features.reason import REQUEST_FAILED, command_argument, plain_text
+from ponder.server.params import TraceParams, parse
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from agent.errors import PonderError
-from server import protocol
-from server.features.reason import REQUEST_FAILED, command_argument, plain_text
-from server.params import TraceParams, parse
-
 if TYPE_CHECKING:
-    from server.app import PonderServer
+    from ponder.server.language_server import PonderServer
 
 
 def _trace(server: PonderServer, raw: Any) -> dict:

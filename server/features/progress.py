@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 if TYPE_CHECKING:
-    from server.app import PonderServer
+    from ponder.server.language_server import PonderServer
 
 
 class WorkDone:

@@ -12,22 +12,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from ponder.agent import pipeline
+from ponder.agent.answer import reasoning_so_far
+from ponder.agent.errors import Cancelled, PonderError
+from ponder.agent.positions import offset_of, split_lines
+from ponder.agent.settings import reason_options
+from ponder.server import protocol
+from ponder.server.documents import MAX_DOCUMENT_CHARS, Attached
+from ponder.server.features.inline import first_answer_result, refresh_hints, verdict_text
+from ponder.server.features.progress import WorkDone
+from ponder.server.params import Position, ReasonParams, parse
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcRequestCancelled
 from pygls.uris import to_fs_path
 
-from agent import pipeline
-from agent.answer import reasoning_so_far
-from agent.errors import Cancelled, PonderError
-from agent.positions import offset_of, split_lines
-from agent.settings import reason_options
-from server import protocol
-from server.documents import MAX_DOCUMENT_CHARS, Attached
-from server.features.inline import first_answer_result, refresh_hints, verdict_text
-from server.features.progress import WorkDone
-from server.params import Position, ReasonParams, parse
-
 if TYPE_CHECKING:
-    from server.app import PonderServer
+    from ponder.server.language_server import PonderServer
 
 log = logging.getLogger("ponder")
 REQUEST_FAILED = -32803  # LSP's RequestFailed: the request was valid but could not be done

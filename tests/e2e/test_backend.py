@@ -8,12 +8,12 @@ import time
 
 import pytest
 import pytest_asyncio
+from ponder.agent import models
+from ponder.agent.engine import LlamaEngine
+from ponder.agent.errors import Cancelled, PonderError
+from ponder.agent.remote_engine import OpenAICompatibleEngine
 from pygls.exceptions import JsonRpcException
 
-from agent import models
-from agent.engine import LlamaEngine
-from agent.errors import Cancelled, PonderError
-from agent.remote_engine import OpenAICompatibleEngine
 from tests.conftest import TEST_MODEL
 from tests.llama_server import LlamaServer
 from tests.lsp_helpers import cancel_after, close, open_sample, reason_params, request, start
@@ -91,7 +91,7 @@ def test_doctor_reports_the_backend(llama_server):
     import sys
 
     out = subprocess.run(
-        [sys.executable, "-m", "server.cli", "doctor", "--backend-url", llama_server.url],
+        [sys.executable, "-m", "ponder", "doctor", "--backend-url", llama_server.url],
         capture_output=True, text=True, timeout=60, check=True,
     ).stdout  # fmt: skip
     assert f"backend: {llama_server.url}" in out
@@ -204,7 +204,7 @@ def test_serve_with_backend_url_streams_the_reasoning(llama_server, tmp_path):
 
     from tests.wire import WireServer
 
-    argv = [sys.executable, "-m", "server.cli", "serve", "--backend-url", llama_server.url]
+    argv = [sys.executable, "-m", "ponder", "serve", "--backend-url", llama_server.url]
     server = WireServer(tmp_path / "home", model=TEST_MODEL, argv=argv)
     try:
         server.initialize({"reason": {"strategy": "greedy", "maxTokens": 160}})

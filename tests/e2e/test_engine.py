@@ -5,10 +5,10 @@ import threading
 
 import numpy as np
 import pytest
+from ponder.agent import models
+from ponder.agent.engine import LlamaEngine
+from ponder.agent.errors import Cancelled
 
-from agent import models
-from agent.engine import LlamaEngine
-from agent.errors import Cancelled
 from tests.conftest import TEST_MODEL
 
 PROMPT = [{"role": "user", "content": "Write three short sentences about rivers."}]
@@ -87,7 +87,7 @@ def _prompt_logits(engine, messages):
 def test_a_prompt_gets_the_same_logits_whatever_the_cache_held(engine):
     """Reusing a cached prefix must not change how the rest is evaluated: a token evaluated in a
     batch of another size got logits up to 0.5 apart, and a greedy answer changed when the same
-    question was asked again (scripts/repeat_answers.py: 1 of 6 the same before the fix)."""
+    question was asked again (scripts/repeat_answers.py@3e230d1: 1 of 6 the same before the fix)."""
     code = "\n".join(f"x{i} = {i} * {i + 1}" for i in range(40))
     question = [{"role": "user", "content": f"Explain this code:\n{code}"}]
     longer = [{"role": "user", "content": f"Explain this code:\n{code}\nand more"}]
@@ -136,7 +136,7 @@ def test_too_many_tokens_for_the_context_shrinks_them(engine):
 
 
 def test_more_paths_than_the_context_holds_is_a_clear_error(engine):
-    from agent.errors import PonderError
+    from ponder.agent.errors import PonderError
 
     long_prompt = [{"role": "user", "content": "word " * 1900}]
     with pytest.raises(PonderError, match="paths do not fit in the context"):
@@ -201,7 +201,7 @@ def test_control_token_names_in_user_text_stay_plain_text(engine):
 
 
 def test_a_closed_engine_refuses_instead_of_loading_the_model_again():
-    from agent.errors import PonderError
+    from ponder.agent.errors import PonderError
 
     resolved = models.resolve(TEST_MODEL)
     engine = LlamaEngine(str(resolved.path), resolved.name, context_size=512, threads=2)

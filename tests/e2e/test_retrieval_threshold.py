@@ -2,8 +2,8 @@
 short function asked the usual question is not shown (at 0.75 it was, and cost right answers:
 docs/evaluation.md, "Memory on related questions"); the same code asked in other words is."""
 
-from memory.embedder import make_embedder
-from memory.store import TraceStore
+from ponder.memory.embedder import make_embedder
+from ponder.memory.store import TraceStore
 
 INSERT = """def f(array, elem):
     k = 0

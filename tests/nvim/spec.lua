@@ -122,6 +122,7 @@ test("the thinking float shows the greedy path's first answer under the reasonin
   local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
   assert(lines[3] == "x is 1", vim.inspect(lines))
   assert(lines[#lines] == "**first answer: `[1, 2]`** · checking with more paths…", vim.inspect(lines))
+  assert(vim.wo[win].wrap and vim.wo[win].linebreak, "the float wraps at word boundaries")
   ponder.close_float()
 end)
 
@@ -130,9 +131,9 @@ test("the float says how far to trust the answer", function()
     answer = "it sums", confidence = 0.97, verdict = "unchecked", strategy = "greedy", model = "m",
     agreement = { agree = 1, paths = 1 }, rationale = "r", memories = {}, candidates = {},
   }
-  assert(ponder.lines_of(result)[3] == "free text, not checked · greedy · m", ponder.lines_of(result)[3])
+  assert(ponder.lines_of(result)[3] == "free text, not checked · `greedy` · `m`", ponder.lines_of(result)[3])
   result.verdict, result.confidence = "uncertain", 0.36
-  assert(ponder.lines_of(result)[3] == "UNCERTAIN · confidence 0.36 · greedy · m", ponder.lines_of(result)[3])
+  assert(ponder.lines_of(result)[3] == "UNCERTAIN · confidence 0.36 · `greedy` · `m`", ponder.lines_of(result)[3])
 end)
 
 test("the float lists the paths' answers when they differ", function()

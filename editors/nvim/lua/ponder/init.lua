@@ -123,7 +123,8 @@ function M.lines_of(result)
   local out = { "# " .. (result.answer ~= "" and one_line(result.answer) or "(no answer)"), "" }
   local agreement = result.agreement or {}
   local vote = (agreement.paths or 1) > 1 and string.format(" · %d of %d paths agree", agreement.agree, agreement.paths) or ""
-  table.insert(out, string.format("%s%s · %s · %s", M.verdict_text(result), vote, result.strategy or "", result.model))
+  -- Names as code spans: markdown would read self_consistency's "_" as emphasis (a red cell).
+  table.insert(out, string.format("%s%s · `%s` · `%s`", M.verdict_text(result), vote, result.strategy or "", result.model))
   local votes = M.votes_text(result)
   if votes then
     table.insert(out, "votes: " .. votes)
@@ -166,6 +167,7 @@ local function open_float(lines, enter)
     style = "minimal", border = cfg.border, title = " ponder ", title_pos = "center",
   })
   vim.wo[win].wrap = true
+  vim.wo[win].linebreak = true -- wrap at word boundaries, not in mid-word
   return win, buf
 end
 

@@ -1,5 +1,0 @@
-"""`python -m server.cli ARGS`: the `ponder` command."""
-
-from server.cli import main
-
-main()
