@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
 from ponder.agent.errors import Cancelled, PonderError
 from ponder.agent.speculation import Drafter
 from ponder.agent.step_costs import StepCosts, machine_key

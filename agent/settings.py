@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cattrs.errors import ClassValidationError
+
 from ponder.agent import structure
 from ponder.agent.errors import PonderError
 from ponder.agent.models import DEFAULT_MODEL
+from ponder.agent.quoting import clipped, quoted
 
 # "auto": self_consistency, except for a question answered in free text (greedy).
 STRATEGIES = ("auto", "greedy", "self_consistency", "cot_decoding")
@@ -106,9 +108,9 @@ def _refusal(f: dataclasses.Field, value: Any) -> str | None:
     lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
     choices = f.metadata.get("choices")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        return f"must be between {lo} and {hi}, got {value!r}"
+        return f"must be between {lo} and {hi}, got {quoted(value)}"
     if choices and value not in choices:
-        return f"must be one of {', '.join(choices)}, got {value!r}"
+        return f"must be one of {', '.join(choices)}, got {quoted(value)}"
     return None
 
 
@@ -140,7 +142,7 @@ def merge(base: Any, wire: Any, problems: list[str], prefix: str = "") -> Any:
     if wire is None or wire == []:  # Lua's empty table arrives as []
         return dataclasses.replace(base)
     if not isinstance(wire, dict):
-        problems.append(f"{prefix.rstrip('.') or 'settings'} must be an object, got {wire!r}")
+        problems.append(f"{prefix.rstrip('.') or 'settings'} must be an object, got {quoted(wire)}")
         return dataclasses.replace(base)
     before = CONVERTER.unstructure(base)
     data = _overlay(before, wire)
@@ -154,7 +156,7 @@ def merge(base: Any, wire: Any, problems: list[str], prefix: str = "") -> Any:
             if not refused:
                 return value
         for path, kind, why in refused:
-            where = prefix + ".".join(path)
+            where = clipped(prefix + ".".join(path))
             parent = _at(data, path[:-1])
             if kind == "unknown":
                 known = ", ".join(structure.fields_of(type(base), path[:-1]))
@@ -162,9 +164,9 @@ def merge(base: Any, wire: Any, problems: list[str], prefix: str = "") -> Any:
                 del parent[path[-1]]
                 continue
             if kind == "object":
-                problems.append(f"{where} must be an object, got {parent[path[-1]]!r}")
+                problems.append(f"{where} must be an object, got {quoted(parent[path[-1]])}")
             else:
-                problems.append(f"{where} {why}; using {_at(before, path)!r}")
+                problems.append(f"{where} {why}; using {quoted(_at(before, path))}")
             parent[path[-1]] = _at(before, path)
     raise AssertionError(f"settings still refused after falling back: {problems}")
 

@@ -19,6 +19,8 @@ import cattrs
 from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from ponder.agent.quoting import quoted
+
 NonNegative = NewType("NonNegative", int)  # a line or a character of an LSP position
 
 
@@ -33,22 +35,22 @@ def snake(name: str) -> str:
 
 def _strict_bool(value: Any, _type: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"must be true or false, got {value!r}")
+        raise ValueError(f"must be true or false, got {quoted(value)}")
     return value
 
 
 def _number(kind: type) -> Any:
     def structure(value: Any, _type: Any) -> int | float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"must be a number, got {value!r}")
+            raise ValueError(f"must be a number, got {quoted(value)}")
         try:
             finite = math.isfinite(value)
         except OverflowError:  # an int too large for a float
             finite = False
         if not finite:
-            raise ValueError(f"must be a finite number, got {str(value)[:20]}")
+            raise ValueError(f"must be a finite number, got {quoted(value)}")
         if kind is int and value != int(value):
-            raise ValueError(f"must be a whole number, got {value!r}")
+            raise ValueError(f"must be a whole number, got {quoted(value)}")
         return kind(value)
 
     return structure
@@ -56,13 +58,13 @@ def _number(kind: type) -> Any:
 
 def _non_negative(value: Any, _type: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"must be a non-negative integer, got {value!r}")
+        raise ValueError(f"must be a non-negative integer, got {quoted(value)}")
     return value
 
 
 def _strict_str(value: Any, _type: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"must be a string, got {value!r}")
+        raise ValueError(f"must be a string, got {quoted(value)}")
     return value
 
 
@@ -70,7 +72,7 @@ def _token(value: Any, _type: Any) -> int | str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"must be a string or an integer, got {value!r}")
+        raise ValueError(f"must be a string or an integer, got {quoted(value)}")
     return value
 
 
@@ -81,7 +83,7 @@ class NotAnObject(TypeError):
 def _object_only(structure_fn: Any) -> Any:
     def hook(value: Any, cls: Any) -> Any:
         if not isinstance(value, dict):
-            raise NotAnObject(f"must be an object, got {value!r}")
+            raise NotAnObject(f"must be an object, got {quoted(value)}")
         return structure_fn(value, cls)
 
     return hook

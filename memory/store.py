@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from ponder.memory import jsonl
 from ponder.memory.embedder import Embedder
 from ponder.memory.errors import PonderError

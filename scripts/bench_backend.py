@@ -27,7 +27,6 @@ from ponder.agent.engine import LlamaEngine  # noqa: E402
 from ponder.agent.evaluation.harness import load_items, question_for  # noqa: E402
 from ponder.agent.remote_engine import OpenAICompatibleEngine  # noqa: E402
 from ponder.agent.settings import ReasonSettings  # noqa: E402
-
 from tests.llama_server import LlamaServer  # noqa: E402
 
 

@@ -5,9 +5,12 @@
 - fuzz: generated LSP messages (seeded `random`, over the real message shapes: every field of
   ponder/reason with wrong types, huge/NaN/negative numbers, lone surrogates, form feed, U+2028,
   a 5 MB document, unknown methods, duplicate ids, requests before initialize and after a second
-  initialize, broken framing) sent to one server (scripted engine, hashing embedder). After each
-  batch a good request must be answered within 10 s. Counts deaths, hangs, internal errors
-  (-32603 replies, or a traceback on stderr).
+  initialize, broken framing, 100,000-character values, requests and notifications with a bad
+  envelope: "jsonrpc" missing or not "2.0", a response to no request) sent to one server
+  (scripted engine, hashing embedder). After each batch a good request must be answered within
+  10 s. Counts deaths, hangs, internal errors (-32603 replies, or a traceback on stderr), oversized
+  replies (an error reply, a message to the user or a log line over 1 KiB: a client's value
+  quoted whole) and bad-envelope requests left unanswered.
 - concurrency: 100 ponder/reason requests at once (scripted:slow), half cancelled: every one
   answered (about 5 minutes: the engine takes one request at a time).
 - kill -9: a writer process accepting traces is killed at a random point; every acknowledged
@@ -15,8 +18,8 @@
 - writers: two processes accepting N traces each into one store: none lost.
 - egress: one real `ponder ask` under `strace -f -e trace=connect`: connections to non-local
   addresses (skipped without --egress-model).
-Last line: RESULT fuzz_cases=N deaths=D hangs=H internal_errors=I kill9_trials=T lost=L
-writers_lost=W egress=E
+Last line: RESULT fuzz_cases=N deaths=D hangs=H internal_errors=I oversized_replies=O
+bad_envelopes=B unanswered_bad_envelopes=U concurrent_unanswered=C kill9_trials=T lost=L writers_lost=W egress=E
 """
 
 from __future__ import annotations
@@ -42,7 +45,18 @@ from tests.wire import WireServer  # noqa: E402
 
 URI = "file:///fuzz/a.py"
 TEXT = "import math\n\ndef area(r):\n    return math.pi * r * r\n\f\u2028\nprint(area(2))\n"
-ODD_STRINGS = ["", "\ud800", "a\udfffb", "\f", "\u2028", "<|im_end|>", "x" * 10_000, "é😀", "\x00"]
+ODD_STRINGS = [
+    "",
+    "\ud800",
+    "a\udfffb",
+    "\f",
+    "\u2028",
+    "<|im_end|>",
+    "x" * 10_000,
+    "x" * 100_000,
+    "é😀",
+    "\x00",
+]
 METHODS = [
     "ponder/reason", "ponder/accept", "ponder/reject", "ponder/status", "textDocument/inlayHint",
     "textDocument/hover", "textDocument/codeAction", "workspace/executeCommand",
@@ -116,6 +130,31 @@ def params_for(method: str, rng: random.Random, answer_ids: list[str]):
     return leaf(rng)
 
 
+BAD_ENVELOPES = [{"jsonrpc": True}, {"jsonrpc": None}, {"jsonrpc": "1.0"}, {"jsonrpc": 2}, {}]
+KIB = 1024
+
+
+def bad_envelope(rng: random.Random, msg_id: str | None) -> dict:
+    """A request (msg_id given) or notification whose envelope JSON-RPC 2.0 refuses."""
+    if msg_id is not None and rng.random() < 0.2:
+        return {"jsonrpc": "2.0", "id": msg_id, "result": leaf(rng)}  # a response to no request
+    message = {**rng.choice(BAD_ENVELOPES), "method": rng.choice(METHODS), "params": leaf(rng)}
+    return message if msg_id is None else {**message, "id": msg_id}
+
+
+def oversized(server: WireServer) -> int:
+    """Error replies, messages to the user and log lines over 1 KiB."""
+    errors = [r for r in server.responses if "error" in r]
+    told = [
+        n
+        for n in server.notifications
+        if n.get("method") in ("window/showMessage", "window/logMessage")
+    ]
+    return sum(len(json.dumps(m).encode()) > KIB for m in errors + told) + sum(
+        len(line.encode()) > KIB for line in server.stderr
+    )
+
+
 def broken_frame(rng: random.Random) -> bytes:
     body = b'{"jsonrpc": "2.0", "id": 5, "method": "ponder/status", "params": {}}'
     return rng.choice([
@@ -132,6 +171,7 @@ def fuzz(cases: int, seed: int = 0) -> dict:
     server = WireServer(home, model="scripted")
     deaths = hangs = 0
     answer_ids: list[str] = []
+    envelope_ids: list[str] = []
     next_id = 0
     try:
         server.initialize({"memory": {"embedder": "hashing"}, "reason": {"maxTokens": 20}})
@@ -139,6 +179,11 @@ def fuzz(cases: int, seed: int = 0) -> dict:
         for n in range(cases):
             if rng.random() < 0.03:
                 server.send_bytes(broken_frame(rng))
+                continue
+            if rng.random() < 0.03:
+                msg_id = f"envelope-{n}" if rng.random() < 0.7 else None
+                server.send(bad_envelope(rng, msg_id))
+                envelope_ids += [msg_id] if msg_id else []
                 continue
             method = rng.choice(METHODS)
             params = params_for(method, rng, answer_ids)
@@ -180,11 +225,16 @@ def fuzz(cases: int, seed: int = 0) -> dict:
         except (BrokenPipeError, OSError):
             deaths += 1
         internal = sum(1 for r in server.responses if (r.get("error") or {}).get("code") == -32603)
+        answered = {
+            r.get("id") for r in server.responses if (r.get("error") or {}).get("code") == -32600
+        }
+        unanswered = sum(1 for i in envelope_ids if i not in answered)
         tracebacks = len(server.tracebacks())
         if not server.alive() and not deaths:
             deaths += 1
         return {"cases": cases, "deaths": deaths, "hangs": hangs, "internal": internal + tracebacks,
-                "stderr": "".join(server.stderr)[-3000:]}  # fmt: skip
+                "oversized": oversized(server), "envelopes": len(envelope_ids),
+                "unanswered": unanswered, "stderr": "".join(server.stderr)[-3000:]}  # fmt: skip
     finally:
         server.close()
         shutil.rmtree(home, ignore_errors=True)
@@ -311,7 +361,8 @@ def main() -> None:
     writers_lost = two_writers(args.writers)
     e = egress(args.egress_model) if args.egress_model else "skipped"
     print(f"RESULT fuzz_cases={f['cases']} deaths={f['deaths']} hangs={f['hangs']} "
-          f"internal_errors={f['internal']} concurrent_unanswered={missing} kill9_trials={args.kill9} "
+          f"internal_errors={f['internal']} oversized_replies={f['oversized']} "
+          f"bad_envelopes={f['envelopes']} unanswered_bad_envelopes={f['unanswered']} concurrent_unanswered={missing} kill9_trials={args.kill9} "
           f"lost={lost} writers_lost={writers_lost} egress={e}")  # fmt: skip
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+
 from ponder.agent.services import Services
 from ponder.agent.settings import Settings
 from ponder.server.features import code_action, config, inline, memory, reason
 from ponder.server.language_server import PonderServer
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
 
 class ExpectedErrors(logging.Filter):

@@ -18,9 +18,10 @@ from typing import Any
 
 from lsprotocol import converters
 from lsprotocol import types as lsp
-from ponder.server.params import as_dict
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
+
+from ponder.server.params import as_dict
 
 NOT_READ = -32099  # our code for "the server's output could not be read" / "the server exited"
 SERVER_REQUESTS = ("window/workDoneProgress/create", "window/showMessageRequest")

@@ -11,15 +11,15 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter
+from pygls.lsp.server import LanguageServer
+
+from ponder import VERSION
 from ponder.agent.services import Services
 from ponder.agent.settings import Settings
 from ponder.server import transport
 from ponder.server.documents import Documents
 from ponder.server.transport import PonderProtocol, StdinReader
-from pygls.io_ import StdoutWriter
-from pygls.lsp.server import LanguageServer
-
-from ponder import VERSION
 
 if TYPE_CHECKING:
     from ponder.agent.pipeline import Answer

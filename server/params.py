@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from cattrs.errors import ClassValidationError
-from ponder.agent import structure
-from ponder.agent.structure import NonNegative
 from pygls.exceptions import JsonRpcInvalidParams
+
+from ponder.agent import structure
+from ponder.agent.quoting import clipped, quoted
+from ponder.agent.structure import NonNegative
 
 
 @dataclass
@@ -76,19 +78,19 @@ def parse(cls: type[P], raw: Any) -> P:
     first bad field."""
     raw = as_dict(raw)
     if not isinstance(raw, dict):
-        raise JsonRpcInvalidParams(f"params must be an object {_shape(cls)}, got {raw!r}")
+        raise JsonRpcInvalidParams(f"params must be an object {_shape(cls)}, got {quoted(raw)}")
     try:
         return _CONVERTER.structure(raw, cls)
     except ClassValidationError as e:
         path, kind, why = next(structure.refusals(e, cls))
-    where = ".".join(path)
+    where = clipped(".".join(path))
     if kind == "value":
         raise JsonRpcInvalidParams(f"{where} {why}")
     inner = structure.fields_of(cls, path)
     shape = ("an object with " + ", ".join(f"{where}.{key}" for key in inner)) if inner else ""
     if kind == "missing":
         raise JsonRpcInvalidParams(f"{where} is required" + (f": {shape}" if shape else ""))
-    raise JsonRpcInvalidParams(f"{where} must be {shape}, got {_at(raw, path)!r}")
+    raise JsonRpcInvalidParams(f"{where} must be {shape}, got {quoted(_at(raw, path))}")
 
 
 def _shape(cls: type) -> str:

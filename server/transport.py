@@ -2,8 +2,9 @@
 (a huge or negative Content-Length, a lowercase name, LF-only lines) and structures any nested
 object holding a "jsonrpc" key as a message. This reader caps the length, resynchronises on the
 next header after garbage, and structures only the top-level message. `PonderProtocol` replies to
-every request id: before `initialize` (-32002), a second `initialize` and anything after
-`shutdown` (-32600), params of the wrong shape (-32602)."""
+every request id: before `initialize` (-32002), a bad envelope (no `"jsonrpc": "2.0"`, a response
+to no request ponder sent), a second `initialize` and anything after `shutdown` (-32600), params
+of the wrong shape (-32602)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from pygls.exceptions import (
     JsonRpcServerNotInitialized,
 )
 from pygls.protocol import LanguageServerProtocol
+
+from ponder.agent.quoting import quoted
 
 log = logging.getLogger("ponder")
 
@@ -105,6 +108,11 @@ async def run(stop_event: threading.Event, reader, protocol: PonderProtocol) -> 
             log.exception("a message could not be handled")
 
 
+def _readable(msg_id: Any) -> bool:
+    """An id a reply can carry (JSON-RPC allows a string or a number; bool is not one)."""
+    return isinstance(msg_id, str | int) and not isinstance(msg_id, bool)
+
+
 def _visible_id(body: bytes) -> int | str | None:
     match = ID.search(body)
     if match is None:
@@ -119,7 +127,7 @@ class PonderProtocol(LanguageServerProtocol):
         self._initialize_seen = False
 
     def reply_error(self, msg_id: Any, error: JsonRpcException) -> None:
-        log.warning("answered %s with %s", msg_id, error.message)
+        log.warning("answered %s with %s", quoted(msg_id), error.message)
         self._send_response(msg_id, None, error.to_response_error())
 
     def receive(self, data: Any) -> None:
@@ -128,8 +136,14 @@ class PonderProtocol(LanguageServerProtocol):
             log.warning("ignored a message that is not a JSON object")
             return
         msg_id = data.get("id")
+        if problem := self._envelope_problem(data):
+            if _readable(msg_id):  # JSON-RPC: answered with its id wherever the id can be read
+                self.reply_error(msg_id, JsonRpcInvalidRequest(problem))
+            else:
+                log.warning("ignored a message: %s", problem)
+            return
         is_request = "method" in data and msg_id is not None
-        if is_request and (isinstance(msg_id, bool) or not isinstance(msg_id, str | int)):
+        if is_request and not _readable(msg_id):
             log.warning("ignored a request whose id is not a string or an integer")
             return
         if is_request and (refusal := self._refusal(data["method"])):
@@ -141,7 +155,7 @@ class PonderProtocol(LanguageServerProtocol):
                 if isinstance(data.get("params"), dict)
                 else None
             )
-            if isinstance(cancelled, bool) or not isinstance(cancelled, str | int):
+            if not _readable(cancelled):
                 log.warning("ignored a $/cancelRequest without a string or integer id")
                 return
         if _too_deep(data.get("params")):
@@ -158,13 +172,24 @@ class PonderProtocol(LanguageServerProtocol):
             else:
                 log.warning("ignored a malformed %s notification", data.get("method"))
             return
-        if not hasattr(message, "jsonrpc"):  # no "jsonrpc" member: pygls returns the dict as is
-            if is_request:
-                self.reply_error(msg_id, JsonRpcInvalidRequest('"jsonrpc": "2.0" is required'))
-            return
         if is_request and data["method"] == "initialize":
             self._initialize_seen = True
         self.handle_message(message)
+
+    def _envelope_problem(self, data: dict) -> str | None:
+        """Why this object is not a JSON-RPC 2.0 message ponder can take, or None. pygls drops
+        such messages unanswered (logging them whole), and the client that sent one waits."""
+        if "jsonrpc" not in data:
+            return '"jsonrpc": "2.0" is required'
+        if data["jsonrpc"] != "2.0":
+            return f'"jsonrpc" must be "2.0", got {quoted(data["jsonrpc"])}'
+        if "method" in data:
+            return None
+        if ("result" in data) == ("error" in data):
+            return "a message needs a method (a request or a notification) or a result or an error"
+        if not _readable(data.get("id")) or data["id"] not in self._request_futures:
+            return f"a response to no request ponder sent (id {quoted(data.get('id'))})"
+        return None
 
     def _refusal(self, method: Any) -> JsonRpcException | None:
         if not isinstance(method, str):

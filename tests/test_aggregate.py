@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from ponder.agent import calibration
 from ponder.agent.errors import PonderError
 from ponder.agent.evaluation import aggregate

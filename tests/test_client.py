@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+
 from ponder.server.client import AskClient, LspError
 
 GARBAGE = (

@@ -3,6 +3,7 @@
 import dataclasses
 
 import pytest
+
 from ponder.agent.evaluation import concepts, harness
 
 

@@ -6,10 +6,10 @@ import time
 import pytest
 import pytest_asyncio
 from lsprotocol import types
-from ponder.server.features.inline import agreement_text
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, client_capabilities
 
+from ponder.server.features.inline import agreement_text
 from tests.lsp_helpers import SAMPLE, close, open_sample, request, server_config
 from tests.wire import WireServer
 

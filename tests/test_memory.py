@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+
 from ponder.agent.errors import PonderError
 from ponder.agent.prompts import chat_example
 from ponder.memory.embedder import HashingEmbedder

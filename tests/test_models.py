@@ -5,6 +5,7 @@ import os
 import sys
 
 import pytest
+
 from ponder.agent import models
 from ponder.agent.errors import PonderError
 

@@ -2,6 +2,7 @@ import threading
 from dataclasses import replace
 
 import pytest
+
 from ponder.agent.errors import Cancelled
 from ponder.agent.fake_engine import ScriptedEngine
 from ponder.agent.pipeline import Task, run

@@ -6,11 +6,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from ponder.agent.errors import PonderError
 from ponder.agent.remote_engine import OpenAICompatibleEngine
 from ponder.agent.services import check_backend_location, make_engine
 from ponder.agent.settings import from_wire
-
 from tests.llama_server import free_port
 
 PROMPT = [{"role": "user", "content": "hi"}]

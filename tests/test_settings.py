@@ -1,4 +1,5 @@
 import pytest
+
 from ponder.agent.errors import PonderError
 from ponder.agent.settings import ReasonSettings, Settings, from_wire, reason_options, to_wire
 from ponder.agent.structure import camel
@@ -57,6 +58,7 @@ def test_nan_and_infinity_are_refused_with_a_message():
 
 def test_top_p_one_samples_without_error():
     import numpy as np
+
     from ponder.agent.engine import _sample_rows
 
     logits = np.zeros((3, 7), dtype=np.float32)  # 7 equal tokens: their cumsum ends below 1.0

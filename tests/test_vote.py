@@ -1,4 +1,5 @@
 import pytest
+
 from ponder.agent.vote import NO_ANSWER, Ballot, decided, vote
 
 

@@ -9,14 +9,11 @@ from ponder.agent.settings import defaults
 
 
 def serve_main(args) -> None:
+    from ponder.server import logs
     from ponder.server.app import create_server
 
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.WARNING
-    logging.basicConfig(
-        filename=args.log_file,
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(level, args.log_file)
     use_backend_arguments(args)
     settings = defaults()
     if args.model:

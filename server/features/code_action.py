@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+
 from ponder.server import protocol
 
 if TYPE_CHECKING:

@@ -8,7 +8,9 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+
 from ponder.agent.errors import PonderError
+from ponder.agent.quoting import listed
 from ponder.agent.settings import from_wire, to_wire
 from ponder.server import protocol
 from ponder.server.features.progress import WorkDone
@@ -35,7 +37,7 @@ def register(server: PonderServer) -> None:
         settings, problems = from_wire(_ponder_section(wire), base=server.settings)
         server.apply_settings(settings)
         if problems:
-            server.tell("settings: " + "; ".join(problems), types.MessageType.Warning)
+            server.tell("settings: " + listed(problems), types.MessageType.Warning)
 
     @server.feature(types.INITIALIZE)
     def initialize(params: types.InitializeParams) -> None:

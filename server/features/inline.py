@@ -9,6 +9,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
+
 from ponder.agent.answer import short
 from ponder.server.documents import Attached
 

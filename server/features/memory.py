@@ -6,11 +6,12 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
 from ponder.agent.errors import PonderError
 from ponder.server import protocol
 from ponder.server.features.reason import REQUEST_FAILED, command_argument, plain_text
 from ponder.server.params import TraceParams, parse
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 if TYPE_CHECKING:
     from ponder.server.language_server import PonderServer

@@ -12,18 +12,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcRequestCancelled
+from pygls.uris import to_fs_path
+
 from ponder.agent import pipeline
 from ponder.agent.answer import reasoning_so_far
 from ponder.agent.errors import Cancelled, PonderError
 from ponder.agent.positions import offset_of, split_lines
+from ponder.agent.quoting import clipped
 from ponder.agent.settings import reason_options
 from ponder.server import protocol
 from ponder.server.documents import MAX_DOCUMENT_CHARS, Attached
 from ponder.server.features.inline import first_answer_result, refresh_hints, verdict_text
 from ponder.server.features.progress import WorkDone
 from ponder.server.params import Position, ReasonParams, parse
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcRequestCancelled
-from pygls.uris import to_fs_path
 
 if TYPE_CHECKING:
     from ponder.server.language_server import PonderServer
@@ -63,7 +65,9 @@ def parse_request(server: PonderServer, raw: Any) -> Request:
     uri, question = params.text_document.uri, params.question
     doc = server.documents.get(uri)
     if doc is None:
-        raise JsonRpcInvalidParams(f"unknown document {uri}: open it first (textDocument/didOpen)")
+        raise JsonRpcInvalidParams(
+            f"unknown document {clipped(uri)}: open it first (textDocument/didOpen)"
+        )
     if doc.size:
         raise JsonRpcInvalidParams(
             f"{uri} is too large to reason about ({doc.size:,} characters; the limit is "

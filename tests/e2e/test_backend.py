@@ -8,12 +8,12 @@ import time
 
 import pytest
 import pytest_asyncio
+from pygls.exceptions import JsonRpcException
+
 from ponder.agent import models
 from ponder.agent.engine import LlamaEngine
 from ponder.agent.errors import Cancelled, PonderError
 from ponder.agent.remote_engine import OpenAICompatibleEngine
-from pygls.exceptions import JsonRpcException
-
 from tests.conftest import TEST_MODEL
 from tests.llama_server import LlamaServer
 from tests.lsp_helpers import cancel_after, close, open_sample, reason_params, request, start

@@ -5,10 +5,10 @@ import threading
 
 import numpy as np
 import pytest
+
 from ponder.agent import models
 from ponder.agent.engine import LlamaEngine
 from ponder.agent.errors import Cancelled
-
 from tests.conftest import TEST_MODEL
 
 PROMPT = [{"role": "user", "content": "Write three short sentences about rivers."}]
