@@ -1,16 +1,26 @@
-"""A confidence that means what it says.
+"""A confidence that means what it says, or none.
 
-A strategy's raw confidence (self-consistency: the winning answer's share of the votes; greedy
-and CoT-decoding: the answer tokens' top-1 minus top-2 margin) is mapped to the accuracy that
-answers with that raw value had on the dev split: a step function, fitted by isotonic regression
-(pool adjacent violators) on saved paths by `ponder eval aggregate FILE --fit-calibration`, which
-prints the table below. `verdict` calls an answer confident at CONFIDENT_AT or above.
+A strategy's raw signal (self-consistency: the winning answer's share of the votes, "agreement";
+greedy and CoT-decoding: the answer tokens' top-1 minus top-2 margin, "margin") is mapped to the
+accuracy that answers with that raw value had on the dev split: a step function, fitted by
+isotonic regression (pool adjacent violators) on saved paths by `ponder eval aggregate FILE
+--fit-calibration`, which prints the table below (docs/saved-paths/README.md says how to refit).
+
+A table has a scope: the model file it was fitted on (alias and sha256), the adapter (none yet),
+the strategy, and the kind of question and answer (value answers, Python literals, to questions
+about what running the code gives). `calibrate` checks that scope in this one place: an answer
+outside every table's scope keeps its raw signal only, gets `confidence` None and is never
+`confident`, with the reason said in words. A margin measures fluency, not correctness: wrong
+answers carry 0.95-0.99.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ponder.agent.models import MODELS
 
 CONFIDENT_AT = 0.8
 
@@ -31,9 +41,14 @@ CONFIDENT_AT = 0.8
 # ECE 0.271 (under-confident); on 160, on the 60 after: 4 of 7, ECE 0.102; on the first 100, on
 # the 60 after: 17 of 20, ECE 0.118 (89 of 103 in all, 86%).
 # greedy: the answer tokens' margin; even at 1.0 only 0.471, so greedy is never "confident".
-# A model without tables gets its raw signal as confidence and is never called confident: a table
-# fitted on one model says nothing about another (SmolLM2-135M agrees with itself 3 of 3 on wrong
-# answers; the 1.5B's table would have called that 0.85).
+# A model without tables gets no confidence and is never called confident: a table fitted on one
+# model says nothing about another (SmolLM2-135M agrees with itself 3 of 3 on wrong answers; the
+# 1.5B's table would have called that 0.85).
+# The file the tables below were fitted on (the bundled Q4_K_M): a different file under the same
+# alias would not inherit them.
+FITTED_ON = {
+    "qwen2.5-coder-1.5b": "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+}
 TABLES: dict[str, dict[str, list[tuple[float, float]]]] = {
     "qwen2.5-coder-1.5b": {
         "greedy": [
@@ -49,26 +64,58 @@ TABLES: dict[str, dict[str, list[tuple[float, float]]]] = {
 }  # fmt: skip
 
 
-def tables_for(model: str) -> dict[str, list[tuple[float, float]]]:
-    """The strategy → table map fitted for this model ({} when none was)."""
+def tables_for(model: str, adapter: str | None = None) -> dict[str, list[tuple[float, float]]]:
+    """The strategy → table map fitted for this model file and adapter ({} when none was)."""
+    spec = MODELS.get(model)
+    if adapter is not None or spec is None or FITTED_ON.get(model) != spec.sha256:
+        return {}
     return TABLES.get(model, {})
 
 
-def confidence(strategy: str, raw: float, tables: dict) -> float:
-    """The calibrated confidence for a raw value (the raw value itself when no table exists)."""
-    table = tables.get(strategy)
-    if not table:
-        return raw
+def mapped(table: list[tuple[float, float]], raw: float) -> float:
+    """The accuracy the table gives a raw value (the step it falls in)."""
     at = bisect_right([lo for lo, _ in table], raw) - 1
     return table[max(at, 0)][1]
 
 
-def verdict(strategy: str, calibrated: float, tables: dict) -> str:
-    """`confident` at CONFIDENT_AT or above; a strategy without a calibration table is never
-    confident (its raw signal has not been shown to mean anything)."""
-    if not tables.get(strategy):
-        return "uncertain"
-    return "confident" if calibrated >= CONFIDENT_AT else "uncertain"
+@dataclass(frozen=True)
+class Scope:
+    """What an answer is, as far as calibration cares."""
+
+    model: str
+    strategy: str
+    question: str  # "value" (what running the code gives), "yes/no" or "other"
+    answer: str  # "value" (a Python literal), "text", "free text" (an explanation) or "none"
+    adapter: str | None = None
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    confidence: float | None  # the share of such answers that were right; None: no table applies
+    verdict: str  # "confident", "uncertain" or "unchecked" (free text)
+    uncalibrated: str | None  # why there is no confidence, in words; None when there is one
+
+
+def calibrate(scope: Scope, raw: float) -> Calibrated:
+    """The calibrated confidence of a raw signal, where a table's scope covers the answer."""
+    if scope.answer == "free text":
+        return Calibrated(None, "unchecked", "free text is not checked")
+    if scope.answer == "none":
+        return Calibrated(None, "uncertain", "no path reached a final answer")
+    if scope.question == "yes/no":
+        return Calibrated(None, "uncertain", "not calibrated for yes/no questions")
+    if scope.question != "value":
+        return Calibrated(None, "uncertain", "not calibrated for this kind of question")
+    if scope.answer != "value":
+        return Calibrated(None, "uncertain", "the answer is not a Python value")
+    tables = tables_for(scope.model, scope.adapter)
+    if not tables:
+        return Calibrated(None, "uncertain", f"not calibrated for the model {scope.model}")
+    table = tables.get(scope.strategy)
+    if not table:
+        return Calibrated(None, "uncertain", f"not calibrated for {scope.strategy}")
+    confidence = mapped(table, raw)
+    return Calibrated(confidence, "confident" if confidence >= CONFIDENT_AT else "uncertain", None)
 
 
 def fit(

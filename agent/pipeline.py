@@ -52,7 +52,9 @@ class Task:
 class Answer:
     id: str
     answer: str
-    confidence: float  # calibrated: the share of such answers that were right on the dev split
+    # Calibrated: the share of such answers that were right on the dev split; None where no
+    # table's scope covers the answer (`uncalibrated` says why). Never the raw signal.
+    confidence: float | None
     agreement: dict  # {"agree": paths that gave this answer, "paths": paths sampled}
     verdict: str  # "confident", "uncertain" (calibration.CONFIDENT_AT) or "unchecked" (free text)
     principle: str | None
@@ -62,6 +64,9 @@ class Answer:
     usage: dict
     model: str
     strategy: str
+    # The raw signal, not a probability: {"kind": "agreement" | "margin", "value": 0..1}.
+    signal: dict = field(default_factory=lambda: {"kind": "margin", "value": 0.0})
+    uncalibrated: str | None = None  # why `confidence` is None, in words
     # Kept for `ponder/accept` (the memory needs what was asked about); not sent to the editor.
     question: str = ""
     code: str = ""
@@ -307,27 +312,27 @@ def _choose(
 
 def _confidence(
     opts: ReasonSettings, result: Vote, sampled: int, model: str, question: str
-) -> tuple[float, str]:
-    """The calibrated confidence and verdict of the vote's answer. The tables were fitted on
-    value answers to questions about what running the code gives ("what does f(x) return?");
-    any other answer keeps its raw agreement or margin and is never called confident. An answer
-    in free text (`answered_in_free_text`: an explanation, prose to an open question) is
-    `unchecked`: nothing measures whether it is right, and calling every explanation "uncertain"
-    would teach users to ignore the word where it counts.
-    Other answers are `uncertain`: values that answer other questions (True/False to "does f(x)
-    return its argument?": six paths agree on a wrong True far more often, 7 of 11 unanimous
-    votes wrong, docs/evaluation.md) and prose where a value was asked for."""
+) -> tuple[calibration.Calibrated, dict]:
+    """The vote's answer calibrated where a table covers it (`calibration.calibrate` checks the
+    scope), and the raw signal. The tables were fitted on value answers to questions about what
+    running the code gives ("what does f(x) return?"). An answer in free text
+    (`answered_in_free_text`: an explanation, prose to an open question) is `unchecked`: nothing
+    measures whether it is right, and calling every explanation "uncertain" would teach users to
+    ignore the word where it counts. Others are `uncertain` with no number: values that answer
+    other questions (True/False to "does f(x) return its argument?": six paths agree on a wrong
+    True far more often, 7 of 11 unanimous votes wrong, docs/evaluation.md), text where a value
+    was asked for, another model."""
+    raw = _raw_confidence(opts, result, sampled) if result.winner else 0.0
+    kind = "agreement" if opts.strategy == "self_consistency" else "margin"
+    signal = {"kind": kind, "value": round(float(raw), 4)}
     if result.winner is None:
-        return 0.0, "uncertain"
-    raw = _raw_confidence(opts, result, sampled)
-    is_value = normalise(result.winner.answer)[0] == "value"
-    if answered_in_free_text(question, result.winner.answer):
-        return raw, "unchecked"
-    if not is_value or prompts.trace_hint(question) != prompts.TRACE_HINT:
-        return raw, "uncertain"
-    tables = calibration.tables_for(model)
-    confidence = calibration.confidence(opts.strategy, raw, tables)
-    return confidence, calibration.verdict(opts.strategy, confidence, tables)
+        answer = "none"
+    elif answered_in_free_text(question, result.winner.answer):
+        answer = "free text"
+    else:
+        answer = normalise(result.winner.answer)[0]  # "value" or "text"
+    scope = calibration.Scope(model, opts.strategy, prompts.question_kind(question), answer)
+    return calibration.calibrate(scope, raw), signal
 
 
 def run(
@@ -387,7 +392,7 @@ def run(
         report("voting", None)
     paths = [path_of(c) for c in completions if c.finish_reason != "stopped"]
     result = _choose(opts, paths, similar)
-    confidence, verdict = _confidence(opts, result, len(completions), engine.name, question)
+    calibrated, signal = _confidence(opts, result, len(completions), engine.name, question)
     winner = result.winner
     best = winner.best() if winner else (paths[0] if paths else Ballot("", "", 0.0))
     if winner and paths and completions[0].finish_reason != "stopped":
@@ -401,9 +406,9 @@ def run(
     return Answer(
         id=uuid.uuid4().hex,
         answer=answer_text,
-        confidence=round(float(confidence), 4),
+        confidence=None if calibrated.confidence is None else round(calibrated.confidence, 4),
         agreement={"agree": result.agree, "paths": len(completions)},
-        verdict=verdict,
+        verdict=calibrated.verdict,
         principle=principle,
         rationale=best.rationale or best.text,
         candidates=[{"answer": g.answer, "count": g.count} for g in result.groups],
@@ -419,6 +424,8 @@ def run(
         usage=usage.to_wire(),
         model=engine.name,
         strategy=opts.strategy,
+        signal=signal,
+        uncalibrated=calibrated.uncalibrated,
         question=question,
         code=ctx.code,
         language=language,

@@ -58,6 +58,19 @@ def trace_hint(question: str) -> str | None:
     return TYPE_HINT if _FOR_A_TYPE.search(question) else TRACE_HINT
 
 
+_YES_NO_QUESTION = re.compile(
+    r"^\s*(is|are|was|were|does|do|did|will|would|can|could|should|has|have|may|might)\b", re.I
+)
+
+
+def question_kind(question: str) -> str:
+    """ "value" (what running the code gives: the calibration tables' kind), "yes/no" ("does f(x)
+    change its argument?") or "other" (a type, an explanation, anything else)."""
+    if trace_hint(question) == TRACE_HINT:
+        return "value"
+    return "yes/no" if _YES_NO_QUESTION.match(question) else "other"
+
+
 # Questions answered with an explanation, a review or a rewrite: free text (or code), which
 # paths cannot usefully vote on. Only openings that cannot ask for a value: "find the value of x"
 # or "what is the value for x" are not here.

@@ -4,7 +4,8 @@ Answers are grouped by their normalised key (values as values, text normalised);
 function is given (embedding cosine, for free-form text), text groups whose representatives are
 similar enough are merged. Each path votes with weight 1, or with its answer-token margin when
 `weighted` (the CoT-decoding paper's aggregation). The winner is the heaviest group with an answer
-(ties: the earliest); `share` is the winner's part of all votes, paths without an answer included.
+(ties: the earliest), except that text never wins over a Python value given by as many paths;
+`share` is the winner's part of all votes, paths without an answer included.
 """
 
 from __future__ import annotations
@@ -99,8 +100,20 @@ def vote(
     weighted: bool = False,
 ) -> Vote:
     groups = group(paths, similar, weighted)
-    winner = groups[0] if groups and groups[0].answer.strip() else None
+    answered = [g for g in groups if g.answer.strip()]
+    winner = answered[0] if answered else None
+    if winner is not None and not _is_value(winner):
+        # Text (a value question's "###the cow goes moo") wins over a Python value only with
+        # more paths, whatever its weight: a value can be checked, and is what was asked for.
+        value = next((g for g in answered if _is_value(g) and g.count >= winner.count), None)
+        if value is not None:
+            winner = value
+            groups = [value, *(g for g in groups if g is not value)]
     return Vote(winner, groups, len(paths))
+
+
+def _is_value(g: Group) -> bool:
+    return normalise(g.answer)[0] == "value"
 
 
 def decided(keys: Sequence[tuple], unfinished: int) -> bool:

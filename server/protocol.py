@@ -28,7 +28,10 @@ ASK_AGAIN_TITLE = "Ponder: ask again with more samples"
 # answer tag is the exception: its last line, streamed as reasoning, becomes the answer.)
 
 # Result of ponder/reason:
-# {id, answer, confidence (calibrated), agreement:{agree, paths}, verdict: confident|uncertain|unchecked,
+# {id, answer, confidence (calibrated, or null where no table covers the answer),
+#  uncalibrated (why confidence is null, in words; else null),
+#  signal:{kind: agreement|margin, value} (the raw signal: not a probability, never shown as one),
+#  agreement:{agree, paths}, verdict: confident|uncertain|unchecked,
 #  principle, rationale, candidates:[{answer, count}],
 #  memories:[{id, question, answer, similarity}], usage:{promptTokens, completionTokens, seconds},
 #  model, strategy}

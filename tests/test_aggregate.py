@@ -148,12 +148,32 @@ def test_calibration_fit_is_monotone_shrunk_and_maps_raw_values():
         (1.0, round((9 + 2 * overall) / 12, 3)),
     ]
     assert [acc for _, acc in table] == sorted(acc for _, acc in table)
-    tables = {"self_consistency": table}
-    assert calibration.confidence("self_consistency", 0.6, tables) == table[1][1]
-    assert calibration.confidence("self_consistency", 1.0, tables) == table[2][1]
-    assert calibration.confidence("self_consistency", 0.0, tables) == table[0][1]
-    assert calibration.confidence("greedy", 0.7, {}) == 0.7
-    assert calibration.verdict("greedy", 0.9, {}) == "uncertain"  # no table: never confident
+    assert calibration.mapped(table, 0.6) == table[1][1]
+    assert calibration.mapped(table, 1.0) == table[2][1]
+    assert calibration.mapped(table, 0.0) == table[0][1]
+
+
+def test_calibrate_gives_a_number_only_inside_a_tables_scope():
+    calibrate, Scope = calibration.calibrate, calibration.Scope
+    value = Scope("qwen2.5-coder-1.5b", "self_consistency", "value", "value")
+    unanimous = calibrate(value, 1.0)
+    assert unanimous.verdict == "confident" and unanimous.confidence == 0.884
+    assert calibrate(value, 0.2).verdict == "uncertain" and calibrate(value, 0.2).confidence < 0.8
+    greedy = calibrate(Scope("qwen2.5-coder-1.5b", "greedy", "value", "value"), 1.0)
+    assert greedy.confidence == 0.471 and greedy.verdict == "uncertain"
+    refusals = {
+        Scope("qwen2.5-coder-1.5b", "greedy", "value", "text"): "the answer is not a Python value",
+        Scope("qwen2.5-coder-1.5b", "self_consistency", "yes/no", "value"): "not calibrated for yes/no questions",
+        Scope("qwen2.5-coder-1.5b", "self_consistency", "other", "value"): "not calibrated for this kind of question",
+        Scope("qwen2.5-coder-0.5b", "self_consistency", "value", "value"): "not calibrated for the model qwen2.5-coder-0.5b",
+        Scope("qwen2.5-coder-1.5b", "self_consistency", "value", "value", adapter="ab" * 32): "not calibrated for the model qwen2.5-coder-1.5b",
+        Scope("qwen2.5-coder-1.5b", "cot_decoding", "value", "value"): "not calibrated for cot_decoding",
+        Scope("qwen2.5-coder-1.5b", "greedy", "value", "none"): "no path reached a final answer",
+    }  # fmt: skip
+    for scope, why in refusals.items():
+        assert calibrate(scope, 0.99) == calibration.Calibrated(None, "uncertain", why), scope
+    free = calibrate(Scope("qwen2.5-coder-1.5b", "greedy", "other", "free text"), 0.99)
+    assert free == calibration.Calibrated(None, "unchecked", "free text is not checked")
 
 
 def test_saved_paths_files_from_elsewhere_are_refused(tmp_path):
@@ -218,11 +238,11 @@ def test_held_out_items_are_calibrated_with_the_shipped_table():
     rule = aggregate.parse_rule("weighted+greedy@6")
     held_out = aggregate.Report(header, items, held_out=True).summarise(rule)
     table = calibration.tables_for("qwen2.5-coder-1.5b")
-    unanimous = calibration.confidence("self_consistency", 1.0, table)
+    unanimous = calibration.mapped(table["self_consistency"], 1.0)
     assert unanimous >= calibration.CONFIDENT_AT  # the shipped table calls 6 of 6 confident
     assert held_out["calibrated"]["high_n"] == 1 and held_out["calibrated"]["high_accuracy"] == 1.0
     assert held_out["calibrated"]["mean"] == pytest.approx(
-        (unanimous + calibration.confidence("self_consistency", 1 / 6, table)) / 2
+        (unanimous + calibration.mapped(table["self_consistency"], 1 / 6)) / 2
     )
     # without --held-out the same two items are cross-fitted on each other instead
     assert aggregate.Report(header, items).summarise(rule)["calibrated"] != held_out["calibrated"]

@@ -244,10 +244,39 @@ def test_each_verdict_is_said_in_words(capsys):
     split = {**answer, "confidence": 0.36, "verdict": "uncertain"}
     assert verdict_text(split) == "UNCERTAIN — do not rely on this answer · confidence 0.36"
     assert hint_label(split, stale=True) == "⟹ [1] · 6/6 ? (stale: the code changed)"
-    explained = {**answer, "answer": "it sums", "confidence": 0.97, "verdict": "unchecked",
+    explained = {**answer, "answer": "it sums", "confidence": None, "verdict": "unchecked",
+                 "signal": {"kind": "margin", "value": 0.97}, "uncalibrated": "free text is not checked",
                  "agreement": {"agree": 1, "paths": 1}}  # fmt: skip
     assert verdict_text(explained) == "free text, not checked"
     assert hint_label(explained, stale=False) == "⟹ it sums"
     print_answer(explained, 1.0)
     printed = capsys.readouterr().out
     assert "UNCERTAIN" not in printed and "0.97" not in printed and "not checked" in printed
+
+
+def test_a_raw_signal_is_never_shown_as_a_number_and_the_reason_is(capsys):
+    """The greedy path's "###the cow goes moo" carried a margin of 0.97: shown as a number it
+    reads as 97% sure. Without a calibrated confidence every surface says why there is none."""
+    from ponder.server.cli.ask import print_answer
+    from ponder.server.features.inline import answer_markdown, hint_label, verdict_text
+
+    cow = {
+        "answer": "###the cow goes moo", "confidence": None, "verdict": "uncertain",
+        "signal": {"kind": "margin", "value": 0.97}, "uncalibrated": "the answer is not a Python value",
+        "strategy": "greedy", "agreement": {"agree": 1, "paths": 1}, "principle": None,
+        "rationale": "r", "model": "m", "candidates": [], "memories": [],
+        "usage": {"promptTokens": 1, "completionTokens": 1, "seconds": 1.0},
+    }  # fmt: skip
+    said = (
+        "UNCERTAIN — do not rely on this answer · not calibrated: the answer is not a Python value"
+    )
+    assert verdict_text(cow) == said
+    assert hint_label(cow, stale=False) == "⟹ ###the cow goes moo ?"
+    assert said in answer_markdown(cow) and "0.97" not in answer_markdown(cow)
+    print_answer(cow, 1.0)
+    printed = capsys.readouterr().out
+    assert "0.97" not in printed and "not calibrated: the answer is not a Python value" in printed
+    calibrated = {**cow, "answer": "'cow'", "confidence": 0.47, "uncalibrated": None}
+    assert hint_label(calibrated, stale=False) == "⟹ 'cow' · 0.47 ?"
+    print_answer(calibrated, 1.0)
+    assert "Confidence: 0.47 (uncertain)" in capsys.readouterr().out

@@ -170,14 +170,20 @@ def test_no_final_answer_is_never_an_empty_success():
     engine = ScriptedEngine(["ANSWER:", "ANSWER:"])
     answer = run(task(strategy="self_consistency", samples=2), engine)
     assert answer.answer.startswith("no final answer") and answer.verdict == "uncertain"
-    assert answer.confidence == 0.0
+    assert answer.confidence is None and answer.uncalibrated == "no path reached a final answer"
+
+
+def tables_for_scripted(monkeypatch, tables):
+    """The fake engine's model ("scripted") given calibration tables, as a fitted model has."""
+    from ponder.agent import calibration
+
+    monkeypatch.setattr(
+        calibration, "tables_for", lambda model, adapter=None: tables if model == "scripted" else {}
+    )
 
 
 def test_verdict_follows_the_calibrated_confidence(monkeypatch):
-    from ponder.agent import calibration
-
-    table = {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]}
-    monkeypatch.setattr(calibration, "TABLES", {"scripted": table})
+    tables_for_scripted(monkeypatch, {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]})
     sc = {"strategy": "self_consistency", "samples": 3}
     unanimous = run(task(**sc), ScriptedEngine(["ANSWER: 1"]))
     assert unanimous.confidence == 0.92 and unanimous.verdict == "confident"
@@ -187,17 +193,17 @@ def test_verdict_follows_the_calibrated_confidence(monkeypatch):
 
 def test_only_questions_about_what_running_the_code_gives_are_calibrated(monkeypatch):
     """The tables were fitted on "what does f(x) return?"; on True/False questions six paths
-    agreed on a wrong answer 7 times of 11 (docs/evaluation.md), so those keep the raw vote share."""
-    from ponder.agent import calibration
-
-    table = {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]}
-    monkeypatch.setattr(calibration, "TABLES", {"scripted": table})
+    agreed on a wrong answer 7 times of 11 (docs/evaluation.md), so those keep only the raw vote
+    share, as their signal, and no confidence."""
+    tables_for_scripted(monkeypatch, {"self_consistency": [(0.0, 0.3), (0.9, 0.92)]})
     options = ReasonSettings(strategy="self_consistency", samples=3)
     for question in ("Does f('ab') return one of its arguments itself?",
                      "Would f(xs) return the same value if xs were reversed?"):  # fmt: skip
         asked = Task(question, CODE, "f.py", "python", 0, 0, options)
         answer = run(asked, ScriptedEngine(["ANSWER: True"]))
-        assert answer.confidence == 1.0 and answer.verdict == "uncertain"  # raw, never confident
+        assert answer.confidence is None and answer.verdict == "uncertain"  # never confident
+        assert answer.uncalibrated == "not calibrated for yes/no questions"
+        assert answer.signal == {"kind": "agreement", "value": 1.0}
     value = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: True"]))
     assert value.confidence == 0.92 and value.verdict == "confident"  # "What does f('ab') return?"
 
@@ -297,13 +303,12 @@ def test_by_default_an_explanation_gets_one_path_and_any_other_question_a_vote(q
 def test_free_text_answers_are_never_called_confident(monkeypatch):
     from ponder.agent import calibration
 
-    monkeypatch.setattr(
-        calibration, "TABLES", {"scripted": calibration.TABLES["qwen2.5-coder-1.5b"]}
-    )
+    tables_for_scripted(monkeypatch, calibration.TABLES["qwen2.5-coder-1.5b"])
     engine = ScriptedEngine(["ANSWER: it reverses the string"])
     answer = run(task(strategy="self_consistency", samples=3), engine)
     assert answer.agreement == {"agree": 3, "paths": 3}
-    assert answer.confidence == 1.0 and answer.verdict == "uncertain"
+    assert answer.confidence is None and answer.verdict == "uncertain"
+    assert answer.uncalibrated == "the answer is not a Python value"
     value = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 'ba'"]))
     assert value.verdict == "confident" and value.confidence < 1.0  # calibrated
     # Asked for an explanation (the default question), free text is "unchecked", not "uncertain".
@@ -312,7 +317,10 @@ def test_free_text_answers_are_never_called_confident(monkeypatch):
             replace(task(strategy=strategy, samples=3), question=None),
             ScriptedEngine(["ANSWER: it reverses the string"]),
         )
-        assert explained.verdict == "unchecked" and explained.confidence > 0
+        assert explained.verdict == "unchecked" and explained.confidence is None
+        assert (
+            explained.signal["value"] > 0 and explained.uncalibrated == "free text is not checked"
+        )
     asked_why = replace(task(), question="Why does f reverse x?")
     assert run(asked_why, ScriptedEngine(["ANSWER: 'ba'"])).verdict == "uncertain"  # a value
 
@@ -320,7 +328,20 @@ def test_free_text_answers_are_never_called_confident(monkeypatch):
 def test_a_model_without_its_own_table_is_never_confident():
     answer = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 'ba'"]))
     assert answer.agreement == {"agree": 3, "paths": 3}
-    assert answer.confidence == 1.0 and answer.verdict == "uncertain"  # raw, not the 1.5B's 0.85
+    assert answer.confidence is None and answer.verdict == "uncertain"  # not the 1.5B's 0.85
+    assert answer.uncalibrated == "not calibrated for the model scripted"
+    greedy = run(task(strategy="greedy"), ScriptedEngine(["ANSWER: 'ba'"]))
+    assert greedy.confidence is None and greedy.signal["kind"] == "margin"
+
+
+def test_a_table_applies_only_to_the_file_and_adapter_it_was_fitted_on(monkeypatch):
+    from ponder.agent import calibration
+
+    assert calibration.tables_for("qwen2.5-coder-1.5b")["self_consistency"]
+    assert calibration.tables_for("qwen2.5-coder-1.5b", adapter="ab" * 32) == {}
+    assert calibration.tables_for("qwen2.5-coder-0.5b") == {}
+    monkeypatch.setitem(calibration.FITTED_ON, "qwen2.5-coder-1.5b", "0" * 64)  # another file
+    assert calibration.tables_for("qwen2.5-coder-1.5b") == {}
 
 
 @pytest.mark.parametrize(

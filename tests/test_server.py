@@ -49,8 +49,11 @@ async def test_reason_returns_the_documented_shape(client, tmp_path):
         reason_params(uri, question="What does total([1]) return?", workDoneToken="tok-1"),
     )
     for key in ("id", "answer", "confidence", "agreement", "verdict", "principle", "rationale",
-                "candidates", "memories", "usage", "model"):  # fmt: skip
+                "candidates", "memories", "usage", "model", "signal", "uncalibrated"):  # fmt: skip
         assert key in result
+    # "it returns a + b" to a value question, from a model no table was fitted for: no number.
+    assert result["confidence"] is None and result["signal"] == {"kind": "agreement", "value": 1.0}
+    assert result["uncalibrated"] == "the answer is not a Python value"
     assert result["agreement"] == {"agree": 6, "paths": 6}  # the default: self-consistency, k=6
     assert result["verdict"] in ("confident", "uncertain")
     assert result["answer"] == "it returns a + b"

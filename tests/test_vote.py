@@ -41,6 +41,22 @@ def test_weighted_votes_follow_the_margins():
     assert weighted.winner.answer == "2" and weighted.share == pytest.approx(0.9 / 1.1)
 
 
+def test_text_wins_over_a_python_value_only_with_more_paths():
+    # "###the cow goes moo" is not a value: with as many paths as 'cow', and more weight, it loses.
+    tied = [
+        p("###the cow goes moo", 0.99),
+        p("###the cow goes moo", 0.99),
+        p("'cow'", 0.2),
+        p("'cow'", 0.2),
+    ]
+    result = vote(tied, weighted=True)
+    assert result.winner.answer == "'cow'" and result.groups[0] is result.winner
+    assert result.share == pytest.approx(0.4 / 2.38)
+    more = [*tied, p("###the cow goes moo", 0.1)]
+    assert vote(more, weighted=True).winner.answer == "###the cow goes moo"
+    assert vote([p("it is sorted"), p("it is sorted")]).winner.answer == "it is sorted"
+
+
 def test_decided_when_the_rest_cannot_catch_up():
     a, b = ("value", 1), ("value", 2)
     assert decided([a, a, a], 2)  # 3-0 with 2 to come

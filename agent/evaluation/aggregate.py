@@ -166,7 +166,7 @@ class Report:
             calibrated = repeated_summary(cross_fitted(outs), correct)
         else:
             strategy = "greedy" if rule.vote == "greedy" else "self_consistency"
-            shipped = [calibration.confidence(strategy, o.raw, self.shipped) for o in outs]
+            shipped = [calibration.mapped(self.shipped[strategy], o.raw) for o in outs]
             calibrated = confidence_summary(shipped, correct)
         summary = {
             "n": n,
@@ -340,7 +340,7 @@ def cross_fitted(outs: list[Outcome], splits: int = CROSS_FIT_SPLITS) -> list[li
         for this, other in (halves, halves[::-1]):
             table = calibration.fit([outs[i].raw for i in other], [outs[i].correct for i in other])
             for i in this:
-                calibrated[i] = calibration.confidence("rule", outs[i].raw, {"rule": table})
+                calibrated[i] = calibration.mapped(table, outs[i].raw) if table else outs[i].raw
         per_split.append(calibrated)
     return per_split
 

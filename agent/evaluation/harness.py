@@ -94,7 +94,7 @@ class ItemResult:
     prediction: str
     expected: str
     correct: bool
-    confidence: float
+    confidence: float | None  # None: no calibration table covers the answer
     tokens: int
     seconds: float
     candidates: list[dict]
@@ -151,11 +151,14 @@ def run_strategy(
 
 def summarise(results: list[ItemResult]) -> dict:
     n = len(results)
-    confident = [r for r in results if r.confidence >= HIGH_CONFIDENCE]
+    stated = [r.confidence for r in results if r.confidence is not None]
+    confident = [r for r in results if r.confidence is not None and r.confidence >= HIGH_CONFIDENCE]
     return {
         "n": n,
         "accuracy": sum(r.correct for r in results) / n if n else 0.0,
-        "mean_confidence": sum(r.confidence for r in results) / n if n else 0.0,
+        # over the answers that have a confidence; `calibrated_n` says how many
+        "mean_confidence": sum(stated) / len(stated) if stated else None,
+        "calibrated_n": len(stated),
         "high_confidence_n": len(confident),
         "high_confidence_accuracy": (
             sum(r.correct for r in confident) / len(confident) if confident else None
@@ -165,6 +168,10 @@ def summarise(results: list[ItemResult]) -> dict:
     }
 
 
+def _mean(confidence: float | None) -> str:
+    return "-" if confidence is None else f"{confidence:.2f}"
+
+
 def table(summaries: dict[str, dict]) -> str:
     header = f"{'strategy':16} {'n':>4} {'acc':>6} {'conf':>6} {'acc@>=0.8':>11} {'tokens':>8} {'s/item':>7}"
     lines = [header, "-" * len(header)]
@@ -172,7 +179,7 @@ def table(summaries: dict[str, dict]) -> str:
         high = s["high_confidence_accuracy"]
         high_text = f"{high:.2f} ({s['high_confidence_n']})" if high is not None else "- (0)"
         lines.append(
-            f"{name:16} {s['n']:4d} {s['accuracy']:6.2f} {s['mean_confidence']:6.2f} "
+            f"{name:16} {s['n']:4d} {s['accuracy']:6.2f} {_mean(s['mean_confidence']):>6} "
             f"{high_text:>11} {s['tokens_per_item']:8.0f} {s['seconds_per_item']:7.1f}"
         )
     return "\n".join(lines)

@@ -127,17 +127,16 @@ def print_answer(result: dict, seconds: float) -> None:
     print(
         f"Answer: {result['answer']}" + ("   (UNCERTAIN: do not rely on it)" if uncertain else "")
     )
-    trust = (
-        "free text, not checked (only values are scored)"
-        if verdict == "unchecked"
-        else f"{result['confidence']:.2f} ({verdict})"
-    )
-    print(f"Confidence: {trust}, {agreement_text(result)}  ({result['strategy']})")
+    if verdict == "unchecked":
+        trust = "free text, not checked (only values are scored)"
+    elif result.get("confidence") is None:
+        trust = f"{verdict}, not calibrated: {result.get('uncalibrated') or 'no table applies'}"
+    else:
+        trust = f"{result['confidence']:.2f} ({verdict})"
+    print(f"Confidence: {trust}; {agreement_text(result)}  ({result['strategy']})")
     votes = votes_text(result)
     if votes:
         print(f"Votes: {votes}")
-    if uncertain and result["confidence"] >= 0.8:
-        print("  (agreement only: confidence is calibrated for what running the code gives)")
     if result.get("principle"):
         print(f"\nPrinciple: {result['principle']}")
     print(f"\nReasoning:\n{result['rationale']}")

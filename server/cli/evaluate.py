@@ -107,8 +107,9 @@ def eval_main(args) -> None:
 
         def on_item(n: int, r, name=name) -> None:
             mark = "ok " if r.correct else "-- "
+            conf = "-" if r.confidence is None else f"{r.confidence:.2f}"
             print(f"[{name} {n + 1}/{len(items)}] {mark}{r.id}: {r.prediction!r:.60} "
-                  f"(true {r.expected!r:.40}, conf {r.confidence:.2f}, {r.seconds:.1f} s)",
+                  f"(true {r.expected!r:.40}, conf {conf}, {r.seconds:.1f} s)",
                   file=sys.stderr)  # fmt: skip
 
         results = evaluate.run_strategy(items, engine, name, base, on_item, recall, remember)

@@ -28,27 +28,43 @@ def first_answer_result(answer: str) -> dict:
 
 
 def hint_label(result: dict, stale: bool) -> str:
-    """`⟹ ['apple', 'fig'] · 4/5`, `· 0.83` for one path, `?` when uncertain; an unchecked
-    explanation gets neither number nor `?`: there is nothing to weigh it by."""
+    """`⟹ ['apple', 'fig'] · 4/5` (the vote), `· 0.83` for one path whose confidence is
+    calibrated, `?` when uncertain; an unchecked explanation gets neither: there is nothing to
+    weigh it by. A raw signal is never shown as a number."""
     if result.get("first"):
         return f"⟹ {short(result['answer'], HINT_ANSWER_CHARS)} · first answer, checking…"
     agreement = result.get("agreement") or {}
     paths = agreement.get("paths", 0)
-    support = f"{agreement.get('agree', 0)}/{paths}" if paths > 1 else f"{result['confidence']:.2f}"
+    confidence = result.get("confidence")
+    support = (
+        f" · {agreement.get('agree', 0)}/{paths}"
+        if paths > 1
+        else f" · {confidence:.2f}"
+        if confidence is not None
+        else ""
+    )
     label = f"⟹ {short(result['answer'], HINT_ANSWER_CHARS)}"
     if result.get("verdict") != "unchecked":
-        label += f" · {support}" + ("" if result.get("verdict") == "confident" else " ?")
+        label += support + ("" if result.get("verdict") == "confident" else " ?")
     return label + (" (stale: the code changed)" if stale else "")
 
 
 def verdict_text(result: dict) -> str:
     """How far to trust the answer, in words: "confident · confidence 0.88", "UNCERTAIN — do not
-    rely on this answer · confidence 0.36", or, for an explanation, "free text, not checked"."""
+    rely on this answer · confidence 0.36", "UNCERTAIN — … · not calibrated: the answer is not a
+    Python value", or, for an explanation, "free text, not checked"."""
     verdict = result.get("verdict", "uncertain")
     if verdict == "unchecked":
         return "free text, not checked"
     word = "confident" if verdict == "confident" else "UNCERTAIN — do not rely on this answer"
-    return f"{word} · confidence {result['confidence']:.2f}"
+    return f"{word} · {confidence_text(result)}"
+
+
+def confidence_text(result: dict) -> str:
+    """ "confidence 0.88" where it is calibrated, else "not calibrated: <why>"."""
+    if result.get("confidence") is None:
+        return f"not calibrated: {result.get('uncalibrated') or 'no table applies'}"
+    return f"confidence {result['confidence']:.2f}"
 
 
 def agreement_text(result: dict) -> str:

@@ -72,7 +72,8 @@ def test_what_a_neovim_user_sees_answer_float_and_inline_answer(tmp_path):
         assert report == "answered", f"{report}\n{terminal.text()}"
         screen = terminal.text()
         assert "⟹" in screen, screen  # the inline answer after the code
-        assert "def total(xs):" in screen and "confidence" in screen.lower(), screen
+        assert "def total(xs):" in screen, screen
+        assert "confidence" in screen.lower() or "not calibrated" in screen, screen
         terminal.png(ROOT / "build" / "screenshots" / "nvim-answer.png")
     finally:
         terminal.close()

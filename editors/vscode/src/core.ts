@@ -26,7 +26,12 @@ export interface Memory { id: string; question: string; answer: string; similari
 export interface ReasonResult {
   id: string;
   answer: string;
-  confidence: number;
+  /** Calibrated: the share of such answers that were right; null where no table covers the answer. */
+  confidence: number | null;
+  /** The raw signal, not a probability. */
+  signal?: { kind: "agreement" | "margin"; value: number };
+  /** Why there is no confidence, in words. */
+  uncalibrated?: string | null;
   agreement?: { agree: number; paths: number };
   verdict?: "confident" | "uncertain" | "unchecked";
   principle: string | null;
@@ -137,14 +142,18 @@ export function votesHtml(result: ReasonResult): string {
     .join(", ");
 }
 
-/** "confident · confidence 0.88", a plain warning with the confidence when the answer is not to
- * be relied on, or "free text, not checked" for an explanation, which nothing weighs. */
+/** "confident · confidence 0.88", a plain warning when the answer is not to be relied on (with
+ * its confidence where one is calibrated, else why there is none), or "free text, not checked"
+ * for an explanation, which nothing weighs. A raw signal is never shown as a number. */
 export function verdictText(result: ReasonResult): string {
   if (result.verdict === "unchecked") {
     return "free text, not checked";
   }
   const word = result.verdict === "confident" ? "confident" : "UNCERTAIN — do not rely on this answer";
-  return `${word} · confidence ${result.confidence.toFixed(2)}`;
+  const trust = typeof result.confidence === "number"
+    ? `confidence ${result.confidence.toFixed(2)}`
+    : `not calibrated: ${result.uncalibrated || "no table applies"}`;
+  return `${word} · ${trust}`;
 }
 
 /** Partial results of ponder/reason ({reasoning: next piece}) joined into the text so far, and

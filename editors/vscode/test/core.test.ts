@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
-import { answerHtml, initializationOptions, missingServer, PonderConfig, reasonParams, serverCommand, StreamedReasoning, thinkingHtml, voteSummary } from "../src/core";
+import { answerHtml, initializationOptions, missingServer, PonderConfig, reasonParams, serverCommand, StreamedReasoning, thinkingHtml, verdictText, voteSummary } from "../src/core";
 
 const config: PonderConfig = {
   serverPath: "", model: "qwen2.5-coder-0.5b", strategy: "self_consistency", samples: 7, stepBack: true, memoryPath: "",
@@ -66,6 +66,19 @@ test("answer panel escapes model text and shows the vote", () => {
   const odd = answerHtml({ ...result, candidates: [{ answer: "<i>", count: 2 }, { answer: "", count: 1 }] }, "n");
   assert.ok(odd.includes("votes: <code>&lt;i&gt;</code> × 2, no answer × 1"), "escaped; a path without an answer named");
   assert.ok(!answerHtml({ ...result, candidates: [{ answer: "1", count: 5 }] }, "n").includes("votes:"));
+});
+
+test("a raw signal is never shown as a number: the panel says why there is no confidence", () => {
+  const cow = {
+    id: "c", answer: "###the cow goes moo", confidence: null, signal: { kind: "margin" as const, value: 0.97 },
+    uncalibrated: "the answer is not a Python value", agreement: { agree: 1, paths: 1 }, verdict: "uncertain" as const,
+    principle: null, rationale: "r", model: "m", strategy: "greedy", candidates: [], memories: [],
+    usage: { promptTokens: 1, completionTokens: 1, seconds: 1 },
+  };
+  assert.equal(verdictText(cow), "UNCERTAIN — do not rely on this answer · not calibrated: the answer is not a Python value");
+  const html = answerHtml(cow, "n");
+  assert.ok(html.includes("not calibrated: the answer is not a Python value") && !html.includes("0.97"));
+  assert.equal(verdictText({ ...cow, confidence: 0.47, uncalibrated: null }), "UNCERTAIN — do not rely on this answer · confidence 0.47");
 });
 
 test("while thinking: the reasoning so far, then the greedy path's first answer", () => {

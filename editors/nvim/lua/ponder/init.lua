@@ -109,13 +109,18 @@ function M.votes_text(result)
   return table.concat(parts, ", ")
 end
 
--- "confident · confidence 0.88", "UNCERTAIN · confidence 0.36", or "free text, not checked"
--- for an explanation, which nothing weighs.
+-- "confident · confidence 0.88", "UNCERTAIN · confidence 0.36", "UNCERTAIN · not calibrated:
+-- <why>" where no table covers the answer (a raw signal is never shown as a number), or "free
+-- text, not checked" for an explanation, which nothing weighs.
 function M.verdict_text(result)
   if result.verdict == "unchecked" then
     return "free text, not checked"
   end
   local word = result.verdict == "confident" and "confident" or "UNCERTAIN"
+  if type(result.confidence) ~= "number" then -- null arrives as vim.NIL
+    local why = type(result.uncalibrated) == "string" and result.uncalibrated or "no table applies"
+    return string.format("%s · not calibrated: %s", word, why)
+  end
   return string.format("%s · confidence %.2f", word, result.confidence)
 end
 
