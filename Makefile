@@ -51,7 +51,10 @@ model: $(STAMP)
 setup-test: $(STAMP)
 	@$(MAKE) --no-print-directory model MODEL=$(TEST_MODEL)
 
+# Two questions: one ponder answers and is sure of, one where it says plainly that it is not.
 demo: setup
+	$(VENV)/bin/ponder ask examples/inventory.py:7 "What does normalise(' Pear ') return?" \
+	  --model $(MODEL)
 	$(VENV)/bin/ponder ask examples/inventory.py:11 \
 	  "What does restock({'Apple': 0, 'pear': 2}, ['apple', ' Pear', 'fig', 'FIG']) return?" \
 	  --model $(MODEL)

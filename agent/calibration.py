@@ -93,7 +93,7 @@ class Scope:
 class Calibrated:
     confidence: float | None  # the share of such answers that were right; None: no table applies
     verdict: str  # "confident", "uncertain" or "unchecked" (free text)
-    uncalibrated: str | None  # why there is no confidence, in words; None when there is one
+    uncalibrated: str | None  # why there is no confidence, a phrase the editors show as it is
 
 
 def calibrate(scope: Scope, raw: float) -> Calibrated:
@@ -107,7 +107,7 @@ def calibrate(scope: Scope, raw: float) -> Calibrated:
     if scope.question != "value":
         return Calibrated(None, "uncertain", "not calibrated for this kind of question")
     if scope.answer != "value":
-        return Calibrated(None, "uncertain", "the answer is not a Python value")
+        return Calibrated(None, "uncertain", "not calibrated: the answer is not a Python value")
     tables = tables_for(scope.model, scope.adapter)
     if not tables:
         return Calibrated(None, "uncertain", f"not calibrated for the model {scope.model}")

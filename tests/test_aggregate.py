@@ -162,7 +162,7 @@ def test_calibrate_gives_a_number_only_inside_a_tables_scope():
     greedy = calibrate(Scope("qwen2.5-coder-1.5b", "greedy", "value", "value"), 1.0)
     assert greedy.confidence == 0.471 and greedy.verdict == "uncertain"
     refusals = {
-        Scope("qwen2.5-coder-1.5b", "greedy", "value", "text"): "the answer is not a Python value",
+        Scope("qwen2.5-coder-1.5b", "greedy", "value", "text"): "not calibrated: the answer is not a Python value",
         Scope("qwen2.5-coder-1.5b", "self_consistency", "yes/no", "value"): "not calibrated for yes/no questions",
         Scope("qwen2.5-coder-1.5b", "self_consistency", "other", "value"): "not calibrated for this kind of question",
         Scope("qwen2.5-coder-0.5b", "self_consistency", "value", "value"): "not calibrated for the model qwen2.5-coder-0.5b",

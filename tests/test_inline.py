@@ -262,7 +262,7 @@ def test_a_raw_signal_is_never_shown_as_a_number_and_the_reason_is(capsys):
 
     cow = {
         "answer": "###the cow goes moo", "confidence": None, "verdict": "uncertain",
-        "signal": {"kind": "margin", "value": 0.97}, "uncalibrated": "the answer is not a Python value",
+        "signal": {"kind": "margin", "value": 0.97}, "uncalibrated": "not calibrated: the answer is not a Python value",
         "strategy": "greedy", "agreement": {"agree": 1, "paths": 1}, "principle": None,
         "rationale": "r", "model": "m", "candidates": [], "memories": [],
         "usage": {"promptTokens": 1, "completionTokens": 1, "seconds": 1.0},

@@ -308,7 +308,7 @@ def test_free_text_answers_are_never_called_confident(monkeypatch):
     answer = run(task(strategy="self_consistency", samples=3), engine)
     assert answer.agreement == {"agree": 3, "paths": 3}
     assert answer.confidence is None and answer.verdict == "uncertain"
-    assert answer.uncalibrated == "the answer is not a Python value"
+    assert answer.uncalibrated == "not calibrated: the answer is not a Python value"
     value = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 'ba'"]))
     assert value.verdict == "confident" and value.confidence < 1.0  # calibrated
     # Asked for an explanation (the default question), free text is "unchecked", not "uncertain".

@@ -53,7 +53,7 @@ async def test_reason_returns_the_documented_shape(client, tmp_path):
         assert key in result
     # "it returns a + b" to a value question, from a model no table was fitted for: no number.
     assert result["confidence"] is None and result["signal"] == {"kind": "agreement", "value": 1.0}
-    assert result["uncalibrated"] == "the answer is not a Python value"
+    assert result["uncalibrated"] == "not calibrated: the answer is not a Python value"
     assert result["agreement"] == {"agree": 6, "paths": 6}  # the default: self-consistency, k=6
     assert result["verdict"] in ("confident", "uncertain")
     assert result["answer"] == "it returns a + b"

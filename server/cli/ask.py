@@ -130,7 +130,7 @@ def print_answer(result: dict, seconds: float) -> None:
     if verdict == "unchecked":
         trust = "free text, not checked (only values are scored)"
     elif result.get("confidence") is None:
-        trust = f"{verdict}, not calibrated: {result.get('uncalibrated') or 'no table applies'}"
+        trust = f"{verdict}, {result.get('uncalibrated') or 'not calibrated'}"
     else:
         trust = f"{result['confidence']:.2f} ({verdict})"
     print(f"Confidence: {trust}; {agreement_text(result)}  ({result['strategy']})")

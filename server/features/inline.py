@@ -61,9 +61,10 @@ def verdict_text(result: dict) -> str:
 
 
 def confidence_text(result: dict) -> str:
-    """ "confidence 0.88" where it is calibrated, else "not calibrated: <why>"."""
+    """ "confidence 0.88" where it is calibrated, else why not ("not calibrated for yes/no
+    questions")."""
     if result.get("confidence") is None:
-        return f"not calibrated: {result.get('uncalibrated') or 'no table applies'}"
+        return result.get("uncalibrated") or "not calibrated"
     return f"confidence {result['confidence']:.2f}"
 
 

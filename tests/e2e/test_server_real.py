@@ -42,10 +42,12 @@ async def test_answer_with_progress_from_the_real_model(client, tmp_path):
     assert result["confidence"] is None and result["verdict"] == "uncertain"
     assert result["uncalibrated"] in (
         f"not calibrated for the model {TEST_MODEL}",
-        "the answer is not a Python value",
+        "not calibrated: the answer is not a Python value",
         "no path reached a final answer",
     )
-    assert result["signal"]["kind"] == "margin" and 0.0 <= result["signal"]["value"] <= 1.0
+    # The default strategy votes: its raw signal is the winning answer's share of the paths.
+    assert result["signal"]["kind"] == "agreement" and 0.0 <= result["signal"]["value"] <= 1.0
+    assert 0 <= result["agreement"]["agree"] <= result["agreement"]["paths"]
     assert result["usage"]["completionTokens"] > 0 and result["usage"]["promptTokens"] > 50
     reports = client.progress_reports["t1"]
     assert type(reports[0]).__name__ == "WorkDoneProgressBegin"

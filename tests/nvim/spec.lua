@@ -62,7 +62,7 @@ test(":PonderReason on a selection opens the answer float", function()
   local lines = vim.api.nvim_buf_get_lines(ponder.state.float.buf, 0, -1, false)
   assert(lines[1]:match("^# ."), "answer heading: " .. lines[1])
   -- A calibrated confidence, or why there is none (the test model has no table).
-  assert(lines[3]:match("^[%a]+ · confidence %d%.%d%d") or lines[3]:match("^[%a]+ · not calibrated: "),
+  assert(lines[3]:match("^[%a]+ · confidence %d%.%d%d") or lines[3]:match("^[%a]+ · not calibrated"),
     "verdict and confidence line: " .. lines[3])
   assert(vim.tbl_contains(lines, "## Reasoning"), "reasoning section")
   assert(ponder.state.last.id and #ponder.state.last.id == 32)
@@ -137,7 +137,7 @@ test("the float says how far to trust the answer", function()
   result.verdict, result.confidence = "uncertain", 0.36
   assert(ponder.lines_of(result)[3] == "UNCERTAIN · confidence 0.36 · `greedy` · `m`", ponder.lines_of(result)[3])
   -- No table covers the answer: no number (the raw margin is not a probability), the reason instead.
-  result.confidence, result.uncalibrated = vim.NIL, "the answer is not a Python value"
+  result.confidence, result.uncalibrated = vim.NIL, "not calibrated: the answer is not a Python value"
   result.signal = { kind = "margin", value = 0.97 }
   local said = ponder.lines_of(result)[3]
   assert(said == "UNCERTAIN · not calibrated: the answer is not a Python value · `greedy` · `m`", said)

@@ -152,7 +152,7 @@ export function verdictText(result: ReasonResult): string {
   const word = result.verdict === "confident" ? "confident" : "UNCERTAIN — do not rely on this answer";
   const trust = typeof result.confidence === "number"
     ? `confidence ${result.confidence.toFixed(2)}`
-    : `not calibrated: ${result.uncalibrated || "no table applies"}`;
+    : result.uncalibrated || "not calibrated";
   return `${word} · ${trust}`;
 }
 

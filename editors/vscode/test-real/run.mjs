@@ -211,7 +211,7 @@ try {
   step(`panel: answer ${JSON.stringify(heading)} | ${summary}`);
   if (!heading || heading === "(no answer)") throw new Error("the panel shows no answer");
   // A calibrated confidence, or why there is none (the test model has no table).
-  if (!/confidence \d\.\d\d|not calibrated: /.test(summary) || !/(confident|uncertain)/i.test(summary)) {
+  if (!/confidence \d\.\d\d|not calibrated/.test(summary) || !/(confident|uncertain)/i.test(summary)) {
     throw new Error(`the panel lacks confidence or verdict: ${summary}`);
   }
 

@@ -71,7 +71,7 @@ test("answer panel escapes model text and shows the vote", () => {
 test("a raw signal is never shown as a number: the panel says why there is no confidence", () => {
   const cow = {
     id: "c", answer: "###the cow goes moo", confidence: null, signal: { kind: "margin" as const, value: 0.97 },
-    uncalibrated: "the answer is not a Python value", agreement: { agree: 1, paths: 1 }, verdict: "uncertain" as const,
+    uncalibrated: "not calibrated: the answer is not a Python value", agreement: { agree: 1, paths: 1 }, verdict: "uncertain" as const,
     principle: null, rationale: "r", model: "m", strategy: "greedy", candidates: [], memories: [],
     usage: { promptTokens: 1, completionTokens: 1, seconds: 1 },
   };

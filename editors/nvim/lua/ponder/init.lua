@@ -118,8 +118,8 @@ function M.verdict_text(result)
   end
   local word = result.verdict == "confident" and "confident" or "UNCERTAIN"
   if type(result.confidence) ~= "number" then -- null arrives as vim.NIL
-    local why = type(result.uncalibrated) == "string" and result.uncalibrated or "no table applies"
-    return string.format("%s · not calibrated: %s", word, why)
+    local why = type(result.uncalibrated) == "string" and result.uncalibrated or "not calibrated"
+    return string.format("%s · %s", word, why)
   end
   return string.format("%s · confidence %.2f", word, result.confidence)
 end
