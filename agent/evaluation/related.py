@@ -2,7 +2,7 @@
 
 An editor user asks about the same code again and again. For each function, a second input (B)
 is made by a small mutation of the given input (A), and B's true output is computed by running
-the function (in a subprocess, 1 s at most; items that raise, hang, print or give B the same
+the function (confined: agent/confine.py, 1 CPU second at most; items that raise, hang, print or give B the same
 output as A are skipped). The memory protocol then asks A, accepts A's answer when it is right
 (as a user would), and asks B with memory on and off.
 """
@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
-import sys
 from typing import Any
 
+from ponder.agent import confine
+
 RUN_TIMEOUT_S = 1.0
+LIMITS = confine.Limits(cpu_s=1, wall_s=RUN_TIMEOUT_S + 2, memory_mb=1024)
 
 _RUNNER = """
 import json, sys
@@ -59,16 +60,11 @@ def run_f(code: str, args_text: str) -> str | None:
 
 def run_python(runner: str, code: str, args_text: str):
     """The one JSON line `runner` prints, run on `code` (stdin) and the arguments' text (argv),
-    isolated, RUN_TIMEOUT_S at most; None when it raises, hangs or prints anything else."""
-    try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-c", runner, args_text],
-            input=code, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return None
+    confined (agent/confine.py), RUN_TIMEOUT_S at most; None when it raises, hangs or prints
+    anything else."""
+    done = confine.run_python(runner, stdin=code, args=(args_text,), limits=LIMITS)
     lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or len(lines) != 1:
+    if not done.ok or len(lines) != 1:
         return None
     return json.loads(lines[0])
 
