@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml scripts/build_llama_wheel.sh
 	@wheel=$$(PIP=$(PIP) scripts/build_llama_wheel.sh $(GPU)) || \
 	  { echo "llama-cpp-python build failed (scripts/build_llama_wheel.sh $(GPU))" >&2; exit 1; }; \
 	  $(PIP) install -q --force-reinstall --no-deps "$$wheel" 2>&1 | grep -v "^WARNING: Location" || true
-	@$(PIP) install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PIP) install -q -e '.[dev,learn]' 2>&1 | grep -v "^WARNING: Location" || true
 	@# An editable install leaves compiling to the first run (never, under PYTHONDONTWRITEBYTECODE):
 	@# compiled now, as pip does for a regular install, an editor's ponder starts ~60 ms sooner.
 	@$(PY) -m compileall -q ponder agent server memory
@@ -53,7 +53,7 @@ setup-test: $(STAMP)
 
 # Two questions: one ponder answers and is sure of, one where it says plainly that it is not.
 demo: setup
-	$(VENV)/bin/ponder ask examples/inventory.py:7 "What does normalise(' Pear ') return?" \
+	$(VENV)/bin/ponder ask examples/inventory.py:24 "What does in_stock({'apple': 2, 'fig': 3}) return?" \
 	  --model $(MODEL)
 	$(VENV)/bin/ponder ask examples/inventory.py:11 \
 	  "What does restock({'Apple': 0, 'pear': 2}, ['apple', ' Pear', 'fig', 'FIG']) return?" \

@@ -19,5 +19,10 @@ def restock(stock, deliveries):
     return sorted(set(revived))
 
 
+def in_stock(stock):
+    """How many items the stock holds in all."""
+    return sum(stock.values())
+
+
 if __name__ == "__main__":
     print(restock({"Apple": 0, "pear": 2}, ["apple", " Pear", "fig", "FIG"]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from ponder.agent import confine
@@ -69,21 +70,37 @@ def run_python(runner: str, code: str, args_text: str):
     return json.loads(lines[0])
 
 
-def related_item(item: dict) -> dict | None:
-    """A second question about the same function: a mutated input with its true output."""
+def _mutated_args(args_text: str) -> Iterator[str]:
+    """The arguments' text with one argument changed a little, most natural changes first."""
     try:
-        args = ast.literal_eval(f"({item['input']},)")
+        args = ast.literal_eval(f"({args_text},)")
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
+        return
     for position, value in enumerate(args):
         for mutant in _mutants(value):
             new_args = list(args)
             new_args[position] = mutant
-            text = ", ".join(repr(a) for a in new_args)
-            output = run_f(item["code"], text)
-            if output is None or same_value(output, item["output"]):
-                continue
-            return {**item, "id": f"{item.get('id', '')}-b", "input": text, "output": output}
+            yield ", ".join(repr(a) for a in new_args)
+
+
+def mutated_inputs(args_text: str, extra: int) -> list[str]:
+    """The given arguments' text, then up to `extra` different mutations of it."""
+    found = [args_text]
+    for text in _mutated_args(args_text):
+        if len(found) > extra:
+            break
+        if text not in found:
+            found.append(text)
+    return found
+
+
+def related_item(item: dict) -> dict | None:
+    """A second question about the same function: a mutated input with its true output."""
+    for text in _mutated_args(item["input"]):
+        output = run_f(item["code"], text)
+        if output is None or same_value(output, item["output"]):
+            continue
+        return {**item, "id": f"{item.get('id', '')}-b", "input": text, "output": output}
     return None
 
 

@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> None:
             from ponder.server.cli.memory import memory_main
 
             memory_main(args)
+        elif args.command == "learn":
+            from ponder.server.cli.learn import learn_main
+
+            learn_main(args)
         elif args.command == "doctor":
             from ponder.server.cli.doctor import doctor_main
 

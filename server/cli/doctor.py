@@ -31,6 +31,9 @@ def doctor_main(args) -> None:
     saved = models.ponder_home() / step_costs.FILE_NAME
     for machine, verdict in step_costs.saved_verdicts(saved, str(status["path"])).items():
         print(f"  batching on {machine}: {verdict}")
+    from ponder.agent.confine import isolation
+
+    print(f"code ponder runs (benchmarks, training data): confined by {isolation()}")
     if settings.backend.kind == "openai":
         report_backend(settings)
 

@@ -210,6 +210,8 @@ def build() -> argparse.ArgumentParser:
     msub.add_parser("import", help="read traces from an export").add_argument("file")
     msub.add_parser("stats", help="counts, indices, embedder")
 
+    _learn(sub)
+
     doctor = sub.add_parser(
         "doctor",
         help="show the llama.cpp build, GPU offload, the resolved model and the model server",
@@ -220,3 +222,45 @@ def build() -> argparse.ArgumentParser:
     models_cmd.add_argument("--prepare", metavar="ALIAS", help="assemble and verify one now")
 
     return parser
+
+
+LEARN_EXAMPLES = """examples:
+  ponder learn --from traces ../shared/data/cruxeval-dev.jsonl --model qwen2.5-coder-0.5b
+  ponder learn --from memory --from paths runs/paths-*.jsonl --epochs 2
+  ponder learn --out ~/adapters/run1 --resume          # go on after a stop
+
+Functions of the validation split (a hash of the code) never give an example. Code from a data
+file runs only in a confined child process (ponder doctor shows how it is confined).
+"""
+
+
+def _learn(sub) -> None:
+    learn = sub.add_parser(
+        "learn",
+        help="train a LoRA adapter on verified reasoning (accepted traces, right paths, exact traces)",
+        description="Build a training set of verified reasoning, train a LoRA adapter for the "
+        "model (transformers + peft on the GGUF's own weights; CPU, or CUDA when present), "
+        "checkpoint as it goes, and write a llama.cpp adapter file (adapter.gguf).",
+        epilog=LEARN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    learn.add_argument(
+        "--from", dest="sources", action="append", nargs="+", metavar=("SOURCE", "FILE"),
+        help="memory (your accepted traces), paths FILE... (saved paths: the right ones), "
+        "traces DATA (exact execution traces of the data's functions); repeat to mix",
+    )  # fmt: skip
+    learn.add_argument("--model", help="model alias or .gguf path (default: the configured one)")
+    learn.add_argument("--out", help="the run's folder (default $PONDER_HOME/adapters/MODEL-TIME)")
+    learn.add_argument("--resume", action="store_true", help="go on from --out's last checkpoint")
+    learn.add_argument("--examples", type=int, default=0, metavar="N", help="at most N examples (default all)")  # fmt: skip
+    learn.add_argument("--epochs", type=int, default=1)
+    learn.add_argument("--max-tokens", type=int, default=512, help="longer examples are left out (default 512)")  # fmt: skip
+    learn.add_argument("--learning-rate", type=float, default=1e-4)
+    learn.add_argument("--rank", type=int, default=16, help="LoRA rank (alpha is twice it)")
+    learn.add_argument("--checkpoint-every", type=int, default=10, metavar="STEPS")
+    learn.add_argument("--seed", type=int, default=0)
+    learn.add_argument("--inputs-per-item", type=int, default=3, help="traces: the given input and mutations of it (default 3)")  # fmt: skip
+    learn.add_argument("--paths-per-item", type=int, default=2, help="paths: right paths kept per item (default 2)")  # fmt: skip
+    learn.add_argument("--data", help="paths: the items' data file (default: the one the paths name)")  # fmt: skip
+    learn.add_argument("--memory", metavar="PATH", help="memory: the store (default $PONDER_HOME/memory)")  # fmt: skip
+    learn.add_argument("--outtype", choices=["f16", "q8_0"], default="f16", help="the adapter file's tensors")  # fmt: skip

@@ -1,0 +1,154 @@
+"""Exact execution traces: a function run on its input under `sys.settrace`, written in the
+step-by-step form ponder's prompts ask the model for (prompts.TRACE_HINT: one short line per
+executed statement or loop iteration, with the values of the variables that changed, then the
+return value). Training on them teaches the model to write the intermediate states a serial
+computation needs ("length over depth"), with every value right.
+
+The function runs only in a confined child (agent/confine.py): the script below is what the
+child runs; the parent parses the one JSON line it prints.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ponder.agent import confine
+
+LIMITS = confine.Limits(cpu_s=2, wall_s=5.0, memory_mb=1024, output_bytes=1 << 20)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    steps: int = 40  # lines of trace at most; then tracing stops and the function runs on
+    repeats: int = 4  # times one statement is shown (a loop: its first iterations)
+    width: int = 60  # characters of one value's repr
+
+
+@dataclass(frozen=True)
+class Trace:
+    steps: list[str]  # the trace's lines
+    output: str | None  # repr of the return value; None when the call raised
+    error: str  # "ValueError: ..." when it raised, or why the run was stopped
+    cut: bool  # a bound was hit: some steps are not shown
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.steps)
+
+
+# Run in the child: reads {"code", "call", "bounds"} on stdin, prints one JSON line. Frames of
+# the traced code are those compiled from "<code>"; comprehensions and lambdas ("<listcomp>")
+# are not followed step by step, their effect shows on the line that made them.
+_TRACER = r'''
+import io, json, sys
+
+real_stdout, sys.stdout = sys.stdout, io.StringIO()  # what the function prints is not the reply
+request = json.loads(sys.stdin.read())
+code, call = request["code"], request["call"]
+STEPS, REPEATS, WIDTH = request["steps"], request["repeats"], request["width"]
+source = code.splitlines()
+steps, frames, shown, cut = [], {}, {}, [False]
+
+
+def short(value):
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= WIDTH else text[: WIDTH - 3] + "..."
+
+
+def state(frame):
+    return {k: short(v) for k, v in frame.f_locals.items() if not k.startswith("__")}
+
+
+def say(depth, text):
+    if len(steps) < STEPS:
+        steps.append("  " * depth + text)
+    elif not cut[0]:
+        cut[0] = True
+        steps.append("  " * depth + "... (the trace stops here; the function runs on)")
+        sys.settrace(None)
+
+
+class Frame:
+    def __init__(self, frame, depth):
+        self.depth, self.line, self.before, self.raised = depth, None, state(frame), None
+
+    def finish_line(self, frame, extra=""):
+        """The step of the line that just ran: its statement and what it changed."""
+        if self.line is None:
+            return
+        now = state(frame)
+        changed = [f"{k} = {v}" for k, v in now.items() if self.before.get(k) != v]
+        self.before = now
+        key = (frame.f_code, self.line)
+        shown[key] = shown.get(key, 0) + 1
+        if shown[key] > REPEATS:
+            if shown[key] == REPEATS + 1:
+                say(self.depth, f"... (`{source[self.line - 1].strip()}` runs again: not shown)")
+            return
+        statement = source[self.line - 1].strip() if 0 < self.line <= len(source) else "?"
+        parts = [", ".join(changed)] if changed else []
+        parts += [extra] if extra else []
+        say(self.depth, f"`{statement}`" + (f" → {'; '.join(parts)}" if parts else ""))
+
+
+def tracer(depth):
+    def trace(frame, event, arg):
+        if cut[0]:
+            return None
+        me = frames.get(id(frame))
+        if event == "line":  # an exception the last line raised was caught: say so
+            me.finish_line(frame, me.raised or "")
+            me.line, me.raised = frame.f_lineno, None
+        elif event == "exception":
+            me.raised = f"raises {arg[0].__name__}: {short(str(arg[1]))}"
+        elif event == "return":
+            if me.raised:  # the exception leaves the function
+                me.finish_line(frame, me.raised)
+            else:
+                me.finish_line(frame, f"returns {short(arg)}")
+            frames.pop(id(frame), None)
+        return trace
+
+    return trace
+
+
+def on_call(frame, event, arg):
+    if frame.f_code.co_filename != "<code>" or frame.f_code.co_name.startswith("<"):
+        return None
+    d = len(frames)
+    args = ", ".join(f"{k}={v}" for k, v in state(frame).items())
+    say(d, f"call {frame.f_code.co_name}({args})")
+    frames[id(frame)] = Frame(frame, d)
+    return tracer(d)
+
+
+namespace = {"__name__": "traced"}
+exec(compile(code, "<code>", "exec"), namespace)
+call_code = compile(call, "<call>", "eval")
+output, error = None, ""
+sys.settrace(on_call)
+try:
+    output = repr(eval(call_code, namespace))
+except BaseException as e:
+    error = f"{type(e).__name__}: {str(e)[:200]}"
+finally:
+    sys.settrace(None)
+print(json.dumps({"steps": steps, "output": output, "error": error, "cut": cut[0]}), file=real_stdout)
+'''
+
+
+def trace_call(code: str, call: str, bounds: Bounds = Bounds()) -> Trace:
+    """The trace of `call` ("f(1, 2)") after running `code`, confined. A call that loops or
+    allocates past its limits comes back with `error` saying so and no output."""
+    request = {"code": code, "call": call, **bounds.__dict__}
+    done = confine.run_python(_TRACER, stdin=json.dumps(request), limits=LIMITS)
+    lines = done.stdout.strip().splitlines()
+    if not done.ok or len(lines) != 1:
+        why = done.why or "printed something besides the trace"
+        return Trace([], None, f"stopped: {why}", True)
+    found = json.loads(lines[0])
+    return Trace(found["steps"], found["output"], found["error"], found["cut"])

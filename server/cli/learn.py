@@ -1,0 +1,136 @@
+"""`ponder learn`: a training set of verified reasoning → a LoRA adapter for the model ponder
+runs (agent/learning). Prints each source's count, training progress, where the adapter went,
+and one RESULT line."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+from ponder.agent import models
+from ponder.agent.errors import PonderError
+from ponder.agent.settings import defaults
+
+SOURCES = ("memory", "paths", "traces")
+
+
+def learn_main(args) -> None:
+    from ponder.agent.learning import export, train
+
+    resolved = models.resolve(args.model or defaults().model)
+    out = Path(args.out) if args.out else _default_folder(resolved.name)
+    if args.resume:
+        records = _read_examples(out)
+        print(f"resuming {out}: {len(records)} examples", file=sys.stderr)
+    else:
+        if not args.sources:
+            raise PonderError("say what to learn from: --from memory, --from paths FILE…, --from traces DATA")  # fmt: skip
+        if (out / "checkpoint").exists():
+            raise PonderError(f"{out} holds a run already: --resume goes on with it, or choose another --out")  # fmt: skip
+        records = _collect(args)
+        out.mkdir(parents=True, exist_ok=True)
+        _write_examples(out, records)
+    budget = train.Budget(
+        epochs=args.epochs, max_tokens=args.max_tokens, learning_rate=args.learning_rate,
+        rank=args.rank, alpha=2 * args.rank, checkpoint_every=args.checkpoint_every,
+        seed=args.seed,
+    )  # fmt: skip
+    trained = train.train(resolved.path, records, out, budget, resume=args.resume)
+    from safetensors.torch import load_file
+
+    state = load_file(out / "checkpoint" / "adapter.safetensors")
+    adapter = out / "adapter.gguf"
+    size = export.write_adapter(
+        state, trained.shape, budget.alpha, adapter,
+        base_sha256=_model_sha256(resolved), base_name=resolved.name, outtype=args.outtype,
+    )  # fmt: skip
+    print(f"adapter: {adapter} ({size / 1e6:.1f} MB), loss curve: {out / 'loss.png'}")
+    print(f"use it: ponder ask FILE:LINE QUESTION --model {resolved.name} --adapter {adapter}")
+    print(
+        f"RESULT examples={trained.examples} too_long={trained.too_long} steps={trained.steps} "
+        f"seconds={trained.seconds:.0f} loss_first={trained.loss_first:.4f} "
+        f"loss_last={trained.loss_last:.4f}"
+    )
+
+
+def _collect(args) -> list[dict]:
+    """The examples of every --from source, counted, each once, shuffled, at most --examples."""
+    from ponder.agent.learning import examples
+
+    found: list[examples.Example] = []
+    for kind, *files in args.sources:
+        if kind not in SOURCES:
+            raise PonderError(f"--from {kind}: a source is one of {', '.join(SOURCES)}")
+        started = time.perf_counter()
+        made = list(_source(kind, files, args))
+        print(f"from {kind}: {len(made)} examples ({time.perf_counter() - started:.0f} s)", file=sys.stderr)  # fmt: skip
+        found += made
+    kept = examples.deduplicated(found)
+    random.Random(args.seed).shuffle(kept)
+    kept = kept[: args.examples or None]
+    if not kept:
+        raise PonderError("no training examples: every source gave none (see the counts above)")
+    counts = {s: sum(1 for e in kept if e.source == s) for s in SOURCES}
+    print("training on " + ", ".join(f"{n} from {s}" for s, n in counts.items() if n), file=sys.stderr)  # fmt: skip
+    return [e.record() for e in kept]
+
+
+def _source(kind: str, files: list[str], args):
+    from ponder.agent.evaluation import harness
+    from ponder.agent.learning import examples
+    from ponder.agent.learning.tracer import Bounds
+
+    if kind == "memory":
+        if files:
+            raise PonderError("--from memory takes no files (--memory PATH names the store)")
+        return examples.from_memory(_memory_traces(args.memory))
+    if not files:
+        raise PonderError(f"--from {kind} needs {'saved-paths files' if kind == 'paths' else 'a data file'}")  # fmt: skip
+    paths = [Path(f) for f in files]
+    for path in paths:
+        if not path.is_file():
+            raise PonderError(f"no such file: {path}")
+    if kind == "paths":
+        header, items = harness.read_many_paths(paths)
+        data = Path(args.data or header["data"])
+        if not data.is_file():
+            raise PonderError(f"the items' code is in {data}, which does not exist (--data FILE)")
+        return examples.from_paths(items, examples.code_by_id(data), args.paths_per_item)
+    items = [item for path in paths for item in harness.load_items(path)]
+    return examples.from_traces(items, args.inputs_per_item, Bounds())
+
+
+def _memory_traces(path: str | None) -> list[dict]:
+    from ponder.agent.services import memory_uri
+    from ponder.memory.embedder import make_embedder
+    from ponder.memory.store import TraceStore
+
+    store = TraceStore(path or memory_uri(defaults()), make_embedder("minilm")).open()
+    return store.all()
+
+
+def _write_examples(out: Path, records: list[dict]) -> None:
+    partial = out / "examples.jsonl.partial"
+    with open(partial, "w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    partial.replace(out / "examples.jsonl")
+
+
+def _read_examples(out: Path) -> list[dict]:
+    path = out / "examples.jsonl"
+    if not path.is_file():
+        raise PonderError(f"nothing to resume in {out} (no examples.jsonl)")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _default_folder(model: str) -> Path:
+    return models.ponder_home() / "adapters" / f"{model}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _model_sha256(resolved: models.ResolvedModel) -> str:
+    spec = models.MODELS.get(resolved.name)
+    return spec.sha256 if spec and resolved.verified else models.sha256_of([resolved.path])

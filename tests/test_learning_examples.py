@@ -1,0 +1,95 @@
+"""Training examples: only verified reasoning, never from a validation function, each asked
+with the prompt ponder sends at inference."""
+
+import json
+from pathlib import Path
+
+from ponder.agent import prompts
+from ponder.agent.evaluation import harness
+from ponder.agent.learning import examples
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "cruxeval-dev.jsonl"
+LOOP = "def f(xs):\n    total = 0\n    for x in xs:\n        total += x\n    return total\n"
+
+
+def training_code(start: int = 0) -> str:
+    """A function body the split puts on the training side."""
+    n = start
+    while examples.in_validation(LOOP + f"# {n}\n"):
+        n += 1
+    return LOOP + f"# {n}\n"
+
+
+def validation_code() -> str:
+    n = 0
+    while not examples.in_validation(LOOP + f"# {n}\n"):
+        n += 1
+    return LOOP + f"# {n}\n"
+
+
+def test_the_split_is_by_code_fixed_and_holds_out_enough_of_the_dev_split():
+    items = harness.load_items(DEV)
+    held = [i for i in items if examples.in_validation(i["code"])]
+    assert 160 <= len(held) <= 230, len(held)  # the issue asks for >= 160 validation items
+    # the same code, written with other spacing, falls on the same side
+    code = held[0]["code"]
+    assert examples.in_validation(code.replace("\n", "\n\n"))
+
+
+def test_trace_examples_are_the_inference_prompt_and_an_exact_trace():
+    item = {"id": "t1", "code": training_code(), "input": "[1, 2]", "output": "3"}
+    found = list(examples.from_traces([item], inputs_per_item=3))
+    assert len(found) == 3 and {e.source for e in found} == {"traces"}
+    first = found[0]
+    assert first.messages[:-1] == examples.prompt_for("What does f([1, 2]) return?", item["code"])
+    answer = first.messages[-1]["content"]
+    assert answer.splitlines()[-1] == f"{prompts.ANSWER_TAG} 3"
+    assert "`total += x` → total = 3" in answer
+    # the mutations are other inputs, each with the output running f gave
+    assert len({e.messages[1]["content"] for e in found}) == 3
+
+
+def test_a_function_whose_data_output_is_wrong_or_that_raises_gives_no_example():
+    wrong = {"id": "w", "code": training_code(), "input": "[1, 2]", "output": "4"}
+    raises = {"id": "r", "code": training_code(1).replace("return total", "return xs[9]"),
+              "input": "[1]", "output": "1"}  # fmt: skip
+    assert [e.function for e in examples.from_traces([wrong], 1)] == []
+    assert [e.function for e in examples.from_traces([raises], 3)] == []
+
+
+def test_validation_functions_give_no_example_from_any_source():
+    code = validation_code()
+    item = {"id": "v", "code": code, "input": "[1, 2]", "output": "3"}
+    assert list(examples.from_traces([item])) == []
+    path = {"correct": True, "text": "x\nANSWER: 3", "finish": "stop"}
+    saved = [{"id": "v", "question": "What does f([1, 2]) return?", "paths": [path]}]
+    assert list(examples.from_paths(saved, {"v": code})) == []
+    trace = {"question": "q", "code": code, "answer": "3", "rationale": "r", "accepted": True}
+    assert list(examples.from_memory([trace])) == []
+
+
+def test_only_right_finished_paths_with_an_answer_line_are_kept_shortest_first():
+    code = training_code()
+    paths = [
+        {"correct": True, "text": "long reasoning ...\nANSWER: 3", "finish": "stop"},
+        {"correct": True, "text": "short\nANSWER: 3", "finish": "stop"},
+        {"correct": True, "text": "short\nANSWER: 3", "finish": "stop"},  # a duplicate
+        {"correct": True, "text": "cut off before the answer", "finish": "length"},
+        {"correct": False, "text": "wrong\nANSWER: 4", "finish": "stop"},
+    ]
+    saved = [{"id": "a", "question": "What does f([1, 2]) return?", "paths": paths}]
+    found = list(examples.from_paths(saved, {"a": code}, per_item=5))
+    assert [e.messages[-1]["content"] for e in found] == [
+        "short\nANSWER: 3", "long reasoning ...\nANSWER: 3",
+    ]  # fmt: skip
+
+
+def test_accepted_memory_traces_become_examples_and_rejected_ones_do_not():
+    code = training_code()
+    accepted = {"id": "m1", "question": "What does f([1]) return?", "code": code,
+                "rationale": "total becomes 1", "answer": "1", "accepted": True}  # fmt: skip
+    rejected = {**accepted, "id": "m2", "accepted": False}
+    found = list(examples.from_memory([accepted, rejected]))
+    assert [e.function for e in found] == ["m1"]
+    assert found[0].messages[-1]["content"] == "total becomes 1\nANSWER: 1"
+    assert json.dumps(found[0].record())  # a JSON line as written to examples.jsonl
