@@ -150,9 +150,11 @@ def oversized(server: WireServer) -> int:
         for n in server.notifications
         if n.get("method") in ("window/showMessage", "window/logMessage")
     ]
-    return sum(len(json.dumps(m).encode()) > KIB for m in errors + told) + sum(
-        len(line.encode()) > KIB for line in server.stderr
-    )
+    found = [json.dumps(m) for m in errors + told if len(json.dumps(m).encode()) > KIB]
+    found += [line for line in server.stderr if len(line.encode()) > KIB]
+    for text in found[:3]:  # what was too long, to find its cause
+        print(f"oversized ({len(text.encode())} bytes): {text[:300]}", file=sys.stderr)
+    return len(found)
 
 
 def broken_frame(rng: random.Random) -> bytes:

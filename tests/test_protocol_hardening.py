@@ -85,6 +85,11 @@ def test_over_stdio_no_reply_message_or_log_line_quotes_a_huge_value(server):
         reply = server.request("ponder/reason", params)
         assert reply["error"]["code"] == -32602, reply
         assert len(json.dumps(reply).encode()) < KIB, reply["error"]["message"][:200]
+    for method in ("ponder/accept", "ponder/reject"):  # an answer id no answer has
+        reply = server.request(method, {"id": HUGE})
+        assert reply["error"]["code"] == -32602, reply
+        assert len(json.dumps(reply).encode()) < KIB, reply["error"]["message"][:200]
+        assert "unknown answer id" in reply["error"]["message"]
     server.notify("workspace/didChangeConfiguration", {"settings": {"reason": {"strategy": HUGE}}})
     server.notify(
         "workspace/didChangeConfiguration", {"settings": {f"k{i}": i for i in range(3000)}}

@@ -9,6 +9,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from ponder.agent.errors import PonderError
+from ponder.agent.quoting import clipped
 from ponder.server import protocol
 from ponder.server.features.reason import REQUEST_FAILED, command_argument, plain_text
 from ponder.server.params import TraceParams, parse
@@ -22,7 +23,7 @@ def _trace(server: PonderServer, raw: Any) -> dict:
     answer = server.recent.get(params.id)
     if answer is None:
         raise JsonRpcInvalidParams(
-            f"unknown answer id {params.id}: only this session's last "
+            f"unknown answer id {clipped(params.id)}: only this session's last "
             f"{len(server.recent) or 100} answers can be accepted or rejected"
         )
     edited, note = params.answer, params.note
