@@ -15,6 +15,7 @@ wrote.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import resource
 import shutil
@@ -43,6 +44,17 @@ class Ran:
     @property
     def ok(self) -> bool:
         return self.returncode == 0
+
+    def json_line(self):
+        """The one JSON line the child printed, parsed; None when it failed or printed anything
+        else (the code under test printing too)."""
+        lines = self.stdout.strip().splitlines()
+        if not self.ok or len(lines) != 1:
+            return None
+        try:
+            return json.loads(lines[0])
+        except json.JSONDecodeError:
+            return None
 
     @property
     def why(self) -> str:

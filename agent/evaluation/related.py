@@ -10,7 +10,6 @@ output as A are skipped). The memory protocol then asks A, accepts A's answer wh
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,11 +62,7 @@ def run_python(runner: str, code: str, args_text: str):
     """The one JSON line `runner` prints, run on `code` (stdin) and the arguments' text (argv),
     confined (agent/confine.py), RUN_TIMEOUT_S at most; None when it raises, hangs or prints
     anything else."""
-    done = confine.run_python(runner, stdin=code, args=(args_text,), limits=LIMITS)
-    lines = done.stdout.strip().splitlines()
-    if not done.ok or len(lines) != 1:
-        return None
-    return json.loads(lines[0])
+    return confine.run_python(runner, stdin=code, args=(args_text,), limits=LIMITS).json_line()
 
 
 def _mutated_args(args_text: str) -> Iterator[str]:

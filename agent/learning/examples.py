@@ -85,11 +85,12 @@ def from_traces(
     `inputs_per_item - 1` small mutations of it, traced confined. Kept only when the call
     returns, the trace is whole (no bound hit), and on the given input, when it returns the
     item's output."""
+    bounds = bounds or Bounds()
     for item in items:
         if in_validation(item["code"]):
             continue
         for n, args in enumerate(related.mutated_inputs(item["input"], inputs_per_item - 1)):
-            trace = trace_call(item["code"], f"f({args})", bounds or Bounds())
+            trace = trace_call(item["code"], f"f({args})", bounds)
             if trace.output is None or trace.cut:
                 continue
             if n == 0 and not related.same_value(trace.output, item["output"]):

@@ -43,11 +43,11 @@ def write_adapter(
     Returns the file's size in bytes."""
     import gguf
 
-    names = {gguf.MODEL_ARCH_NAMES[a]: a for a in gguf.MODEL_ARCH_NAMES}
-    arch_name = {"llama": "llama", "qwen2": "qwen2"}.get(config["model_type"])
-    if arch_name is None or arch_name not in names:
-        raise PonderError(f"exporting an adapter for a {config['model_type']} model is not supported (llama, qwen2)")  # fmt: skip
-    name_map = gguf.get_tensor_name_map(names[arch_name], config["num_hidden_layers"])
+    arch_name = config["model_type"]  # transformers' and llama.cpp's names agree for these
+    if arch_name not in ("llama", "qwen2"):
+        raise PonderError(f"exporting an adapter for a {arch_name} model is not supported (llama, qwen2)")  # fmt: skip
+    arch = next(a for a, name in gguf.MODEL_ARCH_NAMES.items() if name == arch_name)
+    name_map = gguf.get_tensor_name_map(arch, config["num_hidden_layers"])
     partial = out.with_name(out.name + ".partial")
     writer = gguf.GGUFWriter(str(partial), arch_name)
     writer.add_string(gguf.Keys.General.TYPE, gguf.GGUFType.ADAPTER)

@@ -83,47 +83,45 @@ class Frame:
         now = state(frame)
         changed = [f"{k} = {v}" for k, v in now.items() if self.before.get(k) != v]
         self.before = now
+        statement = source[self.line - 1].strip() if 0 < self.line <= len(source) else "?"
         key = (frame.f_code, self.line)
         shown[key] = shown.get(key, 0) + 1
         if shown[key] > REPEATS:
             if shown[key] == REPEATS + 1:
-                say(self.depth, f"... (`{source[self.line - 1].strip()}` runs again: not shown)")
+                say(self.depth, f"... (`{statement}` runs again: not shown)")
             return
-        statement = source[self.line - 1].strip() if 0 < self.line <= len(source) else "?"
         parts = [", ".join(changed)] if changed else []
         parts += [extra] if extra else []
         say(self.depth, f"`{statement}`" + (f" → {'; '.join(parts)}" if parts else ""))
 
 
-def tracer(depth):
-    def trace(frame, event, arg):
-        if cut[0]:
-            return None
-        me = frames.get(id(frame))
-        if event == "line":  # an exception the last line raised was caught: say so
-            me.finish_line(frame, me.raised or "")
-            me.line, me.raised = frame.f_lineno, None
-        elif event == "exception":
-            me.raised = f"raises {arg[0].__name__}: {short(str(arg[1]))}"
-        elif event == "return":
-            if me.raised:  # the exception leaves the function
-                me.finish_line(frame, me.raised)
-            else:
-                me.finish_line(frame, f"returns {short(arg)}")
-            frames.pop(id(frame), None)
-        return trace
-
+def trace(frame, event, arg):
+    """A traced frame's events: each line ends the step of the line before it."""
+    if cut[0]:
+        return None
+    me = frames.get(id(frame))
+    if event == "line":  # an exception the last line raised was caught: say so
+        me.finish_line(frame, me.raised or "")
+        me.line, me.raised = frame.f_lineno, None
+    elif event == "exception":
+        me.raised = f"raises {arg[0].__name__}: {short(str(arg[1]))}"
+    elif event == "return":
+        if me.raised:  # the exception leaves the function
+            me.finish_line(frame, me.raised)
+        else:
+            me.finish_line(frame, f"returns {short(arg)}")
+        frames.pop(id(frame), None)
     return trace
 
 
 def on_call(frame, event, arg):
     if frame.f_code.co_filename != "<code>" or frame.f_code.co_name.startswith("<"):
         return None
-    d = len(frames)
+    depth = len(frames)
     args = ", ".join(f"{k}={v}" for k, v in state(frame).items())
-    say(d, f"call {frame.f_code.co_name}({args})")
-    frames[id(frame)] = Frame(frame, d)
-    return tracer(d)
+    say(depth, f"call {frame.f_code.co_name}({args})")
+    frames[id(frame)] = Frame(frame, depth)
+    return trace
 
 
 namespace = {"__name__": "traced"}
@@ -146,9 +144,8 @@ def trace_call(code: str, call: str, bounds: Bounds = Bounds()) -> Trace:
     allocates past its limits comes back with `error` saying so and no output."""
     request = {"code": code, "call": call, **bounds.__dict__}
     done = confine.run_python(_TRACER, stdin=json.dumps(request), limits=LIMITS)
-    lines = done.stdout.strip().splitlines()
-    if not done.ok or len(lines) != 1:
+    found = done.json_line()
+    if found is None:
         why = done.why or "printed something besides the trace"
         return Trace([], None, f"stopped: {why}", True)
-    found = json.loads(lines[0])
     return Trace(found["steps"], found["output"], found["error"], found["cut"])
