@@ -110,7 +110,8 @@ def calibrate(scope: Scope, raw: float) -> Calibrated:
         return Calibrated(None, "uncertain", "not calibrated: the answer is not a Python value")
     tables = tables_for(scope.model, scope.adapter)
     if not tables:
-        return Calibrated(None, "uncertain", f"not calibrated for the model {scope.model}")
+        adapted = " with this adapter" if scope.adapter else ""
+        return Calibrated(None, "uncertain", f"not calibrated for the model {scope.model}{adapted}")
     table = tables.get(scope.strategy)
     if not table:
         return Calibrated(None, "uncertain", f"not calibrated for {scope.strategy}")

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ponder.agent import adapters
 from ponder.agent.errors import Cancelled, PonderError
 from ponder.agent.speculation import Drafter
 from ponder.agent.step_costs import StepCosts, machine_key
@@ -129,6 +130,7 @@ class Engine(Protocol):
 
     name: str
     speculation: str  # "ngram" or "off"
+    adapter: adapters.Adapter | None  # the LoRA adapter it runs with
 
     @property
     def batches_cheaply(self) -> bool:
@@ -207,9 +209,19 @@ class LlamaEngine:
         threads: int = 0,
         speculation: str = "off",
         step_costs_file: Path | None = None,
+        adapter: str = "",
+        model_sha256: Callable[[], str] | None = None,
     ):
-        """`step_costs_file`: where measured step costs persist across runs (`StepCosts`)."""
+        """`step_costs_file`: where measured step costs persist across runs (`StepCosts`).
+        `adapter`: a LoRA adapter file to run with; `model_sha256` gives the model file's sha256
+        to check it against. An adapter that does not belong to the model is left off, and
+        `adapter_problem` says why."""
         self.model_path = model_path
+        self.adapter_path = adapter
+        self._model_sha256 = model_sha256 or (lambda: "")
+        self.adapter: adapters.Adapter | None = None
+        self.adapter_problem: str | None = None
+        self._lora: Any = None
         self.speculation = speculation  # "ngram": prompt lookup on greedy paths; "off"
         self.name = name
         self.context_size = context_size
@@ -271,6 +283,8 @@ class LlamaEngine:
                     f"cannot create a context of {self.context_size} tokens for "
                     f"{self.model_path}: {e} (try a smaller contextSize)"
                 ) from e
+            if self.adapter_path:
+                self._attach_adapter(model, ctx)
             self._model, self._ctx = model, ctx
             self._vocab = model.vocab
             self._n_vocab = model.n_vocab()
@@ -281,6 +295,18 @@ class LlamaEngine:
             self.step_costs.restore(
                 machine_key(self.model_path, self.threads, self._offloaded, build)
             )
+
+    def _attach_adapter(self, model, ctx) -> None:
+        try:
+            self._lora, self.adapter = adapters.attach(
+                model, self.adapter_path, self.name, self._model_sha256
+            )
+            adapters.use(ctx, self._lora)
+        except PonderError as e:
+            if self._lora is not None:
+                adapters.free(self._lora)
+            self._lora, self.adapter = None, None
+            self.adapter_problem = str(e)
 
     def _chat_template(self, model):
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -692,6 +718,9 @@ class LlamaEngine:
             if self._ctx is not None:
                 llama_cpp.llama_batch_free(self._batch)
                 self._ctx.close()
+                if self._lora is not None:
+                    adapters.free(self._lora)
+                    self._lora = None
                 self._model.close()
                 self._ctx = self._model = None
 

@@ -19,6 +19,7 @@ class ScriptedEngine:
         self.delay = delay
         self.name = name
         self.speculation = "off"  # the real engine's setting; nothing to speculate here
+        self.adapter = None
         self.batches_cheaply = True  # paths cost nothing here; tests set False for a CPU's schedule
         self.calls: deque[dict] = deque(maxlen=50)  # the latest calls, for tests; bounded
         self.lock = threading.RLock()

@@ -311,7 +311,7 @@ def _choose(
 
 
 def _confidence(
-    opts: ReasonSettings, result: Vote, sampled: int, model: str, question: str
+    opts: ReasonSettings, result: Vote, sampled: int, engine: Engine, question: str
 ) -> tuple[calibration.Calibrated, dict]:
     """The vote's answer calibrated where a table covers it (`calibration.calibrate` checks the
     scope), and the raw signal. The tables were fitted on value answers to questions about what
@@ -331,8 +331,15 @@ def _confidence(
         answer = "free text"
     else:
         answer = normalise(result.winner.answer)[0]  # "value" or "text"
-    scope = calibration.Scope(model, opts.strategy, prompts.question_kind(question), answer)
+    adapter = engine.adapter.sha256 if engine.adapter else None
+    asked = prompts.question_kind(question)
+    scope = calibration.Scope(engine.name, opts.strategy, asked, answer, adapter)
     return calibration.calibrate(scope, raw), signal
+
+
+def model_label(engine: Engine) -> str:
+    """The model a result names: the engine's, and the adapter it runs with."""
+    return f"{engine.name} + {engine.adapter.name}" if engine.adapter else engine.name
 
 
 def run(
@@ -392,7 +399,7 @@ def run(
         report("voting", None)
     paths = [path_of(c) for c in completions if c.finish_reason != "stopped"]
     result = _choose(opts, paths, similar)
-    calibrated, signal = _confidence(opts, result, len(completions), engine.name, question)
+    calibrated, signal = _confidence(opts, result, len(completions), engine, question)
     winner = result.winner
     best = winner.best() if winner else (paths[0] if paths else Ballot("", "", 0.0))
     if winner and paths and completions[0].finish_reason != "stopped":
@@ -422,7 +429,7 @@ def run(
             for m in examples + noted
         ],  # fmt: skip
         usage=usage.to_wire(),
-        model=engine.name,
+        model=model_label(engine),
         strategy=opts.strategy,
         signal=signal,
         uncalibrated=calibrated.uncalibrated,

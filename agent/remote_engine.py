@@ -67,6 +67,7 @@ class _Request:
 
 class OpenAICompatibleEngine:
     speculation = "off"  # the server decides how it decodes
+    adapter = None  # a team's server applies its own (llama-server --lora)
     batches_cheaply = True  # a model server decodes parallel requests together
 
     def __init__(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import astuple
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +47,13 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
     from ponder.agent.engine import LlamaEngine
 
     resolved = models.resolve(settings.model, progress=on_bytes)
+
+    def model_sha256() -> str:  # only an adapter to check needs it (a plain path is hashed)
+        spec = models.MODELS.get(resolved.name)
+        if spec is not None and resolved.verified:
+            return spec.sha256
+        return models.sha256_of([resolved.path], progress=on_bytes)
+
     return LlamaEngine(
         str(resolved.path),
         resolved.name,
@@ -54,6 +62,8 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
         threads=settings.threads,
         speculation=resolve_speculation(settings),
         step_costs_file=models.ponder_home() / step_costs.FILE_NAME,
+        adapter=settings.adapter,
+        model_sha256=model_sha256,
     )
 
 
@@ -122,6 +132,8 @@ class Services:
         self, settings: Settings, engine_factory=make_engine, embedder: Embedder | None = None
     ):
         self.settings = settings
+        # Told once per engine that runs without its adapter (why it was refused).
+        self.warn: Callable[[str], None] = lambda message: None
         self._engine_factory = engine_factory
         self._engine: Engine | None = None
         self._engine_key: tuple | None = None
@@ -134,7 +146,7 @@ class Services:
 
     def _key(self) -> tuple:
         s = self.settings
-        return (s.model, s.context_size, s.gpu_layers, s.threads, astuple(s.backend))
+        return (s.model, s.adapter, s.context_size, s.gpu_layers, s.threads, astuple(s.backend))
 
     def engine(self, progress: Progress | None = None) -> Engine:
         """The engine for the current settings, created and loaded if needed (blocking)."""
@@ -149,6 +161,8 @@ class Services:
                     progress("loading model", None)
                 engine.load()
                 self._engine, self._engine_key = engine, self._key()
+                if problem := getattr(engine, "adapter_problem", None):
+                    self.warn(f"{problem}; running {engine.name} without it")
             # Changes nothing but the next decode: no reload.
             self._engine.speculation = resolve_speculation(self.settings)
             return self._engine
@@ -156,6 +170,19 @@ class Services:
     @property
     def engine_loaded(self) -> bool:
         return self._engine is not None
+
+    def adapter_status(self) -> dict | None:
+        """The adapter the settings name, as the loaded engine runs it (None: none is set)."""
+        if not self.settings.adapter:
+            return None
+        status: dict = {"path": self.settings.adapter, "loaded": False}
+        engine = self._engine
+        if engine is None or self._engine_key != self._key():
+            return status
+        if engine.adapter is not None:
+            return {**status, "loaded": True, "name": engine.adapter.name,
+                    "sha256": engine.adapter.sha256, "base": engine.adapter.base}  # fmt: skip
+        return {**status, "problem": getattr(engine, "adapter_problem", None)}
 
     def memory(self) -> TraceStore | None:
         """The trace store; None when memory is off; PonderError when the store is broken (the

@@ -84,6 +84,7 @@ class BackendSettings:
 @dataclass
 class Settings:
     model: str = DEFAULT_MODEL
+    adapter: str = ""  # a LoRA adapter (.gguf, from `ponder learn`) for the model; empty: none
     gpu_layers: int = field(default=-1, metadata=_limits(-1, 10_000))  # -1: all, when supported
     context_size: int = field(default=8192, metadata=_limits(256, 131_072))
     threads: int = field(default=0, metadata=_limits(0, 1024))  # 0: one per core
@@ -203,9 +204,10 @@ def reason_options(base: ReasonSettings, options: Any) -> ReasonSettings:
 
 
 def defaults() -> Settings:
-    """Defaults, with the model taken from $PONDER_MODEL, and a model server from
+    """Defaults, with the model taken from $PONDER_MODEL (its adapter from $PONDER_ADAPTER), a model server from
     $PONDER_BACKEND_URL and $PONDER_BACKEND_MODEL (what `ponder serve --backend-url` sets)."""
     settings = Settings(model=os.environ.get("PONDER_MODEL") or DEFAULT_MODEL)
+    settings.adapter = os.environ.get("PONDER_ADAPTER", "")
     if os.environ.get("PONDER_BACKEND_URL"):
         settings.backend.kind = "openai"
         settings.backend.url = os.environ["PONDER_BACKEND_URL"]

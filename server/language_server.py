@@ -33,6 +33,8 @@ class PonderServer(LanguageServer):
         super().__init__("ponder", VERSION, protocol_cls=PonderProtocol)
         self.settings = settings
         self.services = services
+        services.warn = self.tell_from_thread
+        self.event_loop: asyncio.AbstractEventLoop | None = None  # set by `initialize`
         self.preload_task: asyncio.Future | None = None  # the model load after `initialized`
         self.documents = Documents(answers_per_document=settings.inline.answers_per_document)
         # Recent answers by id, so `ponder/accept` can store what `ponder/reason` produced.
@@ -76,6 +78,13 @@ class PonderServer(LanguageServer):
         self.settings = settings
         self.services.settings = settings
         self.documents.answers_per_document = settings.inline.answers_per_document
+
+    def tell_from_thread(self, message: str) -> None:
+        """A warning from a worker thread (the model loads off the event loop)."""
+        if self.event_loop is None or self.event_loop.is_closed():
+            log.warning(message)
+            return
+        self.event_loop.call_soon_threadsafe(self.tell, message, types.MessageType.Warning)
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
         """Show a message to the user (window/showMessage) and log it."""

@@ -44,6 +44,7 @@ class LlamaServer:
         api_key: str | None = None,
         port: int | None = None,
         log: Path | None = None,
+        lora: str | None = None,
     ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
@@ -54,6 +55,8 @@ class LlamaServer:
         ]  # fmt: skip
         if api_key:
             self.command += ["--api-key", api_key]
+        if lora:  # a LoRA adapter, as ponder learn writes it
+            self.command += ["--lora", lora]
         self.log = log
         self.process: subprocess.Popen | None = None
 

@@ -166,7 +166,7 @@ def test_calibrate_gives_a_number_only_inside_a_tables_scope():
         Scope("qwen2.5-coder-1.5b", "self_consistency", "yes/no", "value"): "not calibrated for yes/no questions",
         Scope("qwen2.5-coder-1.5b", "self_consistency", "other", "value"): "not calibrated for this kind of question",
         Scope("qwen2.5-coder-0.5b", "self_consistency", "value", "value"): "not calibrated for the model qwen2.5-coder-0.5b",
-        Scope("qwen2.5-coder-1.5b", "self_consistency", "value", "value", adapter="ab" * 32): "not calibrated for the model qwen2.5-coder-1.5b",
+        Scope("qwen2.5-coder-1.5b", "self_consistency", "value", "value", adapter="ab" * 32): "not calibrated for the model qwen2.5-coder-1.5b with this adapter",
         Scope("qwen2.5-coder-1.5b", "cot_decoding", "value", "value"): "not calibrated for cot_decoding",
         Scope("qwen2.5-coder-1.5b", "greedy", "value", "none"): "no path reached a final answer",
     }  # fmt: skip

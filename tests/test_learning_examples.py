@@ -15,25 +15,25 @@ LOOP = "def f(xs):\n    total = 0\n    for x in xs:\n        total += x\n    ret
 def training_code(start: int = 0) -> str:
     """A function body the split puts on the training side."""
     n = start
-    while examples.in_validation(LOOP + f"# {n}\n"):
+    while harness.in_validation(LOOP + f"# {n}\n"):
         n += 1
     return LOOP + f"# {n}\n"
 
 
 def validation_code() -> str:
     n = 0
-    while not examples.in_validation(LOOP + f"# {n}\n"):
+    while not harness.in_validation(LOOP + f"# {n}\n"):
         n += 1
     return LOOP + f"# {n}\n"
 
 
 def test_the_split_is_by_code_fixed_and_holds_out_enough_of_the_dev_split():
     items = harness.load_items(DEV)
-    held = [i for i in items if examples.in_validation(i["code"])]
+    held = [i for i in items if harness.in_validation(i["code"])]
     assert 160 <= len(held) <= 230, len(held)  # the issue asks for >= 160 validation items
     # the same code, written with other spacing, falls on the same side
     code = held[0]["code"]
-    assert examples.in_validation(code.replace("\n", "\n\n"))
+    assert harness.in_validation(code.replace("\n", "\n\n"))
 
 
 def test_trace_examples_are_the_inference_prompt_and_an_exact_trace():

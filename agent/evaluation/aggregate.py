@@ -91,7 +91,8 @@ class Report:
         self.header = header
         self.items = items
         # Held-out items are calibrated with the shipped tables; the others are cross-fitted.
-        self.shipped = calibration.tables_for(header["model"]) if held_out else None
+        adapter = header.get("adapter", {}).get("sha256")
+        self.shipped = calibration.tables_for(header["model"], adapter) if held_out else None
         if held_out and not self.shipped:
             raise PonderError(f"--held-out: no calibration table is shipped for {header['model']}")
         # Step costs per run: files sampled on different machines are timed each by its own.

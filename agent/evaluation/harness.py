@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import hashlib
 import json
 import re
 import time
@@ -42,9 +43,21 @@ _TYPE_WORDS = {"str": "str", "string": "str", "int": "int", "integer": "int", "f
 ITEM_KEYS = frozenset({"code", "input", "output"})  # a CRUXEval item's, as every eval asks it
 
 
-def load_items(path: Path, limit: int | None = None, offset: int = 0, every: int = 1) -> list[dict]:
-    """The items from `offset` on, every `every`th of them, at most `limit`; a line that is not
-    a JSON object with ITEM_KEYS is refused with its number."""
+VALIDATION_SHARE = 30  # percent of functions held out (640 dev items: about 190)
+
+
+def in_validation(code: str) -> bool:
+    """The fixed split: by a hash of the function's code, so an item, its mutations and any
+    trace of the same code fall on the same side."""
+    digest = hashlib.sha256(" ".join(code.split()).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < VALIDATION_SHARE
+
+
+def load_items(path: Path, limit: int | None = None, offset: int = 0, every: int = 1,
+               split: str = "all") -> list[dict]:  # fmt: skip
+    """The items of `split` ("all", "train" or "validation": `in_validation`) from `offset` on,
+    every `every`th of them, at most `limit`; a line that is not a JSON object with ITEM_KEYS is
+    refused with its number."""
     items: list[dict] = []
     for n, item in jsonl.records(path):
         missing = ITEM_KEYS - set(item) if isinstance(item, dict) else ITEM_KEYS
@@ -53,7 +66,8 @@ def load_items(path: Path, limit: int | None = None, offset: int = 0, every: int
                 f"{path}:{n}: not an item (a JSON object with {', '.join(sorted(ITEM_KEYS))};"
                 f" missing {', '.join(sorted(missing))})"
             )
-        items.append(item)
+        if split == "all" or in_validation(item["code"]) == (split == "validation"):
+            items.append(item)
     return items[offset::every][: limit or None]
 
 
@@ -200,6 +214,8 @@ def paths_header(engine: Engine, data: Path, offset: int, every: int, samples: i
     }  # fmt: skip
     if every > 1:  # only then: files from before --every resume with the same header
         header["every"] = every
+    if engine.adapter:  # calibration tables are fitted per model file and adapter
+        header["adapter"] = {"name": engine.adapter.name, "sha256": engine.adapter.sha256}
     return header
 
 

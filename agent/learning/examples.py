@@ -10,7 +10,6 @@ so its mutated inputs and a memory trace of the same code stay out too.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -18,16 +17,8 @@ from pathlib import Path
 
 from ponder.agent import pipeline, prompts
 from ponder.agent.evaluation import harness, related
+from ponder.agent.evaluation.harness import in_validation
 from ponder.agent.learning.tracer import Bounds, trace_call
-
-VALIDATION_SHARE = 30  # percent of functions held out (640 dev items: about 190)
-
-
-def in_validation(code: str) -> bool:
-    """The fixed split: by a hash of the function's code, so an item, its mutations and any
-    trace of the same code fall on the same side."""
-    digest = hashlib.sha256(" ".join(code.split()).encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big") % 100 < VALIDATION_SHARE
 
 
 @dataclass(frozen=True)

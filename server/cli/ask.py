@@ -70,7 +70,8 @@ async def ask_main(args) -> int:
     serve = [sys.executable, "-m", "ponder", "serve", "--quiet"]
     await client.start(serve, env=dict(os.environ))
     try:
-        await client.begin({"model": args.model} if args.model else {})
+        chosen = {"model": args.model, "adapter": args.adapter}
+        await client.begin({k: v for k, v in chosen.items() if v is not None})
     except LspError as e:  # the server died at start (its stderr said why)
         print(f"ponder: {e}", file=sys.stderr)
         await client.close()

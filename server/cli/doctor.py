@@ -16,6 +16,10 @@ def doctor_main(args) -> None:
     use_backend_arguments(args)
     info = build_info()
     settings = defaults()
+    if args.model:
+        settings.model = args.model
+    if args.adapter is not None:
+        settings.adapter = args.adapter
     print(f"llama-cpp-python {info['llama_cpp_python']}")
     print(f"GPU offload: {'supported' if info['gpu_offload'] else 'not supported (CPU build)'}")
     print(f"llama.cpp: {info['system_info']}")
@@ -31,11 +35,28 @@ def doctor_main(args) -> None:
     saved = models.ponder_home() / step_costs.FILE_NAME
     for machine, verdict in step_costs.saved_verdicts(saved, str(status["path"])).items():
         print(f"  batching on {machine}: {verdict}")
+    if settings.adapter and settings.backend.kind == "local":
+        report_adapter(settings)
     from ponder.agent.confine import isolation
 
     print(f"code ponder runs (benchmarks, training data): confined by {isolation()}")
     if settings.backend.kind == "openai":
         report_backend(settings)
+
+
+def report_adapter(settings) -> None:
+    """Load the model with its adapter, as the server would, and say whether the adapter fits."""
+    from ponder.agent.services import make_engine
+
+    engine = make_engine(settings)
+    engine.load()
+    adapter = engine.adapter
+    if adapter is None:
+        print(f"adapter: {settings.adapter}: REFUSED: {engine.adapter_problem}")
+    else:
+        print(f"adapter: {adapter.name} ({adapter.path}, sha256 {adapter.sha256[:12]}…), "
+              f"trained for {adapter.base or 'an unnamed model'}: loads on {engine.name}")  # fmt: skip
+    engine.close()
 
 
 def report_backend(settings) -> None:

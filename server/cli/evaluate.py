@@ -45,15 +45,19 @@ def _eval_setup(args, limit: int | None):
         raise PonderError(f"--limit must be at least 1, got {args.limit}")
     if args.offset < 0:
         raise PonderError(f"--offset must be 0 or more, got {args.offset}")
-    items = evaluate.load_items(data, limit, args.offset, args.every)
+    items = evaluate.load_items(data, limit, args.offset, args.every, args.split)
     if not items:
         raise PonderError(f"no items in {data} from --offset {args.offset}")
     settings = defaults()
     if args.model:
         settings.model = args.model
+    if args.adapter is not None:
+        settings.adapter = args.adapter
     _apply_reason_flags(args, settings.reason)
     engine = make_engine(settings)
     engine.load()
+    if problem := getattr(engine, "adapter_problem", None):
+        raise PonderError(problem)  # a figure must be of what it names
     return data, items, settings, engine
 
 
@@ -80,6 +84,7 @@ def _apply_reason_flags(args, reason) -> None:
 def eval_main(args) -> None:
     import dataclasses
 
+    from ponder.agent import pipeline
     from ponder.agent.evaluation import harness as evaluate
 
     names = _strategy_names(args.strategies)
@@ -101,7 +106,7 @@ def eval_main(args) -> None:
                 store.add({**dataclasses.asdict(answer), "tags": ["eval"]})
     elif args.remember:
         raise PonderError("--remember needs --memory PATH")
-    print(f"{len(items)} items from {data}, model {engine.name}", file=sys.stderr)
+    print(f"{len(items)} items from {data}, model {pipeline.model_label(engine)}", file=sys.stderr)
     summaries, everything = {}, []
     for name in names:
 
@@ -117,11 +122,12 @@ def eval_main(args) -> None:
         everything += [dataclasses.asdict(r) for r in results]
     print(evaluate.table(summaries))
     if args.json:
-        out = {"model": engine.name, "data": str(data), "offset": args.offset, "samples": base.samples,
+        out = {"model": pipeline.model_label(engine), "data": str(data), "offset": args.offset, "samples": base.samples,
                "max_tokens": args.max_tokens, "summaries": summaries, "items": everything}  # fmt: skip
         Path(args.json).write_text(json.dumps(out, indent=1))
     scores = " ".join(f"{name}={s['accuracy']:.3f}" for name, s in summaries.items())
-    print(f"RESULT n={len(items)} {scores}")
+    adapter = engine.adapter.name if engine.adapter else "none"
+    print(f"RESULT n={len(items)} adapter={adapter} {scores}")
 
 
 def sample_paths_main(args) -> None:

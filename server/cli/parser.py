@@ -32,7 +32,20 @@ def _items(command: argparse.ArgumentParser, limit: int, what: str) -> None:
         metavar="N",
         help="take every Nth item from --offset on (a spread sample of the split; default 1)",
     )
+    command.add_argument(
+        "--split", choices=["all", "train", "validation"], default="all",
+        help="the functions ponder learn trains on, or those it never sees (a hash of the "
+        "code: 181 of the 640 dev items are validation)",
+    )  # fmt: skip
     command.add_argument("--model", help="model alias or .gguf path")
+    _adapter(command)
+
+
+def _adapter(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--adapter", metavar="FILE",
+        help="a LoRA adapter for the model (.gguf, from ponder learn; env PONDER_ADAPTER)",
+    )  # fmt: skip
 
 
 def _backend(command: argparse.ArgumentParser) -> None:
@@ -61,6 +74,7 @@ def build() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the language server over stdio")
     serve.add_argument("--model", help="model alias or path to a .gguf file (env PONDER_MODEL)")
+    _adapter(serve)
     _backend(serve)
     serve.add_argument(
         "--stdio", action="store_true", help="accepted and ignored: stdio is the only transport"
@@ -80,6 +94,7 @@ def build() -> argparse.ArgumentParser:
     ask.add_argument("location", metavar="PATH[:LINE[:COL]]")
     ask.add_argument("question", nargs="?", default="", help='default: "reason about this"')
     ask.add_argument("--model", help="model alias or path to a .gguf file")
+    _adapter(ask)
     ask.add_argument(
         "--strategy",
         choices=["auto", "greedy", "self_consistency", "cot_decoding"],
@@ -216,6 +231,8 @@ def build() -> argparse.ArgumentParser:
         "doctor",
         help="show the llama.cpp build, GPU offload, the resolved model and the model server",
     )
+    doctor.add_argument("--model", help="model alias or .gguf path (default: the configured one)")
+    _adapter(doctor)
     _backend(doctor)
 
     models_cmd = sub.add_parser("models", help="list the bundled model aliases")

@@ -18,6 +18,8 @@ def serve_main(args) -> None:
     settings = defaults()
     if args.model:
         settings.model = args.model
+    if args.adapter is not None:
+        settings.adapter = args.adapter
     create_server(settings).start_io()
 
 

@@ -42,6 +42,7 @@ def register(server: PonderServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(params: types.InitializeParams) -> None:
         # Cheap: parse settings only. The model loads after `initialized`, in the background.
+        server.event_loop = asyncio.get_running_loop()
         negotiated = server.workspace.position_encoding
         server.documents.encoding = getattr(negotiated, "value", negotiated) or "utf-16"
         if params.initialization_options is not None:
@@ -88,6 +89,7 @@ def register(server: PonderServer) -> None:
             "version": server.version,
             "model": model_status(server.settings.model),
             "modelLoaded": server.services.engine_loaded,
+            "adapter": server.services.adapter_status(),
             "gpuOffload": info["gpu_offload"],
             "memoryPath": memory_uri(server.settings),
             "settings": to_wire(server.settings),

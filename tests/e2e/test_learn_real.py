@@ -136,3 +136,122 @@ def test_the_exported_adapter_changes_llama_cpp_as_it_changed_transformers(
     effect_hf, effect_cpp = (after - before)[answer].ravel(), (with_adapter - plain)[answer].ravel()
     assert np.abs(effect_cpp).mean() > 0.05  # the adapter changes the distribution
     assert np.corrcoef(effect_hf, effect_cpp)[0, 1] > 0.9
+
+
+@pytest.fixture(scope="module")
+def adapters_made(tmp_path_factory, model_path, whole_run) -> dict[str, Path]:
+    """The run's adapter for this model file, the same for another file of its shape, a
+    truncated one and a file that is not GGUF."""
+    from safetensors.torch import load_file
+
+    from ponder.agent.learning import export
+
+    folder = tmp_path_factory.mktemp("adapters")
+    state = load_file(whole_run.folder / "checkpoint/adapter.safetensors")
+    made = {name: folder / f"{name}.gguf" for name in ("fits", "other", "truncated", "text")}
+    real = models.MODELS[TEST_MODEL].sha256
+    export.write_adapter(state, whole_run.shape, FAST.alpha, made["fits"], real, TEST_MODEL)
+    export.write_adapter(state, whole_run.shape, FAST.alpha, made["other"], "ab" * 32, "another")
+    made["truncated"].write_bytes(made["fits"].read_bytes()[:200_000])
+    made["text"].write_text("not a model\n")
+    return made
+
+
+@pytest.mark.parametrize(
+    "name, refusal",
+    [
+        ("other", "was trained for another model file (another, sha256 abababababab…), not smollm2-135m"),
+        ("truncated", "does not fit the model smollm2-135m: llama.cpp could not load it"),
+        ("text", "is not a GGUF file"),
+        ("missing", "does not exist"),
+    ],
+)  # fmt: skip
+def test_an_adapter_that_is_not_for_this_model_is_refused_and_the_base_model_runs(
+    adapters_made, model_path, name, refusal
+):
+    from ponder.agent.engine import LlamaEngine
+    from ponder.agent.pipeline import model_label
+
+    path = adapters_made.get(name, adapters_made["fits"].with_name("missing.gguf"))
+    real = models.MODELS[TEST_MODEL].sha256
+    engine = LlamaEngine(str(model_path), TEST_MODEL, context_size=1024, adapter=str(path), model_sha256=lambda: real)  # fmt: skip
+    engine.load()
+    assert engine.adapter is None and refusal in engine.adapter_problem
+    assert model_label(engine) == TEST_MODEL
+    hello = [{"role": "user", "content": "Say hello."}]
+    assert engine.sample(hello, max_tokens=4)[0].completion_tokens > 0  # the base model runs
+    engine.close()
+
+
+def test_the_adapter_that_fits_is_named_in_results_and_changes_the_answer(adapters_made, model_path):  # fmt: skip
+    from ponder.agent.engine import LlamaEngine
+    from ponder.agent.pipeline import model_label
+
+    real = models.MODELS[TEST_MODEL].sha256
+    prompt = [{"role": "user", "content": f"What does f([3, 4]) return?\n\n{training_code(3)}"}]
+    texts = []
+    for adapter in ("", str(adapters_made["fits"])):
+        engine = LlamaEngine(str(model_path), TEST_MODEL, context_size=1024, adapter=adapter, model_sha256=lambda: real)  # fmt: skip
+        engine.load()
+        texts.append(engine.sample(prompt, max_tokens=40)[0].text)
+        label = model_label(engine)
+        engine.close()
+    assert engine.adapter_problem is None and engine.adapter.base == TEST_MODEL
+    assert label == f"{TEST_MODEL} + fits"
+    assert texts[0] != texts[1]  # the trained adapter moves greedy decoding
+
+
+def test_the_server_warns_of_a_refused_adapter_and_answers_with_the_base_model(adapters_made, tmp_path):  # fmt: skip
+    from tests.wire import WireServer
+
+    uri = (tmp_path / "a.py").as_uri()
+    server = WireServer(tmp_path / "home", model=TEST_MODEL)
+    try:
+        server.initialize({"adapter": str(adapters_made["other"])})
+        server.open(uri, training_code(1))
+        params = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 4},
+                  "question": "What does f([1, 2]) return?", "options": {"strategy": "greedy", "maxTokens": 24}}  # fmt: skip
+        reply = server.request("ponder/reason", params, timeout=120)
+        assert reply["result"]["model"] == TEST_MODEL, reply
+        told = [n["params"]["message"] for n in server.notifications if n["method"] == "window/showMessage"]  # fmt: skip
+        assert any("was trained for another model file" in m and f"running {TEST_MODEL} without it" in m for m in told), told  # fmt: skip
+        status = server.request("ponder/status", {}, timeout=60)["result"]["adapter"]
+        assert status["loaded"] is False and "another model file" in status["problem"]
+        server.notify("workspace/didChangeConfiguration", {"settings": {"adapter": str(adapters_made["fits"])}})  # fmt: skip
+        reply = server.request("ponder/reason", params, timeout=120)
+        assert reply["result"]["model"] == f"{TEST_MODEL} + fits", reply
+        status = server.request("ponder/status", {}, timeout=60)["result"]["adapter"]
+        assert status["loaded"] is True and status["base"] == TEST_MODEL
+        assert not server.tracebacks()
+    finally:
+        server.close()
+
+
+def test_llama_server_runs_the_adapter_as_ponder_does(adapters_made, model_path):
+    """The team backend: llama-server --lora gives the in-process adapted engine's tokens and
+    margins, and margins that are not the base model's."""
+    from ponder.agent.engine import LlamaEngine
+    from ponder.agent.remote_engine import OpenAICompatibleEngine
+    from tests.llama_server import LlamaServer
+
+    prompt = [
+        {"role": "system", "content": "You are a careful assistant."},
+        {"role": "user", "content": "Write three short sentences about rivers."},
+    ]
+    real = models.MODELS[TEST_MODEL].sha256
+    adapter = str(adapters_made["fits"])
+    local = LlamaEngine(str(model_path), TEST_MODEL, context_size=2048, threads=2, adapter=adapter, model_sha256=lambda: real)  # fmt: skip
+    try:
+        [mine] = local.sample(prompt, max_tokens=24)
+    finally:
+        local.close()
+    served = {}
+    for lora in (None, adapter):
+        with LlamaServer(str(model_path), parallel=1, lora=lora) as server:
+            remote = OpenAICompatibleEngine(server.url, max_concurrent=1)
+            remote.load()
+            [served[lora]] = remote.sample(prompt, max_tokens=24)
+    theirs, base = served[adapter], served[None]
+    assert theirs.tokens == mine.tokens
+    assert max(abs(a - b) for a, b in zip(theirs.margins, mine.margins, strict=True)) < 0.02
+    assert max(abs(a - b) for a, b in zip(base.margins, mine.margins, strict=False)) > 0.05
