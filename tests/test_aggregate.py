@@ -477,3 +477,24 @@ def test_eval_asks_sc_with_the_settings_paths_and_saves_as_many_by_default(tmp_p
     lines = [json.loads(line) for line in paths.read_text().splitlines()]
     assert lines[0]["samples"] == 5 and len(lines[1]["paths"]) == 6  # 5 sampled + the greedy one
     capsys.readouterr()
+
+
+def test_split_scores_only_the_items_of_that_sides_functions(tmp_path, capsys):
+    from ponder.server.cli import main
+
+    data = tmp_path / "items.jsonl"
+    rows = [{"id": f"s{i}", "code": f"def f(x):\n    return x + {i}", "input": "0", "output": str(i)}
+            for i in range(20)]  # fmt: skip
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    held = [r["id"] for r in rows if evaluate.in_validation(r["code"])]
+    assert 0 < len(held) < len(rows)
+    items = [{**item(["1"] * 6, [True] * 6), "id": r["id"]} for r in rows]
+    file = write_paths(tmp_path / "paths.jsonl", [{**HEADER, "data": str(data)}, *items])
+    main(["eval", "aggregate", str(file), "--rules", "greedy", "--split", "validation"])
+    assert f"RESULT n={len(held)} strategy=greedy" in capsys.readouterr().out
+    main(["eval", "aggregate", str(file), "--rules", "greedy", "--split", "train"])
+    assert f"RESULT n={len(rows) - len(held)} strategy=greedy" in capsys.readouterr().out
+    data.unlink()
+    with pytest.raises(SystemExit):
+        main(["eval", "aggregate", str(file), "--split", "validation"])
+    assert "--split needs the items' data file" in capsys.readouterr().err

@@ -321,12 +321,24 @@ def related_main(args) -> None:
         Path(args.json).write_text(json.dumps({"summary": s, "pairs": rows}, indent=1))
 
 
+def _of_split(items: list[dict], data: Path, split: str) -> list[dict]:
+    """The saved items whose function is on `split`'s side (their code is in the data file)."""
+    from ponder.agent.evaluation import harness as evaluate
+
+    if not data.is_file():
+        raise PonderError(f"--split needs the items' data file {data}, which does not exist")
+    held = {item["id"] for item in evaluate.load_items(data, split=split) if "id" in item}
+    return [item for item in items if item["id"] in held]
+
+
 def aggregate_main(args) -> None:
     from ponder.agent.evaluation import aggregate
     from ponder.agent.evaluation import harness as evaluate
 
     files = [Path(f) for f in args.files]
     header, items = evaluate.read_many_paths(files, args.model)
+    if args.split != "all":
+        items = _of_split(items, Path(header["data"]), args.split)
     if not items:
         raise PonderError(f"{', '.join(args.files)} hold no items yet")
     if args.rescore:
@@ -337,7 +349,7 @@ def aggregate_main(args) -> None:
     report = aggregate.Report(header, items, held_out=args.held_out)
     summaries = {rule.name: report.summarise(rule) for rule in rules}
     print(
-        f"{len(items)} items, model {header['model']}, T={header['temperature']}, "
+        f"{len(items)} items ({args.split}), model {header['model']}, T={header['temperature']}, "
         f"{header['samples']} samples + greedy; 95% intervals in brackets"
     )
     print(aggregate.table(summaries))

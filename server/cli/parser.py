@@ -194,6 +194,8 @@ def build() -> argparse.ArgumentParser:
     agg.add_argument("--rules", default=DEFAULT_RULES,
                      help=f"comma-separated rules (see above; default {DEFAULT_RULES})")  # fmt: skip
     agg.add_argument("--model", help="refuse a file sampled with another model")
+    agg.add_argument("--split", choices=["all", "train", "validation"], default="all",
+                     help="only the items of ponder learn's training or validation functions")  # fmt: skip
     agg.add_argument("--plot", metavar="PNG", help="reliability diagram and accuracy vs k")
     agg.add_argument("--fit-calibration", action="store_true",
                      help="print calibration tables fitted on all items (agent/calibration.py)")  # fmt: skip
