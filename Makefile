@@ -6,6 +6,7 @@
 #   make test                             unit + end-to-end tests (real smollm2-135m model)
 #   make bench                            benchmarks (scripts/bench_*.py)
 #   make lint                             ruff + mypy
+#   make check                            lint + the unit tests (no model, no e2e): the edit-test loop
 
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -19,7 +20,7 @@ STAMP  := $(VENV)/.ponder-installed-$(GPU)
 
 VSCODE := editors/vscode
 
-.PHONY: test-vscode-real setup setup-test demo test test-python test-vscode lint bench model clean
+.PHONY: check test-vscode-real setup setup-test demo test test-python test-vscode lint bench model clean
 
 setup: $(STAMP) model
 
@@ -96,6 +97,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check ponder agent memory server tests scripts
 	@scripts/import_view.sh > /dev/null
 	$(VENV)/bin/mypy
+
+# The fast lane for the edit-test loop; `make test` stays the full suite CI runs.
+check: lint
+	$(PY) -m pytest -q -m "not e2e" -p no:cacheprovider
 
 bench: setup
 	$(PY) scripts/bench_sampling.py --model $(MODEL) --k 5 --tokens 128

@@ -131,6 +131,7 @@ class Engine(Protocol):
     name: str
     speculation: str  # "ngram" or "off"
     adapter: adapters.Adapter | None  # the LoRA adapter it runs with
+    adapter_problem: str | None  # why the adapter the settings name was refused (None: not refused)
 
     @property
     def batches_cheaply(self) -> bool:
@@ -139,6 +140,8 @@ class Engine(Protocol):
         ...
 
     def load(self) -> None: ...
+
+    def close(self) -> None: ...
 
     def sample(
         self,

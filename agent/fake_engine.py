@@ -10,6 +10,7 @@ import threading
 import time
 from collections import deque
 
+from ponder.agent.adapters import Adapter
 from ponder.agent.engine import Completion, Messages, TokenCallback, _check
 
 
@@ -19,13 +20,17 @@ class ScriptedEngine:
         self.delay = delay
         self.name = name
         self.speculation = "off"  # the real engine's setting; nothing to speculate here
-        self.adapter = None
+        self.adapter: Adapter | None = None
+        self.adapter_problem: str | None = None
         self.batches_cheaply = True  # paths cost nothing here; tests set False for a CPU's schedule
         self.calls: deque[dict] = deque(maxlen=50)  # the latest calls, for tests; bounded
         self.lock = threading.RLock()
         self._next = 0
 
     def load(self) -> None:
+        return None
+
+    def close(self) -> None:
         return None
 
     def _complete(self, messages, k, cancel, on_token, max_tokens, answer_tag) -> list[Completion]:

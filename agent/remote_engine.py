@@ -23,6 +23,7 @@ import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from ponder.agent.adapters import Adapter
 from ponder.agent.engine import (
     CONCLUDE_TOKENS,
     MIN_P,
@@ -67,7 +68,8 @@ class _Request:
 
 class OpenAICompatibleEngine:
     speculation = "off"  # the server decides how it decodes
-    adapter = None  # a team's server applies its own (llama-server --lora)
+    adapter: Adapter | None = None  # a team's server applies its own (llama-server --lora)
+    adapter_problem: str | None = None
     batches_cheaply = True  # a model server decodes parallel requests together
 
     def __init__(

@@ -161,7 +161,7 @@ class Services:
                     progress("loading model", None)
                 engine.load()
                 self._engine, self._engine_key = engine, self._key()
-                if problem := getattr(engine, "adapter_problem", None):
+                if problem := engine.adapter_problem:
                     self.warn(f"{problem}; running {engine.name} without it")
             # Changes nothing but the next decode: no reload.
             self._engine.speculation = resolve_speculation(self.settings)
@@ -182,7 +182,7 @@ class Services:
         if engine.adapter is not None:
             return {**status, "loaded": True, "name": engine.adapter.name,
                     "sha256": engine.adapter.sha256, "base": engine.adapter.base}  # fmt: skip
-        return {**status, "problem": getattr(engine, "adapter_problem", None)}
+        return {**status, "problem": engine.adapter_problem}
 
     def memory(self) -> TraceStore | None:
         """The trace store; None when memory is off; PonderError when the store is broken (the

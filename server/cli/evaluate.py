@@ -56,7 +56,7 @@ def _eval_setup(args, limit: int | None):
     _apply_reason_flags(args, settings.reason)
     engine = make_engine(settings)
     engine.load()
-    if problem := getattr(engine, "adapter_problem", None):
+    if problem := engine.adapter_problem:
         raise PonderError(problem)  # a figure must be of what it names
     return data, items, settings, engine
 
@@ -159,7 +159,7 @@ def sample_paths_main(args) -> None:
     k = samples + 1
     aggregate_main(argparse.Namespace(files=[str(file)], rules=f"greedy,majority+greedy@{k},weighted+greedy@{k}",
                                       model=None, plot=None, fit_calibration=False, json=None,
-                                      rescore=False, held_out=False))  # fmt: skip
+                                      rescore=False, held_out=False, split="all"))  # fmt: skip
 
 
 def _strategy_names(text: str) -> list[str]:
