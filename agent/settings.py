@@ -21,6 +21,7 @@ from ponder.agent.quoting import clipped, quoted
 
 # "auto": self_consistency, except for a question answered in free text (greedy).
 STRATEGIES = ("auto", "greedy", "self_consistency", "cot_decoding")
+EMBEDDERS = ("minilm", "hashing")
 SCHEDULES = ("auto", "batch", "greedy_first")
 
 
@@ -58,7 +59,7 @@ class ReasonSettings:
 class MemorySettings:
     enabled: bool = True
     path: str = ""  # empty: $PONDER_HOME/memory; a LanceDB URI (s3://…) also works
-    embedder: str = field(default="minilm", metadata=_limits(choices=("minilm", "hashing")))
+    embedder: str = field(default="minilm", metadata=_limits(choices=EMBEDDERS))
     top_k: int = field(default=3, metadata=_limits(0, 20))
 
 
@@ -131,12 +132,6 @@ def _out_of_limits(value: Any, path: tuple[str, ...] = ()):
             yield where, why
 
 
-def _at(tree: dict, path: tuple[str, ...]) -> Any:
-    for key in path:
-        tree = tree[key]
-    return tree
-
-
 def merge(base: Any, wire: Any, problems: list[str], prefix: str = "") -> Any:
     """A copy of dataclass `base` with the camelCase dict `wire` applied. Each refused value
     keeps its value in `base` and appends a message to `problems`."""
@@ -158,7 +153,7 @@ def merge(base: Any, wire: Any, problems: list[str], prefix: str = "") -> Any:
                 return value
         for path, kind, why in refused:
             where = clipped(prefix + ".".join(path))
-            parent = _at(data, path[:-1])
+            parent = structure.value_at(data, path[:-1])
             if kind == "unknown":
                 known = ", ".join(structure.fields_of(type(base), path[:-1]))
                 problems.append(f"unknown setting '{where}' (known: {known})")
@@ -167,8 +162,8 @@ def merge(base: Any, wire: Any, problems: list[str], prefix: str = "") -> Any:
             if kind == "object":
                 problems.append(f"{where} must be an object, got {quoted(parent[path[-1]])}")
             else:
-                problems.append(f"{where} {why}; using {quoted(_at(before, path))}")
-            parent[path[-1]] = _at(before, path)
+                problems.append(f"{where} {why}; using {quoted(structure.value_at(before, path))}")
+            parent[path[-1]] = structure.value_at(before, path)
     raise AssertionError(f"settings still refused after falling back: {problems}")
 
 

@@ -131,6 +131,13 @@ def fields_of(cls: type, path: tuple[str, ...] = ()) -> list[str]:
 Refusal = tuple[tuple[str, ...], str, str]  # (path of camelCase keys, kind, detail)
 
 
+def value_at(tree: Any, path: tuple[str, ...]) -> Any:
+    """The value a refusal's path names in the structured JSON."""
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
 def refusals(
     error: ClassValidationError, cls: type, path: tuple[str, ...] = ()
 ) -> Iterator[Refusal]:

@@ -8,9 +8,10 @@ import logging
 import sys
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.capabilities import get_capability
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
@@ -55,19 +56,11 @@ class PonderServer(LanguageServer):
         finally:
             self.shutdown()
 
-    def client_supports(self, *path: str) -> bool:
-        """Whether the client's capabilities hold this path, e.g. ("window",
-        "work_done_progress"); False before `initialize` told them."""
-        node: Any
-        try:
-            node = self.client_capabilities
-        except Exception:  # capabilities not known yet
-            return False
-        for name in path:
-            node = getattr(node, name, None)
-            if not node:
-                return False
-        return True
+    def client_supports(self, field: str) -> bool:
+        """Whether the client's capabilities hold `field`, e.g. "window.work_done_progress";
+        False before `initialize` told them (pygls's get_capability)."""
+        told = getattr(self.protocol, "client_capabilities", None)
+        return bool(get_capability(told, field, False))
 
     def remember(self, answer: Answer) -> None:
         self.recent[answer.id] = answer

@@ -90,14 +90,10 @@ def parse(cls: type[P], raw: Any) -> P:
     shape = ("an object with " + ", ".join(f"{where}.{key}" for key in inner)) if inner else ""
     if kind == "missing":
         raise JsonRpcInvalidParams(f"{where} is required" + (f": {shape}" if shape else ""))
-    raise JsonRpcInvalidParams(f"{where} must be {shape}, got {quoted(_at(raw, path))}")
+    raise JsonRpcInvalidParams(
+        f"{where} must be {shape}, got {quoted(structure.value_at(raw, path))}"
+    )
 
 
 def _shape(cls: type) -> str:
     return "{" + ", ".join(structure.fields_of(cls)) + "}"
-
-
-def _at(tree: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        tree = tree[key]
-    return tree

@@ -370,8 +370,8 @@ def test_limit_and_offset_outside_the_data_are_refused(tmp_path, capsys):
 
     data = one_item_file(tmp_path)
     for flags, said in (
-        (["--limit", "-1"], "--limit must be at least 1, got -1"),
-        (["--offset", "-3"], "--offset must be 0 or more, got -3"),
+        (["--limit", "-1"], "argument --limit: must be at least 1, got -1"),
+        (["--offset", "-3"], "argument --offset: must be at least 0, got -3"),
         (["--offset", "1"], f"no items in {data} from --offset 1"),
     ):
         with pytest.raises(SystemExit):
@@ -457,7 +457,7 @@ def test_every_nth_item_is_sampled_and_recorded_and_zero_is_refused(tmp_path, ca
     capsys.readouterr()
     with pytest.raises(SystemExit):
         main(["eval", "cruxeval", "--data", str(data), "--model", "scripted", "--every", "0"])
-    assert "--every must be at least 1, got 0" in capsys.readouterr().err
+    assert "argument --every: must be at least 1, got 0" in capsys.readouterr().err
 
 
 def test_eval_asks_sc_with_the_settings_paths_and_saves_as_many_by_default(tmp_path, capsys):

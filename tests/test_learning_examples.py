@@ -4,6 +4,8 @@ with the prompt ponder sends at inference."""
 import json
 from pathlib import Path
 
+import pytest
+
 from ponder.agent import prompts
 from ponder.agent.evaluation import harness
 from ponder.agent.learning import examples
@@ -93,3 +95,17 @@ def test_accepted_memory_traces_become_examples_and_rejected_ones_do_not():
     assert [e.function for e in found] == ["m1"]
     assert found[0].messages[-1]["content"] == "total becomes 1\nANSWER: 1"
     assert json.dumps(found[0].record())  # a JSON line as written to examples.jsonl
+
+
+def test_learn_refuses_budgets_that_cannot_train_before_loading_anything(capsys):
+    from ponder.server.cli import main
+
+    for flag, value, said in (
+        ("--epochs", "0", "argument --epochs: must be at least 1, got 0"),
+        ("--rank", "-4", "argument --rank: must be at least 1, got -4"),
+        ("--learning-rate", "0", "argument --learning-rate: must be above 0, got 0.0"),
+        ("--checkpoint-every", "x", "argument --checkpoint-every: invalid integer value: 'x'"),
+    ):
+        with pytest.raises(SystemExit):
+            main(["learn", "--from", "traces", "data.jsonl", flag, value])
+        assert said in capsys.readouterr().err

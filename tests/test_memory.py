@@ -245,7 +245,7 @@ def test_the_memory_command_says_what_is_wrong_and_leaves_no_partial_file(tmp_pa
     assert f"no traces in {tmp_path / 'store'}" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([*store, "list", "--limit", "0"])
-    assert "--limit must be at least 1, got 0" in capsys.readouterr().err
+    assert "argument --limit: must be at least 1, got 0" in capsys.readouterr().err
     for target, said in (
         (tmp_path, "is a folder"),
         (tmp_path / "no" / "x.jsonl", "no such folder"),

@@ -39,12 +39,6 @@ def _eval_setup(args, limit: int | None):
     data = Path(args.data)
     if not data.is_file():
         raise PonderError(f"no such data file: {data}")
-    if args.every < 1:
-        raise PonderError(f"--every must be at least 1, got {args.every}")
-    if args.limit < 1:  # a negative one sliced from the end: --limit -1 asked all but one item
-        raise PonderError(f"--limit must be at least 1, got {args.limit}")
-    if args.offset < 0:
-        raise PonderError(f"--offset must be 0 or more, got {args.offset}")
     items = evaluate.load_items(data, limit, args.offset, args.every, args.split)
     if not items:
         raise PonderError(f"no items in {data} from --offset {args.offset}")

@@ -18,8 +18,6 @@ def memory_main(args) -> None:
     from ponder.memory.store import TraceStore
 
     # Checked before the store opens (and its embedder loads).
-    if args.action == "list" and args.limit < 1:
-        raise PonderError(f"--limit must be at least 1, got {args.limit}")
     if args.action == "export":
         check_writable(Path(args.file))
     settings = defaults()

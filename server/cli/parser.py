@@ -4,11 +4,37 @@ from __future__ import annotations
 
 import argparse
 
+from ponder.agent.settings import EMBEDDERS, STRATEGIES
+
+SPLITS = ("all", "train", "validation")  # agent/evaluation/harness.py load_items
+
 # `ponder eval aggregate`'s rules unless --rules says otherwise: greedy, the default, its cheaper
 # and unweighted neighbours.
 DEFAULT_RULES = (
     "greedy,majority+greedy@6,weighted+greedy@5,weighted+greedy@6,weighted+greedy+first5@6"
 )
+
+
+def at_least(low: int):
+    """An argparse type: an integer no smaller than `low` (argparse names the flag)."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    parse.__name__ = "integer"  # argparse's message for a non-number: "invalid integer value"
+    return parse
+
+
+def positive(text: str) -> float:
+    """An argparse type: a number above 0."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
+    return value
+
 
 EXAMPLES = """examples:
   ponder serve                                   # the language server, over stdio
@@ -23,17 +49,19 @@ EXAMPLES = """examples:
 def _items(command: argparse.ArgumentParser, limit: int, what: str) -> None:
     """The arguments every command over CRUXEval items takes."""
     command.add_argument("--data", default="../shared/data/cruxeval-dev.jsonl", help="JSONL items")
-    command.add_argument("--limit", type=int, default=limit, help=f"{what} (default {limit})")
-    command.add_argument("--offset", type=int, default=0, help="skip this many items first")
+    command.add_argument(
+        "--limit", type=at_least(1), default=limit, help=f"{what} (default {limit})"
+    )
+    command.add_argument("--offset", type=at_least(0), default=0, help="skip this many items first")
     command.add_argument(
         "--every",
-        type=int,
+        type=at_least(1),
         default=1,
         metavar="N",
         help="take every Nth item from --offset on (a spread sample of the split; default 1)",
     )
     command.add_argument(
-        "--split", choices=["all", "train", "validation"], default="all",
+        "--split", choices=SPLITS, default="all",
         help="the functions ponder learn trains on, or those it never sees (a hash of the "
         "code: 181 of the 640 dev items are validation)",
     )  # fmt: skip
@@ -97,7 +125,7 @@ def build() -> argparse.ArgumentParser:
     _adapter(ask)
     ask.add_argument(
         "--strategy",
-        choices=["auto", "greedy", "self_consistency", "cot_decoding"],
+        choices=STRATEGIES,
         help="default auto: self_consistency, or greedy for a free-text question (explain, why, "
         "review, or prose from the first path to another open question)",
     )
@@ -194,7 +222,7 @@ def build() -> argparse.ArgumentParser:
     agg.add_argument("--rules", default=DEFAULT_RULES,
                      help=f"comma-separated rules (see above; default {DEFAULT_RULES})")  # fmt: skip
     agg.add_argument("--model", help="refuse a file sampled with another model")
-    agg.add_argument("--split", choices=["all", "train", "validation"], default="all",
+    agg.add_argument("--split", choices=SPLITS, default="all",
                      help="only the items of ponder learn's training or validation functions")  # fmt: skip
     agg.add_argument("--plot", metavar="PNG", help="reliability diagram and accuracy vs k")
     agg.add_argument("--fit-calibration", action="store_true",
@@ -212,10 +240,10 @@ def build() -> argparse.ArgumentParser:
         "memory", help="the memory of accepted reasoning (list, search, export...)"
     )
     mem.add_argument("--path", help="store path or LanceDB URI (default $PONDER_HOME/memory)")
-    mem.add_argument("--embedder", choices=["minilm", "hashing"], default="minilm")
+    mem.add_argument("--embedder", choices=EMBEDDERS, default="minilm")
     msub = mem.add_subparsers(dest="action", required=True, metavar="ACTION")
     msub.add_parser("list", help="the most recent traces").add_argument(
-        "--limit", type=int, default=20
+        "--limit", type=at_least(1), default=20
     )
     msub.add_parser("search", help="accepted traces similar to a query").add_argument("query")
     msub.add_parser("show", help="one trace in full").add_argument("id")
@@ -271,15 +299,15 @@ def _learn(sub) -> None:
     learn.add_argument("--model", help="model alias or .gguf path (default: the configured one)")
     learn.add_argument("--out", help="the run's folder (default $PONDER_HOME/adapters/MODEL-TIME)")
     learn.add_argument("--resume", action="store_true", help="go on from --out's last checkpoint")
-    learn.add_argument("--examples", type=int, default=0, metavar="N", help="at most N examples (default all)")  # fmt: skip
-    learn.add_argument("--epochs", type=int, default=1)
-    learn.add_argument("--max-tokens", type=int, default=512, help="longer examples are left out (default 512)")  # fmt: skip
-    learn.add_argument("--learning-rate", type=float, default=1e-4)
-    learn.add_argument("--rank", type=int, default=16, help="LoRA rank (alpha is twice it)")
-    learn.add_argument("--checkpoint-every", type=int, default=10, metavar="STEPS")
+    learn.add_argument("--examples", type=at_least(0), default=0, metavar="N", help="at most N examples (default all)")  # fmt: skip
+    learn.add_argument("--epochs", type=at_least(1), default=1)
+    learn.add_argument("--max-tokens", type=at_least(1), default=512, help="longer examples are left out (default 512)")  # fmt: skip
+    learn.add_argument("--learning-rate", type=positive, default=1e-4)
+    learn.add_argument("--rank", type=at_least(1), default=16, help="LoRA rank (alpha is twice it)")
+    learn.add_argument("--checkpoint-every", type=at_least(1), default=10, metavar="STEPS")
     learn.add_argument("--seed", type=int, default=0)
-    learn.add_argument("--inputs-per-item", type=int, default=3, help="traces: the given input and mutations of it (default 3)")  # fmt: skip
-    learn.add_argument("--paths-per-item", type=int, default=2, help="paths: right paths kept per item (default 2)")  # fmt: skip
+    learn.add_argument("--inputs-per-item", type=at_least(1), default=3, help="traces: the given input and mutations of it (default 3)")  # fmt: skip
+    learn.add_argument("--paths-per-item", type=at_least(1), default=2, help="paths: right paths kept per item (default 2)")  # fmt: skip
     learn.add_argument("--data", help="paths: the items' data file (default: the one the paths name)")  # fmt: skip
     learn.add_argument("--memory", metavar="PATH", help="memory: the store (default $PONDER_HOME/memory)")  # fmt: skip
     learn.add_argument("--outtype", choices=["f16", "q8_0"], default="f16", help="the adapter file's tensors")  # fmt: skip

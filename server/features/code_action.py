@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lsprotocol import types
+from lsprotocol import converters, types
 
 from ponder.server import protocol
 
@@ -16,11 +16,7 @@ if TYPE_CHECKING:
 ASK_AGAIN_SAMPLES = 12  # "ask again with more samples": at least this many paths
 
 
-def _range_wire(rng: types.Range) -> dict:
-    return {
-        "start": {"line": rng.start.line, "character": rng.start.character},
-        "end": {"line": rng.end.line, "character": rng.end.character},
-    }
+_WIRE = converters.get_converter()  # lsprotocol's: a Range as the JSON a command argument holds
 
 
 def _action(title: str, command: str, argument: dict) -> types.CodeAction:
@@ -40,7 +36,7 @@ def register(server: PonderServer) -> None:
         uri = params.text_document.uri
         actions = []
         if params.range.start != params.range.end:
-            argument = {"textDocument": {"uri": uri}, "range": _range_wire(params.range)}
+            argument = {"textDocument": {"uri": uri}, "range": _WIRE.unstructure(params.range)}
             actions.append(_action(protocol.CODE_ACTION_TITLE, protocol.COMMAND_REASON, argument))
         docs = server.documents
         start = docs.offset(uri, params.range.start.line, params.range.start.character)
@@ -53,7 +49,7 @@ def register(server: PonderServer) -> None:
         paths = (answer.result.get("agreement") or {}).get("paths", 1)
         again: dict[str, Any] = {
             "textDocument": {"uri": uri},
-            "range": _range_wire(answered),
+            "range": _WIRE.unstructure(answered),
             "options": {
                 "strategy": "self_consistency",
                 "samples": max(ASK_AGAIN_SAMPLES, 2 * paths),

@@ -118,9 +118,9 @@ def answer_markdown(result: dict, stale: bool = False) -> str:
 
 def refresh_hints(server: PonderServer) -> None:
     """Ask the client to fetch inlay hints again (when it can)."""
-    supported = server.client_supports("workspace", "inlay_hint", "refresh_support")
+    supported = server.client_supports("workspace.inlay_hint.refresh_support")
     if supported and server.settings.inline.hints:
-        server.protocol.send_request("workspace/inlayHint/refresh", None)
+        server.workspace_inlay_hint_refresh(None)
 
 
 def _range(server: PonderServer, uri: str, answer: Attached) -> types.Range:

@@ -11,7 +11,8 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from ponder.agent.errors import PonderError
 from ponder.agent.quoting import clipped
 from ponder.server import protocol
-from ponder.server.features.reason import REQUEST_FAILED, command_argument, plain_text
+from ponder.server.features.reason import command_argument, plain_text
+from ponder.server.language_server import RECENT_ANSWERS
 from ponder.server.params import TraceParams, parse
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def _trace(server: PonderServer, raw: Any) -> dict:
     if answer is None:
         raise JsonRpcInvalidParams(
             f"unknown answer id {clipped(params.id)}: only this session's last "
-            f"{len(server.recent) or 100} answers can be accepted or rejected"
+            f"{RECENT_ANSWERS} answers can be accepted or rejected"
         )
     edited, note = params.answer, params.note
     return {
@@ -56,7 +57,7 @@ async def _store(server: PonderServer, raw: Any, accepted: bool) -> dict:
         memory_id, updated = await asyncio.to_thread(write)
     except PonderError as e:
         server.tell(str(e))
-        raise JsonRpcException(str(e), code=REQUEST_FAILED) from e
+        raise JsonRpcException(str(e), code=types.LSPErrorCodes.RequestFailed) from e
     return {"memoryId": memory_id, "updated": updated}
 
 

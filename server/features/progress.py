@@ -27,7 +27,7 @@ class WorkDone:
         cls, server: PonderServer, title: str, token=None, cancellable: bool = True
     ) -> WorkDone:
         loop = asyncio.get_running_loop()
-        if token is None and server.client_supports("window", "work_done_progress"):
+        if token is None and server.client_supports("window.work_done_progress"):
             token = f"ponder-{uuid.uuid4().hex[:12]}"
             try:
                 await server.work_done_progress.create_async(token)

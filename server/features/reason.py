@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from ponder.server.language_server import PonderServer
 
 log = logging.getLogger("ponder")
-REQUEST_FAILED = -32803  # LSP's RequestFailed: the request was valid but could not be done
 STREAM_INTERVAL_S = 0.2  # partial results at most this often
 
 
@@ -214,7 +213,7 @@ def _failure(server: PonderServer, work: WorkDone, error: BaseException) -> Base
         message = f"reasoning failed: {error!r} (a bug in ponder; the server keeps running)"
     work.end(f"failed: {message}")
     server.tell(message)
-    return JsonRpcException(message, code=REQUEST_FAILED)
+    return JsonRpcException(message, code=types.LSPErrorCodes.RequestFailed)
 
 
 def register(server: PonderServer) -> None:
@@ -245,4 +244,4 @@ def command_argument(args: tuple, command: str) -> Any:
 
 
 def _shows_inlay_hints(server: PonderServer) -> bool:
-    return server.client_supports("text_document", "inlay_hint") and server.settings.inline.hints
+    return server.client_supports("text_document.inlay_hint") and server.settings.inline.hints
