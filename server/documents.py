@@ -15,6 +15,9 @@ from ponder.agent.positions import offset_of, position_of, split_lines
 # Larger documents are not kept (positions are computed in Python, per request and per edit, and
 # a 5 MB file made the server slow to answer anything): asking about one is a clear error.
 MAX_DOCUMENT_CHARS = 2_000_000
+# An edit: the range it replaces as (line, character, line, character), None for the whole
+# text; then the new text.
+Change = tuple[tuple[int, int, int, int] | None, str]
 
 
 @dataclass
@@ -56,8 +59,7 @@ class Documents:
     def get(self, uri: str) -> Document | None:
         return self._docs.get(uri)
 
-    def change(self, uri: str, changes: list[tuple[tuple[int, int, int, int] | None, str]],
-               version: int = 0) -> bool:  # fmt: skip
+    def change(self, uri: str, changes: list[Change], version: int = 0) -> bool:
         """Apply content changes in order: (range as (line, char, line, char), or None for the
         whole text; new text). True when an answer went stale."""
         doc = self._docs.get(uri)

@@ -9,7 +9,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from ponder.server.features.inline import agreement_text
+from ponder.server.render import agreement_text
 from tests.lsp_helpers import SAMPLE, close, open_sample, request, server_config
 from tests.wire import WireServer
 
@@ -209,7 +209,7 @@ def test_the_greedy_paths_first_answer_is_shown_inline_until_the_vote(tmp_path):
 
 def test_the_paths_answers_are_shown_beside_the_answer_only_when_they_differ(capsys):
     from ponder.server.cli.ask import print_answer
-    from ponder.server.features.inline import answer_markdown, votes_text
+    from ponder.server.render import answer_markdown, votes_text
 
     result = {
         "answer": "[1]", "confidence": 0.36, "verdict": "uncertain", "strategy": "self_consistency",
@@ -231,7 +231,7 @@ def test_the_paths_answers_are_shown_beside_the_answer_only_when_they_differ(cap
 
 def test_each_verdict_is_said_in_words(capsys):
     from ponder.server.cli.ask import print_answer
-    from ponder.server.features.inline import hint_label, verdict_text
+    from ponder.server.render import hint_label, verdict_text
 
     answer = {
         "answer": "[1]", "confidence": 0.88, "verdict": "confident", "strategy": "auto",
@@ -258,7 +258,7 @@ def test_a_raw_signal_is_never_shown_as_a_number_and_the_reason_is(capsys):
     """The greedy path's "###the cow goes moo" carried a margin of 0.97: shown as a number it
     reads as 97% sure. Without a calibrated confidence every surface says why there is none."""
     from ponder.server.cli.ask import print_answer
-    from ponder.server.features.inline import answer_markdown, hint_label, verdict_text
+    from ponder.server.render import answer_markdown, hint_label, verdict_text
 
     cow = {
         "answer": "###the cow goes moo", "confidence": None, "verdict": "uncertain",

@@ -121,7 +121,7 @@ async def ask_main(args) -> int:
 
 
 def print_answer(result: dict, seconds: float) -> None:
-    from ponder.server.features.inline import agreement_text, votes_text
+    from ponder.server.render import agreement_text, votes_text
 
     verdict = result.get("verdict", "uncertain")
     uncertain = verdict == "uncertain"

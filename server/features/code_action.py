@@ -4,14 +4,13 @@ commands, so every LSP editor can use them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import converters, types
 
 from ponder.server import protocol
-
-if TYPE_CHECKING:
-    from ponder.server.language_server import PonderServer
+from ponder.server.features.inline import answer_range
+from ponder.server.language_server import PonderServer
 
 ASK_AGAIN_SAMPLES = 12  # "ask again with more samples": at least this many paths
 
@@ -27,40 +26,39 @@ def _action(title: str, command: str, argument: dict) -> types.CodeAction:
     )
 
 
+def code_action(server: PonderServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    uri = params.text_document.uri
+    actions = []
+    if params.range.start != params.range.end:
+        argument = {"textDocument": {"uri": uri}, "range": _WIRE.unstructure(params.range)}
+        actions.append(_action(protocol.CODE_ACTION_TITLE, protocol.COMMAND_REASON, argument))
+    docs = server.documents
+    start = docs.offset(uri, params.range.start.line, params.range.start.character)
+    end = docs.offset(uri, params.range.end.line, params.range.end.character)
+    answer = docs.answer_at(uri, start, end) if start is not None and end is not None else None
+    if answer is None or answer.result is None or answer.result.get("first"):
+        return actions  # nothing answered here yet (a first answer is not the answer)
+    answered = answer_range(server, uri, answer)
+    paths = (answer.result.get("agreement") or {}).get("paths", 1)
+    again: dict[str, Any] = {
+        "textDocument": {"uri": uri},
+        "range": _WIRE.unstructure(answered),
+        "options": {
+            "strategy": "self_consistency",
+            "samples": max(ASK_AGAIN_SAMPLES, 2 * paths),
+        },
+    }
+    asked = server.recent.get(answer.id)
+    if asked is not None:
+        again["question"] = asked.question
+    return [
+        _action(protocol.ACCEPT_TITLE, protocol.COMMAND_ACCEPT, {"id": answer.id}),
+        _action(protocol.REJECT_TITLE, protocol.COMMAND_REJECT, {"id": answer.id}),
+        _action(protocol.ASK_AGAIN_TITLE, protocol.COMMAND_REASON, again),
+        *actions,
+    ]
+
+
 def register(server: PonderServer) -> None:
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.Refactor]),
-    )
-    def code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
-        uri = params.text_document.uri
-        actions = []
-        if params.range.start != params.range.end:
-            argument = {"textDocument": {"uri": uri}, "range": _WIRE.unstructure(params.range)}
-            actions.append(_action(protocol.CODE_ACTION_TITLE, protocol.COMMAND_REASON, argument))
-        docs = server.documents
-        start = docs.offset(uri, params.range.start.line, params.range.start.character)
-        end = docs.offset(uri, params.range.end.line, params.range.end.character)
-        answer = docs.answer_at(uri, start, end) if start is not None and end is not None else None
-        if answer is None or answer.result is None or answer.result.get("first"):
-            return actions  # nothing answered here yet (a first answer is not the answer)
-        (sl, sc), (el, ec) = docs.range_of(uri, answer)
-        answered = types.Range(types.Position(sl, sc), types.Position(el, ec))
-        paths = (answer.result.get("agreement") or {}).get("paths", 1)
-        again: dict[str, Any] = {
-            "textDocument": {"uri": uri},
-            "range": _WIRE.unstructure(answered),
-            "options": {
-                "strategy": "self_consistency",
-                "samples": max(ASK_AGAIN_SAMPLES, 2 * paths),
-            },
-        }
-        asked = server.recent.get(answer.id)
-        if asked is not None:
-            again["question"] = asked.question
-        return [
-            _action(protocol.ACCEPT_TITLE, protocol.COMMAND_ACCEPT, {"id": answer.id}),
-            _action(protocol.REJECT_TITLE, protocol.COMMAND_REJECT, {"id": answer.id}),
-            _action(protocol.ASK_AGAIN_TITLE, protocol.COMMAND_REASON, again),
-            *actions,
-        ]
+    options = types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.Refactor])
+    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)(code_action)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
@@ -12,11 +12,8 @@ from ponder.agent.errors import PonderError
 from ponder.agent.quoting import clipped
 from ponder.server import protocol
 from ponder.server.features.reason import command_argument, plain_text
-from ponder.server.language_server import RECENT_ANSWERS
+from ponder.server.language_server import RECENT_ANSWERS, PonderServer
 from ponder.server.params import TraceParams, parse
-
-if TYPE_CHECKING:
-    from ponder.server.language_server import PonderServer
 
 
 def _trace(server: PonderServer, raw: Any) -> dict:
@@ -61,22 +58,29 @@ async def _store(server: PonderServer, raw: Any, accepted: bool) -> dict:
     return {"memoryId": memory_id, "updated": updated}
 
 
+async def accept(server: PonderServer, params: Any) -> dict:
+    return await _store(server, params, accepted=True)
+
+
+async def reject(server: PonderServer, params: Any) -> dict:
+    return await _store(server, params, accepted=False)
+
+
+# The same through workspace/executeCommand (code actions, editors without a plugin).
+async def accept_command(server: PonderServer, *args: Any) -> dict:
+    result = await _store(server, command_argument(args, protocol.COMMAND_ACCEPT), accepted=True)
+    server.tell("answer accepted into memory", types.MessageType.Info)
+    return result
+
+
+async def reject_command(server: PonderServer, *args: Any) -> dict:
+    result = await _store(server, command_argument(args, protocol.COMMAND_REJECT), accepted=False)
+    server.tell("answer rejected (kept, never retrieved)", types.MessageType.Info)
+    return result
+
+
 def register(server: PonderServer) -> None:
-    @server.feature(protocol.ACCEPT)
-    async def accept(params: Any) -> dict:
-        return await _store(server, params, accepted=True)
-
-    @server.feature(protocol.REJECT)
-    async def reject(params: Any) -> dict:
-        return await _store(server, params, accepted=False)
-
-    # The same through workspace/executeCommand (code actions, editors without a plugin).
-    def command(name: str, accepted: bool, done: str) -> None:
-        @server.command(name)
-        async def run(*args: Any) -> dict:
-            result = await _store(server, command_argument(args, name), accepted=accepted)
-            server.tell(done, types.MessageType.Info)
-            return result
-
-    command(protocol.COMMAND_ACCEPT, True, "answer accepted into memory")
-    command(protocol.COMMAND_REJECT, False, "answer rejected (kept, never retrieved)")
+    server.feature(protocol.ACCEPT)(accept)
+    server.feature(protocol.REJECT)(reject)
+    server.command(protocol.COMMAND_ACCEPT)(accept_command)
+    server.command(protocol.COMMAND_REJECT)(reject_command)

@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcRequestCancelled
@@ -23,12 +23,11 @@ from ponder.agent.quoting import clipped
 from ponder.agent.settings import reason_options
 from ponder.server import protocol
 from ponder.server.documents import MAX_DOCUMENT_CHARS, Attached
-from ponder.server.features.inline import first_answer_result, refresh_hints, verdict_text
+from ponder.server.features.inline import first_answer_result, refresh_hints
 from ponder.server.features.progress import WorkDone
+from ponder.server.language_server import PonderServer
 from ponder.server.params import Position, ReasonParams, parse
-
-if TYPE_CHECKING:
-    from ponder.server.language_server import PonderServer
+from ponder.server.render import verdict_text
 
 log = logging.getLogger("ponder")
 STREAM_INTERVAL_S = 0.2  # partial results at most this often
@@ -216,31 +215,29 @@ def _failure(server: PonderServer, work: WorkDone, error: BaseException) -> Base
     return JsonRpcException(message, code=types.LSPErrorCodes.RequestFailed)
 
 
+async def on_reason(server: PonderServer, params: Any) -> dict:
+    return await reason(server, params)
+
+
+async def on_command(server: PonderServer, *args: Any) -> dict:
+    """executeCommand (any LSP editor, no plugin): the answer shows as an inlay hint after the
+    code and in hover; a client without inlay hints gets it as a message."""
+    result = await reason(server, command_argument(args, protocol.COMMAND_REASON))
+    if not _shows_inlay_hints(server):
+        server.tell(f"{result['answer']} ({verdict_text(result)})", types.MessageType.Info)
+    return result
+
+
 def register(server: PonderServer) -> None:
-
-    @server.feature(protocol.REASON)
-    async def on_reason(params: Any) -> dict:
-        return await reason(server, params)
-
-    @server.command(protocol.COMMAND_REASON)
-    async def on_command(*args: Any) -> dict:
-        # executeCommand (any LSP editor, no plugin): the answer shows as an inlay hint after
-        # the code and in hover; a client without inlay hints gets it as a message.
-        result = await reason(server, command_argument(args, protocol.COMMAND_REASON))
-        if not _shows_inlay_hints(server):
-            server.tell(
-                f"{result['answer']} ({verdict_text(result)})",
-                types.MessageType.Info,
-            )
-        return result
+    server.feature(protocol.REASON)(on_reason)
+    server.command(protocol.COMMAND_REASON)(on_command)
 
 
 def command_argument(args: tuple, command: str) -> Any:
-    """The one argument of an executeCommand call (pygls passes the arguments list)."""
-    arguments = args[0] if len(args) == 1 and isinstance(args[0], list | tuple) else args
-    if len(arguments) != 1:
+    """The one argument of an executeCommand call (pygls passes the arguments one by one)."""
+    if len(args) != 1:
         raise JsonRpcInvalidParams(f"{command} needs one argument: its params object")
-    return arguments[0]
+    return args[0]
 
 
 def _shows_inlay_hints(server: PonderServer) -> bool:
