@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ponder.agent.models import MODELS
+from ponder.agent.results import Verdict
 
 CONFIDENT_AT = 0.8
 
@@ -92,7 +93,7 @@ class Scope:
 @dataclass(frozen=True)
 class Calibrated:
     confidence: float | None  # the share of such answers that were right; None: no table applies
-    verdict: str  # "confident", "uncertain" or "unchecked" (free text)
+    verdict: Verdict
     uncalibrated: str | None  # why there is no confidence, a phrase the editors show as it is
 
 

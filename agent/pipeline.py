@@ -14,12 +14,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from ponder.agent import calibration, context, prompts
 from ponder.agent.answer import extract, is_prose, normalise, short
+from ponder.agent.results import Agreement, Answer, Candidate, Recalled, Signal, Usage
 from ponder.agent.settings import ReasonSettings
 from ponder.agent.vote import Ballot, Vote, decided, key_of, vote
 
@@ -48,39 +49,6 @@ class Task:
     options: ReasonSettings = field(default_factory=ReasonSettings)
 
 
-@dataclass
-class Answer:
-    id: str
-    answer: str
-    # Calibrated: the share of such answers that were right on the dev split; None where no
-    # table's scope covers the answer (`uncalibrated` says why). Never the raw signal.
-    confidence: float | None
-    agreement: dict  # {"agree": paths that gave this answer, "paths": paths sampled}
-    verdict: str  # "confident", "uncertain" (calibration.CONFIDENT_AT) or "unchecked" (free text)
-    principle: str | None
-    rationale: str
-    candidates: list[dict]
-    memories: list[dict]
-    usage: dict
-    model: str
-    strategy: str
-    # The raw signal, not a probability: {"kind": "agreement" | "margin", "value": 0..1}.
-    signal: dict = field(default_factory=lambda: {"kind": "margin", "value": 0.0})
-    uncalibrated: str | None = None  # why `confidence` is None, in words
-    # Kept for `ponder/accept` (the memory needs what was asked about); not sent to the editor.
-    question: str = ""
-    code: str = ""
-    language: str = ""
-    path: str = ""
-    symbol: str | None = None
-
-    def to_wire(self) -> dict:
-        wire = asdict(self)
-        for private in ("question", "code", "language", "path", "symbol"):
-            wire.pop(private)
-        return wire
-
-
 class _Usage:
     def __init__(self) -> None:
         self.prompt_tokens = 0
@@ -92,12 +60,9 @@ class _Usage:
             self.prompt_tokens += completions[0].prompt_tokens
         self.completion_tokens += sum(c.completion_tokens for c in completions)
 
-    def to_wire(self) -> dict:
-        return {
-            "promptTokens": self.prompt_tokens,
-            "completionTokens": self.completion_tokens,
-            "seconds": round(time.perf_counter() - self.started, 3),
-        }
+    def done(self) -> Usage:
+        seconds = round(time.perf_counter() - self.started, 3)
+        return Usage(self.prompt_tokens, self.completion_tokens, seconds)
 
 
 def _token_reporter(
@@ -312,7 +277,7 @@ def _choose(
 
 def _confidence(
     opts: ReasonSettings, result: Vote, sampled: int, engine: Engine, question: str
-) -> tuple[calibration.Calibrated, dict]:
+) -> tuple[calibration.Calibrated, Signal]:
     """The vote's answer calibrated where a table covers it (`calibration.calibrate` checks the
     scope), and the raw signal. The tables were fitted on value answers to questions about what
     running the code gives ("what does f(x) return?"). An answer in free text
@@ -323,8 +288,9 @@ def _confidence(
     True far more often, 7 of 11 unanimous votes wrong, docs/evaluation.md), text where a value
     was asked for, another model."""
     raw = _raw_confidence(opts, result, sampled) if result.winner else 0.0
+    kind: Literal["agreement", "margin"]
     kind = "agreement" if opts.strategy == "self_consistency" else "margin"
-    signal = {"kind": kind, "value": round(float(raw), 4)}
+    signal = Signal(kind, round(float(raw), 4))
     if result.winner is None:
         answer = "none"
     elif answered_in_free_text(question, result.winner.answer):
@@ -414,21 +380,16 @@ def run(
         id=uuid.uuid4().hex,
         answer=answer_text,
         confidence=None if calibrated.confidence is None else round(calibrated.confidence, 4),
-        agreement={"agree": result.agree, "paths": len(completions)},
+        agreement=Agreement(result.agree, len(completions)),
         verdict=calibrated.verdict,
         principle=principle,
         rationale=best.rationale or best.text,
-        candidates=[{"answer": g.answer, "count": g.count} for g in result.groups],
+        candidates=[Candidate(g.answer, g.count) for g in result.groups],
         memories=[
-            {
-                "id": m["id"],
-                "question": m["question"],
-                "answer": m["answer"],
-                "similarity": round(float(m["similarity"]), 4),
-            }
+            Recalled(m["id"], m["question"], m["answer"], round(float(m["similarity"]), 4))
             for m in examples + noted
-        ],  # fmt: skip
-        usage=usage.to_wire(),
+        ],
+        usage=usage.done(),
         model=model_label(engine),
         strategy=opts.strategy,
         signal=signal,

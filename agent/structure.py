@@ -16,7 +16,13 @@ from collections.abc import Iterator
 from typing import Any, NewType
 
 import cattrs
-from cattrs.errors import AttributeValidationNote, ClassValidationError, ForbiddenExtraKeysError
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ponder.agent.quoting import quoted
@@ -89,8 +95,13 @@ def _object_only(structure_fn: Any) -> Any:
     return hook
 
 
-def converter(classes: tuple[type, ...], forbid_extra_keys: bool) -> cattrs.Converter:
-    """A converter for these dataclasses: camelCase keys, the strict hooks above."""
+def converter(
+    classes: tuple[type, ...],
+    forbid_extra_keys: bool,
+    private: dict[type, tuple[str, ...]] | None = None,
+) -> cattrs.Converter:
+    """A converter for these dataclasses: camelCase keys, the strict hooks above; a class's
+    `private` fields are never unstructured (nor read: they keep their defaults)."""
     conv = cattrs.Converter(forbid_extra_keys=forbid_extra_keys, detailed_validation=True)
     conv.register_structure_hook(bool, _strict_bool)  # before int: bool is an int
     conv.register_structure_hook(int, _number(int))
@@ -99,8 +110,10 @@ def converter(classes: tuple[type, ...], forbid_extra_keys: bool) -> cattrs.Conv
     conv.register_structure_hook(NonNegative, _non_negative)
     conv.register_structure_hook(int | str | None, _token)  # a progress token
     for cls in classes:
+        hidden = (private or {}).get(cls, ())
         names: dict[str, Any] = {
-            f.name: override(rename=camel(f.name)) for f in dataclasses.fields(cls)
+            f.name: override(omit=True) if f.name in hidden else override(rename=camel(f.name))
+            for f in dataclasses.fields(cls)
         }
         fn: Any = make_dict_structure_fn(
             cls, conv, _cattrs_forbid_extra_keys=forbid_extra_keys, **names
@@ -132,10 +145,31 @@ Refusal = tuple[tuple[str, ...], str, str]  # (path of camelCase keys, kind, det
 
 
 def value_at(tree: Any, path: tuple[str, ...]) -> Any:
-    """The value a refusal's path names in the structured JSON."""
+    """The value a refusal's path names in the structured JSON (a list's items by index)."""
     for key in path:
-        tree = tree[key]
+        tree = tree[int(key)] if isinstance(tree, list) else tree[key]
     return tree
+
+
+def _item_class(cls: type, name: str) -> type | None:
+    """The dataclass a list field `name` of `cls` holds (`list[X]`), else None."""
+    args = typing.get_args(typing.get_type_hints(cls)[name])
+    item = args[0] if args else None
+    return item if isinstance(item, type) and dataclasses.is_dataclass(item) else None
+
+
+def _item_refusals(
+    error: IterableValidationError, item_cls: type | None, where: tuple[str, ...]
+) -> Iterator[Refusal]:
+    for sub in error.exceptions:
+        index = next(n.index for n in sub.__notes__ if isinstance(n, IterableValidationNote))
+        here = (*where, str(index))
+        if isinstance(sub, ClassValidationError) and item_cls:
+            yield from refusals(sub, item_cls, here)
+        elif isinstance(sub, NotAnObject):
+            yield here, "object", ""
+        else:
+            yield here, "value", str(sub)
 
 
 def refusals(
@@ -152,6 +186,8 @@ def refusals(
         inner, where = nested(cls, name), (*path, camel(name))
         if isinstance(sub, ClassValidationError) and inner:
             yield from refusals(sub, inner, where)
+        elif isinstance(sub, IterableValidationError):
+            yield from _item_refusals(sub, _item_class(cls, name), where)
         elif isinstance(sub, KeyError):
             yield where, "missing", ""
         elif isinstance(sub, NotAnObject):

@@ -44,10 +44,8 @@ def timed(engine, items: list[dict], k: int) -> tuple[float, list[dict]]:
         answer = pipeline.run(task(item, k), engine)
         elapsed = time.perf_counter() - started
         seconds += elapsed
-        answers.append({"answer": answer.answer, "tokens": answer.usage["completionTokens"]})
-        print(
-            f"  {elapsed:6.1f} s  {answer.usage['completionTokens']:5d} tokens  {answer.answer!r}"
-        )
+        answers.append({"answer": answer.answer, "tokens": answer.usage.completion_tokens})
+        print(f"  {elapsed:6.1f} s  {answer.usage.completion_tokens:5d} tokens  {answer.answer!r}")
     return seconds, answers
 
 

@@ -78,8 +78,8 @@ def main() -> None:
             answer = pipeline.run(task, engine)
             seconds = time.perf_counter() - started
             totals[strategy] += seconds
-            print(f"{name:12} {strategy:16} {seconds:6.1f} s  {answer.agreement['agree']} of "
-                  f"{answer.agreement['paths']} paths  {answer.verdict:9}  {answer.answer[:70]}",
+            print(f"{name:12} {strategy:16} {seconds:6.1f} s  {answer.agreement.agree} of "
+                  f"{answer.agreement.paths} paths  {answer.verdict:9}  {answer.answer[:70]}",
                   flush=True)  # fmt: skip
     auto, voted = totals["auto"], totals["self_consistency"]
     print(f"RESULT model={resolved.name} items={len(found)} auto_s={auto:.1f} "

@@ -21,7 +21,7 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
 
-from ponder.server.params import as_dict
+from ponder.server.wire import as_dict
 
 NOT_READ = -32099  # our code for "the server's output could not be read" / "the server exited"
 SERVER_REQUESTS = ("window/workDoneProgress/create", "window/showMessageRequest")

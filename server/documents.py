@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ponder.agent.positions import offset_of, position_of, split_lines
+from ponder.agent.results import Answer, FirstAnswer
 
 # Larger documents are not kept (positions are computed in Python, per request and per edit, and
 # a 5 MB file made the server slow to answer anything): asking about one is a clear error.
@@ -25,7 +26,7 @@ class Attached:
     id: str  # the request's answer id once answered; a placeholder while it runs
     start: int
     end: int
-    result: dict | None = None  # the wire result of ponder/reason; None while it runs
+    result: Answer | FirstAnswer | None = None  # None while it runs
     stale: bool = False  # the code it answered for has been edited since
     # Not yet served in a textDocument/inlayHint reply since it was answered (inline.py sends
     # the client one more refresh once it has been).

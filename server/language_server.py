@@ -23,7 +23,7 @@ from ponder.server.documents import Documents
 from ponder.server.transport import PonderProtocol, StdinReader
 
 if TYPE_CHECKING:
-    from ponder.agent.pipeline import Answer
+    from ponder.agent.results import Answer
 
 log = logging.getLogger("ponder")
 RECENT_ANSWERS = 100

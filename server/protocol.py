@@ -4,8 +4,8 @@
 REASON = (
     "ponder/reason"  # {textDocument:{uri}, range?|position?, question?, options?, workDoneToken?}
 )
-ACCEPT = "ponder/accept"  # {id, answer?, note?} → {memoryId}
-REJECT = "ponder/reject"  # {id} → {memoryId}
+ACCEPT = "ponder/accept"  # {id, answer?, note?} → Stored
+REJECT = "ponder/reject"  # {id} → Stored
 DEBUG_MODULES = "ponder/debug/modules"  # {} → {loaded: [heavy modules imported so far]}
 STATUS = "ponder/status"  # {} → {version, model, modelLoaded, gpuOffload, memoryPath, settings}
 
@@ -27,11 +27,7 @@ ASK_AGAIN_TITLE = "Ponder: ask again with more samples"
 # streamed path (path 0, the greedy one) gives the winning answer. (A path that ends without an
 # answer tag is the exception: its last line, streamed as reasoning, becomes the answer.)
 
-# Result of ponder/reason:
-# {id, answer, confidence (calibrated, or null where no table covers the answer),
-#  uncalibrated (why confidence is null, in words; else null),
-#  signal:{kind: agreement|margin, value} (the raw signal: not a probability, never shown as one),
-#  agreement:{agree, paths}, verdict: confident|uncertain|unchecked,
-#  principle, rationale, candidates:[{answer, count}],
-#  memories:[{id, question, answer, similarity}], usage:{promptTokens, completionTokens, seconds},
-#  model, strategy}
+# Results are typed in agent/results.py and written as camelCase JSON by server/wire.py only:
+# ponder/reason → Answer {id, answer, confidence, uncalibrated, signal, agreement, verdict,
+# principle, rationale, candidates, memories, usage, model, strategy}; ponder/accept and
+# ponder/reject → Stored {memoryId, updated}. tests/test_wire.py holds each shape.

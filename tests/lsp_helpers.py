@@ -71,7 +71,7 @@ def reason_params(uri: str, **extra) -> dict:
 
 async def request(client, method: str, params) -> dict:
     """A custom request; the result as plain dicts (pygls' client hands back namedtuples)."""
-    from ponder.server.params import as_dict
+    from ponder.server.wire import as_dict
 
     return as_dict(await client.protocol.send_request_async(method, params))
 

@@ -9,9 +9,26 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, client_capabilities
 
+from ponder.agent.results import Answer
 from ponder.server.render import agreement_text
+from ponder.server.wire import parse
 from tests.lsp_helpers import SAMPLE, close, open_sample, request, server_config
 from tests.wire import WireServer
+
+COW = {
+    "id": "a1",
+    "answer": "###the cow goes moo", "confidence": None, "verdict": "uncertain",
+    "signal": {"kind": "margin", "value": 0.97}, "uncalibrated": "not calibrated: the answer is not a Python value",
+    "strategy": "greedy", "agreement": {"agree": 1, "paths": 1}, "principle": None,
+    "rationale": "r", "model": "m", "candidates": [], "memories": [],
+    "usage": {"promptTokens": 1, "completionTokens": 1, "seconds": 1.0},
+}  # fmt: skip
+
+
+def typed(wire: dict) -> Answer:
+    """A ponder/reason result as the server holds it: the wire JSON, structured."""
+    return parse(Answer, wire)
+
 
 WHOLE = {"start": {"line": 7, "character": 0}, "end": {"line": 11, "character": 17}}
 
@@ -95,7 +112,10 @@ async def test_hover_and_code_actions_on_an_answered_range(client, tmp_path):
     )
     assert result["answer"] in hover.contents.value
     assert "one path" in hover.contents.value  # the default question, an explanation: 1 path
-    assert agreement_text({"agreement": {"agree": 4, "paths": 6}}) == "4 of 6 paths agree"
+    assert (
+        agreement_text(typed({**COW, "agreement": {"agree": 4, "paths": 6}}))
+        == "4 of 6 paths agree"
+    )
     outside = await client.text_document_hover_async(
         types.HoverParams(types.TextDocumentIdentifier(uri=uri), types.Position(1, 0))
     )
@@ -212,19 +232,19 @@ def test_the_paths_answers_are_shown_beside_the_answer_only_when_they_differ(cap
     from ponder.server.render import answer_markdown, votes_text
 
     result = {
-        "answer": "[1]", "confidence": 0.36, "verdict": "uncertain", "strategy": "self_consistency",
+        "id": "a1", "answer": "[1]", "confidence": 0.36, "verdict": "uncertain", "strategy": "self_consistency",
         "agreement": {"agree": 3, "paths": 6}, "principle": None, "rationale": "r", "model": "m",
         "candidates": [{"answer": "[1]", "count": 3}, {"answer": "[2]", "count": 2},
                        {"answer": "", "count": 1}],
         "memories": [], "usage": {"promptTokens": 1, "completionTokens": 1, "seconds": 1.0},
     }  # fmt: skip
-    assert votes_text(result) == "`[1]` × 3, `[2]` × 2, no answer × 1"
-    assert "votes: `[1]` × 3, `[2]` × 2, no answer × 1" in answer_markdown(result)
+    assert votes_text(typed(result)) == "`[1]` × 3, `[2]` × 2, no answer × 1"
+    assert "votes: `[1]` × 3, `[2]` × 2, no answer × 1" in answer_markdown(typed(result))
     print_answer(result, 1.0)
     assert "Votes: `[1]` × 3, `[2]` × 2, no answer × 1\n" in capsys.readouterr().out
 
     unanimous = {**result, "candidates": [{"answer": "[1]", "count": 6}]}
-    assert votes_text(unanimous) == ""
+    assert votes_text(typed(unanimous)) == ""
     print_answer(unanimous, 1.0)
     assert "Votes" not in capsys.readouterr().out
 
@@ -234,21 +254,21 @@ def test_each_verdict_is_said_in_words(capsys):
     from ponder.server.render import hint_label, verdict_text
 
     answer = {
-        "answer": "[1]", "confidence": 0.88, "verdict": "confident", "strategy": "auto",
+        "id": "a1", "answer": "[1]", "confidence": 0.88, "verdict": "confident", "strategy": "auto",
         "agreement": {"agree": 6, "paths": 6}, "principle": None, "rationale": "r", "model": "m",
         "candidates": [], "memories": [], "usage": {"promptTokens": 1, "completionTokens": 1,
                                                      "seconds": 1.0},
     }  # fmt: skip
-    assert verdict_text(answer) == "confident · confidence 0.88"
-    assert hint_label(answer, stale=False) == "⟹ [1] · 6/6"
+    assert verdict_text(typed(answer)) == "confident · confidence 0.88"
+    assert hint_label(typed(answer), stale=False) == "⟹ [1] · 6/6"
     split = {**answer, "confidence": 0.36, "verdict": "uncertain"}
-    assert verdict_text(split) == "UNCERTAIN — do not rely on this answer · confidence 0.36"
-    assert hint_label(split, stale=True) == "⟹ [1] · 6/6 ? (stale: the code changed)"
+    assert verdict_text(typed(split)) == "UNCERTAIN — do not rely on this answer · confidence 0.36"
+    assert hint_label(typed(split), stale=True) == "⟹ [1] · 6/6 ? (stale: the code changed)"
     explained = {**answer, "answer": "it sums", "confidence": None, "verdict": "unchecked",
                  "signal": {"kind": "margin", "value": 0.97}, "uncalibrated": "free text is not checked",
                  "agreement": {"agree": 1, "paths": 1}}  # fmt: skip
-    assert verdict_text(explained) == "free text, not checked"
-    assert hint_label(explained, stale=False) == "⟹ it sums"
+    assert verdict_text(typed(explained)) == "free text, not checked"
+    assert hint_label(typed(explained), stale=False) == "⟹ it sums"
     print_answer(explained, 1.0)
     printed = capsys.readouterr().out
     assert "UNCERTAIN" not in printed and "0.97" not in printed and "not checked" in printed
@@ -260,23 +280,17 @@ def test_a_raw_signal_is_never_shown_as_a_number_and_the_reason_is(capsys):
     from ponder.server.cli.ask import print_answer
     from ponder.server.render import answer_markdown, hint_label, verdict_text
 
-    cow = {
-        "answer": "###the cow goes moo", "confidence": None, "verdict": "uncertain",
-        "signal": {"kind": "margin", "value": 0.97}, "uncalibrated": "not calibrated: the answer is not a Python value",
-        "strategy": "greedy", "agreement": {"agree": 1, "paths": 1}, "principle": None,
-        "rationale": "r", "model": "m", "candidates": [], "memories": [],
-        "usage": {"promptTokens": 1, "completionTokens": 1, "seconds": 1.0},
-    }  # fmt: skip
+    cow = COW
     said = (
         "UNCERTAIN — do not rely on this answer · not calibrated: the answer is not a Python value"
     )
-    assert verdict_text(cow) == said
-    assert hint_label(cow, stale=False) == "⟹ ###the cow goes moo ?"
-    assert said in answer_markdown(cow) and "0.97" not in answer_markdown(cow)
+    assert verdict_text(typed(cow)) == said
+    assert hint_label(typed(cow), stale=False) == "⟹ ###the cow goes moo ?"
+    assert said in answer_markdown(typed(cow)) and "0.97" not in answer_markdown(typed(cow))
     print_answer(cow, 1.0)
     printed = capsys.readouterr().out
     assert "0.97" not in printed and "not calibrated: the answer is not a Python value" in printed
     calibrated = {**cow, "answer": "'cow'", "confidence": 0.47, "uncalibrated": None}
-    assert hint_label(calibrated, stale=False) == "⟹ 'cow' · 0.47 ?"
+    assert hint_label(typed(calibrated), stale=False) == "⟹ 'cow' · 0.47 ?"
     print_answer(calibrated, 1.0)
     assert "Confidence: 0.47 (uncertain)" in capsys.readouterr().out

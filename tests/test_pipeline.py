@@ -7,6 +7,7 @@ from ponder.agent.errors import Cancelled
 from ponder.agent.fake_engine import ScriptedEngine
 from ponder.agent.pipeline import Task, run
 from ponder.agent.prompts import chain_of_thought
+from ponder.agent.results import Agreement, Candidate, Signal
 from ponder.agent.settings import ReasonSettings
 
 CODE = "def f(x):\n    return x[::-1]\n"
@@ -24,7 +25,7 @@ def test_greedy_single_path():
     phases = []
     answer = run(task(), engine, progress=lambda m, p: phases.append(m))
     assert phases[0] == "thinking" and "voting" not in phases  # one path: nothing to vote on
-    assert answer.answer == "'ba'" and answer.candidates == [{"answer": "'ba'", "count": 1}]
+    assert answer.answer == "'ba'" and answer.candidates == [Candidate("'ba'", 1)]
     assert answer.rationale == "x is 'ab', reversed."
     assert engine.calls[0]["k"] == 1 and engine.calls[0]["temperature"] == 0.0
     prompt = engine.calls[0]["messages"][-1]["content"]
@@ -39,8 +40,8 @@ def test_self_consistency_votes_and_reports_progress():
         engine,
         progress=lambda m, p: phases.append(m),
     )
-    assert answer.answer in ("'ba'", '"ba"') and answer.agreement == {"agree": 2, "paths": 3}
-    assert sum(c["count"] for c in answer.candidates) == 3
+    assert answer.answer in ("'ba'", '"ba"') and answer.agreement == Agreement(2, 3)
+    assert sum(c.count for c in answer.candidates) == 3
     assert (
         engine.calls[0]["k"] == 3 and engine.calls[0]["temperature"] == ReasonSettings().temperature
     )
@@ -58,7 +59,7 @@ def test_cot_decoding_uses_branches():
     engine = ScriptedEngine(["ANSWER: 'ba'", "ANSWER: 'ab'", "ANSWER: 'ba'"])
     answer = run(task(strategy="cot_decoding", samples=3), engine)
     assert engine.calls[0]["kind"] == "branch" and answer.answer == "'ba'"
-    assert sum(c["count"] for c in answer.candidates) == 3
+    assert sum(c.count for c in answer.candidates) == 3
 
 
 def test_truncated_path_is_asked_for_its_answer():
@@ -71,7 +72,7 @@ def test_truncated_path_is_asked_for_its_answer():
 def test_every_self_consistency_path_is_made_to_conclude():
     engine = ScriptedEngine(["a b c d e f", "'ba'"])
     answer = run(task(strategy="self_consistency", samples=2, max_tokens=3), engine)
-    assert answer.answer == "'ba'" and answer.agreement == {"agree": 2, "paths": 2}
+    assert answer.answer == "'ba'" and answer.agreement == Agreement(2, 2)
 
 
 def test_greedy_path_votes_in_self_consistency():
@@ -98,12 +99,12 @@ def test_on_a_cpu_the_greedy_path_goes_first_and_its_answer_shows_before_the_vot
     assert phases.index("thinking") < phases.index(first) < phases.index("voting")
     assert phases.index("heard 'ba'") < phases.index("voting")
     assert streamed[-1] == "x reversed.\nANSWER: 'ba'"  # only the greedy path streams
-    assert answer.answer == "'ba'" and answer.agreement == {"agree": 2, "paths": 3}
+    assert answer.answer == "'ba'" and answer.agreement == Agreement(2, 3)
     # Early stopping counts the greedy path's vote: 1 and 1 decide it, the long 2 is stopped.
     cpu = ScriptedEngine(["ANSWER: 1", "ANSWER: 1", "a b c d e f ANSWER: 2"])
     cpu.batches_cheaply = False
     answer = run(task(strategy="self_consistency", samples=3, early_stop=True), cpu)
-    assert answer.answer == "1" and sum(c["count"] for c in answer.candidates) == 2
+    assert answer.answer == "1" and sum(c.count for c in answer.candidates) == 2
     # `schedule` overrides the engine's default; a GPU (batches cheaply) gets one batch.
     cpu = ScriptedEngine(["ANSWER: 1"])
     cpu.batches_cheaply = False
@@ -130,7 +131,7 @@ def test_prose_to_an_open_question_is_not_checked_by_more_paths():
     answer = run(open_question, cpu, first_answer=heard.append)
     assert [c["k"] for c in cpu.calls] == [1] and heard == []  # no "checking with 5 more paths"
     assert answer.answer == prose and answer.strategy == "greedy"
-    assert answer.verdict == "unchecked" and answer.agreement == {"agree": 1, "paths": 1}
+    assert answer.verdict == "unchecked" and answer.agreement == Agreement(1, 1)
     # Asked for self_consistency ("ask again with more samples"), the paths vote on it.
     asked = replace(open_question, options=replace(options, strategy="self_consistency"))
     answer = run(asked, cpu)
@@ -155,15 +156,15 @@ def test_early_stop_ends_the_batch_once_the_majority_is_decided():
     engine = ScriptedEngine(["ANSWER: 1", "ANSWER: 1", "a b c d e f ANSWER: 2", "ANSWER: 1",
                              "a b c d e f g ANSWER: 2"])  # fmt: skip
     answer = run(task(strategy="self_consistency", samples=5, early_stop=True), engine)
-    assert answer.answer == "1" and answer.agreement == {"agree": 3, "paths": 5}
-    assert sum(c["count"] for c in answer.candidates) == 3  # the stopped paths did not vote
+    assert answer.answer == "1" and answer.agreement == Agreement(3, 5)
+    assert sum(c.count for c in answer.candidates) == 3  # the stopped paths did not vote
 
 
 def test_without_early_stop_every_path_votes():
     engine = ScriptedEngine(["ANSWER: 1", "ANSWER: 1", "a b c d e f ANSWER: 2", "ANSWER: 1",
                              "a b c d e f g ANSWER: 2"])  # fmt: skip
     answer = run(task(strategy="self_consistency", samples=5), engine)
-    assert sum(c["count"] for c in answer.candidates) == 5
+    assert sum(c.count for c in answer.candidates) == 5
 
 
 def test_no_final_answer_is_never_an_empty_success():
@@ -203,7 +204,7 @@ def test_only_questions_about_what_running_the_code_gives_are_calibrated(monkeyp
         answer = run(asked, ScriptedEngine(["ANSWER: True"]))
         assert answer.confidence is None and answer.verdict == "uncertain"  # never confident
         assert answer.uncalibrated == "not calibrated for yes/no questions"
-        assert answer.signal == {"kind": "agreement", "value": 1.0}
+        assert answer.signal == Signal("agreement", 1.0)
     value = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: True"]))
     assert value.confidence == 0.92 and value.verdict == "confident"  # "What does f('ab') return?"
 
@@ -223,7 +224,7 @@ def test_memories_are_earlier_turns_and_same_code_other_question_is_not_shown():
     again = {**same, "id": "m3", "question": "What does f('ab') return?", "answer": "'ba'"}
     engine = ScriptedEngine(["ANSWER: 'ba'"])
     answer = run(task(), engine, recall=lambda q, c: [other, same, again])
-    assert [m["id"] for m in answer.memories] == ["m1", "m3"]
+    assert [m.id for m in answer.memories] == ["m1", "m3"]
     messages = engine.calls[0]["messages"]
     assert [m["role"] for m in messages] == [
         "system",
@@ -239,7 +240,7 @@ def test_memories_are_earlier_turns_and_same_code_other_question_is_not_shown():
     # For `ponder eval related --same-code`: the same code's other question is shown too.
     engine = ScriptedEngine(["ANSWER: 'ba'"])
     answer = run(task(), engine, recall=lambda q, c: [same], same_code="trace")
-    assert [m["id"] for m in answer.memories] == ["m2"]
+    assert [m.id for m in answer.memories] == ["m2"]
     assert "ANSWER: 'yx'" in engine.calls[0]["messages"][2]["content"]
 
 
@@ -250,7 +251,7 @@ def test_same_code_rule_shows_only_the_rule_of_the_code():
     unruled = {**same, "id": "m3", "question": "What does f('pq') return?", "principle": ""}
     engine = ScriptedEngine(["ANSWER: 'ba'"])
     answer = run(task(), engine, recall=lambda q, c: [same, unruled], same_code="rule")
-    assert [m["id"] for m in answer.memories] == ["m2"]
+    assert [m.id for m in answer.memories] == ["m2"]
     messages = engine.calls[0]["messages"]
     assert [m["role"] for m in messages] == ["system", "user"]  # no earlier turns
     assert "f returns its text reversed." in messages[1]["content"]
@@ -260,7 +261,7 @@ def test_same_code_rule_shows_only_the_rule_of_the_code():
 def test_the_default_is_self_consistency_with_the_greedy_path_voting():
     engine = ScriptedEngine(["ANSWER: 'ba'"])
     answer = run(Task("What does f('ab') return?", CODE, "f.py", "python", 0, 0), engine)
-    assert answer.strategy == "self_consistency" and answer.agreement == {"agree": 6, "paths": 6}
+    assert answer.strategy == "self_consistency" and answer.agreement == Agreement(6, 6)
     assert engine.calls[0]["greedy_first"] is True and engine.calls[0]["temperature"] == 0.5
 
 
@@ -292,7 +293,7 @@ def test_by_default_an_explanation_gets_one_path_and_any_other_question_a_vote(q
     engine = ScriptedEngine(["ANSWER: it reverses x"])
     answer = run(Task(question, CODE, "f.py", "python", 0, len(CODE)), engine)
     paths = 1 if explains else ReasonSettings().samples
-    assert engine.calls[0]["k"] == paths and answer.agreement["paths"] == paths
+    assert engine.calls[0]["k"] == paths and answer.agreement.paths == paths
     assert answer.strategy == ("greedy" if explains else "self_consistency")
     # an explicit strategy is kept, whatever the question
     run(Task(question, CODE, "f.py", "python", 0, 0, ReasonSettings(strategy="self_consistency")),
@@ -306,7 +307,7 @@ def test_free_text_answers_are_never_called_confident(monkeypatch):
     tables_for_scripted(monkeypatch, calibration.TABLES["qwen2.5-coder-1.5b"])
     engine = ScriptedEngine(["ANSWER: it reverses the string"])
     answer = run(task(strategy="self_consistency", samples=3), engine)
-    assert answer.agreement == {"agree": 3, "paths": 3}
+    assert answer.agreement == Agreement(3, 3)
     assert answer.confidence is None and answer.verdict == "uncertain"
     assert answer.uncalibrated == "not calibrated: the answer is not a Python value"
     value = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 'ba'"]))
@@ -318,20 +319,18 @@ def test_free_text_answers_are_never_called_confident(monkeypatch):
             ScriptedEngine(["ANSWER: it reverses the string"]),
         )
         assert explained.verdict == "unchecked" and explained.confidence is None
-        assert (
-            explained.signal["value"] > 0 and explained.uncalibrated == "free text is not checked"
-        )
+        assert explained.signal.value > 0 and explained.uncalibrated == "free text is not checked"
     asked_why = replace(task(), question="Why does f reverse x?")
     assert run(asked_why, ScriptedEngine(["ANSWER: 'ba'"])).verdict == "uncertain"  # a value
 
 
 def test_a_model_without_its_own_table_is_never_confident():
     answer = run(task(strategy="self_consistency", samples=3), ScriptedEngine(["ANSWER: 'ba'"]))
-    assert answer.agreement == {"agree": 3, "paths": 3}
+    assert answer.agreement == Agreement(3, 3)
     assert answer.confidence is None and answer.verdict == "uncertain"  # not the 1.5B's 0.85
     assert answer.uncalibrated == "not calibrated for the model scripted"
     greedy = run(task(strategy="greedy"), ScriptedEngine(["ANSWER: 'ba'"]))
-    assert greedy.confidence is None and greedy.signal["kind"] == "margin"
+    assert greedy.confidence is None and greedy.signal.kind == "margin"
 
 
 def test_a_table_applies_only_to_the_file_and_adapter_it_was_fitted_on(monkeypatch):
@@ -380,7 +379,7 @@ def test_same_code_answer_shows_only_the_verified_question_and_answer():
             "similarity": 0.9}  # fmt: skip
     engine = ScriptedEngine(["ANSWER: 'ba'"])
     answer = run(task(), engine, recall=lambda q, c: [same], same_code="answer")
-    assert [m["id"] for m in answer.memories] == ["m2"]
+    assert [m.id for m in answer.memories] == ["m2"]
     messages = engine.calls[0]["messages"]
     assert [m["role"] for m in messages] == ["system", "user"]  # no earlier turns
     user = messages[1]["content"]

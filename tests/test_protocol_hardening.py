@@ -11,7 +11,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from ponder.agent.quoting import listed, quoted
 from ponder.agent.settings import defaults, from_wire
 from ponder.server.logs import BoundedFormatter
-from ponder.server.params import ReasonParams, parse
+from ponder.server.wire import ReasonParams, parse
 from tests.wire import WireServer
 
 HUGE = "a" * 100_000

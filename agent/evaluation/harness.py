@@ -150,9 +150,9 @@ def run_strategy(
             expected=item["output"],
             correct=score(item["output"], answer.answer, item.get("form", "literal")),
             confidence=answer.confidence,
-            tokens=answer.usage["promptTokens"] + answer.usage["completionTokens"],
+            tokens=answer.usage.prompt_tokens + answer.usage.completion_tokens,
             seconds=time.perf_counter() - started,
-            candidates=answer.candidates,
+            candidates=[dataclasses.asdict(c) for c in answer.candidates],
             memories=len(answer.memories),
         )
         if remember and result.correct:

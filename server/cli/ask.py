@@ -120,29 +120,29 @@ async def ask_main(args) -> int:
     return 0
 
 
-def print_answer(result: dict, seconds: float) -> None:
+def print_answer(wire: dict, seconds: float) -> None:
+    from ponder.agent.results import Answer
     from ponder.server.render import agreement_text, votes_text
+    from ponder.server.wire import parse
 
-    verdict = result.get("verdict", "uncertain")
-    uncertain = verdict == "uncertain"
-    print(
-        f"Answer: {result['answer']}" + ("   (UNCERTAIN: do not rely on it)" if uncertain else "")
-    )
-    if verdict == "unchecked":
+    result = parse(Answer, wire)
+    uncertain = result.verdict == "uncertain"
+    print(f"Answer: {result.answer}" + ("   (UNCERTAIN: do not rely on it)" if uncertain else ""))
+    if result.verdict == "unchecked":
         trust = "free text, not checked (only values are scored)"
-    elif result.get("confidence") is None:
-        trust = f"{verdict}, {result.get('uncalibrated') or 'not calibrated'}"
+    elif result.confidence is None:
+        trust = f"{result.verdict}, {result.uncalibrated or 'not calibrated'}"
     else:
-        trust = f"{result['confidence']:.2f} ({verdict})"
-    print(f"Confidence: {trust}; {agreement_text(result)}  ({result['strategy']})")
+        trust = f"{result.confidence:.2f} ({result.verdict})"
+    print(f"Confidence: {trust}; {agreement_text(result)}  ({result.strategy})")
     votes = votes_text(result)
     if votes:
         print(f"Votes: {votes}")
-    if result.get("principle"):
-        print(f"\nPrinciple: {result['principle']}")
-    print(f"\nReasoning:\n{result['rationale']}")
-    usage = result["usage"]
+    if result.principle:
+        print(f"\nPrinciple: {result.principle}")
+    print(f"\nReasoning:\n{result.rationale}")
+    usage = result.usage
     print(
-        f"\n[{result['model']}: {usage['promptTokens']} prompt + {usage['completionTokens']} "
-        f"generated tokens, {usage['seconds']:.1f} s model time, {seconds:.1f} s in all]"
+        f"\n[{result.model}: {usage.prompt_tokens} prompt + {usage.completion_tokens} "
+        f"generated tokens, {usage.seconds:.1f} s model time, {seconds:.1f} s in all]"
     )

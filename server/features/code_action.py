@@ -8,6 +8,7 @@ from typing import Any
 
 from lsprotocol import converters, types
 
+from ponder.agent.results import Answer
 from ponder.server import protocol
 from ponder.server.features.inline import answer_range
 from ponder.server.language_server import PonderServer
@@ -36,10 +37,10 @@ def code_action(server: PonderServer, params: types.CodeActionParams) -> list[ty
     start = docs.offset(uri, params.range.start.line, params.range.start.character)
     end = docs.offset(uri, params.range.end.line, params.range.end.character)
     answer = docs.answer_at(uri, start, end) if start is not None and end is not None else None
-    if answer is None or answer.result is None or answer.result.get("first"):
+    if answer is None or not isinstance(answer.result, Answer):
         return actions  # nothing answered here yet (a first answer is not the answer)
     answered = answer_range(server, uri, answer)
-    paths = (answer.result.get("agreement") or {}).get("paths", 1)
+    paths = answer.result.agreement.paths
     again: dict[str, Any] = {
         "textDocument": {"uri": uri},
         "range": _WIRE.unstructure(answered),

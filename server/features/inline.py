@@ -16,12 +16,6 @@ from ponder.server.render import answer_markdown, hint_label
 log = logging.getLogger("ponder")
 
 
-def first_answer_result(answer: str) -> dict:
-    """What the document holds for a request whose greedy path has answered and whose vote has
-    not (a CPU's schedule): shown as a hint and in hover, never accepted or asked again."""
-    return {"answer": answer, "first": True}
-
-
 def refresh_hints(server: PonderServer) -> None:
     """Ask the client to fetch inlay hints again (when it can)."""
     supported = server.client_supports("workspace.inlay_hint.refresh_support")

@@ -10,10 +10,11 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from ponder.agent.errors import PonderError
 from ponder.agent.quoting import clipped
+from ponder.agent.results import Stored
 from ponder.server import protocol
 from ponder.server.features.reason import command_argument, plain_text
 from ponder.server.language_server import RECENT_ANSWERS, PonderServer
-from ponder.server.params import TraceParams, parse
+from ponder.server.wire import TraceParams, parse, to_wire
 
 
 def _trace(server: PonderServer, raw: Any) -> dict:
@@ -55,7 +56,7 @@ async def _store(server: PonderServer, raw: Any, accepted: bool) -> dict:
     except PonderError as e:
         server.tell(str(e))
         raise JsonRpcException(str(e), code=types.LSPErrorCodes.RequestFailed) from e
-    return {"memoryId": memory_id, "updated": updated}
+    return to_wire(Stored(memory_id, updated))
 
 
 async def accept(server: PonderServer, params: Any) -> dict:

@@ -20,14 +20,15 @@ from ponder.agent.answer import reasoning_so_far
 from ponder.agent.errors import Cancelled, PonderError
 from ponder.agent.positions import offset_of, split_lines
 from ponder.agent.quoting import clipped
+from ponder.agent.results import Answer, FirstAnswer
 from ponder.agent.settings import reason_options
 from ponder.server import protocol
 from ponder.server.documents import MAX_DOCUMENT_CHARS, Attached
-from ponder.server.features.inline import first_answer_result, refresh_hints
+from ponder.server.features.inline import refresh_hints
 from ponder.server.features.progress import WorkDone
 from ponder.server.language_server import PonderServer
-from ponder.server.params import Position, ReasonParams, parse
 from ponder.server.render import verdict_text
+from ponder.server.wire import Position, ReasonParams, parse, to_wire
 
 log = logging.getLogger("ponder")
 STREAM_INTERVAL_S = 0.2  # partial results at most this often
@@ -130,7 +131,7 @@ class ReasoningStream:
         self.loop.call_soon_threadsafe(self.server.progress, params)
 
 
-async def reason(server: PonderServer, raw: Any) -> dict:
+async def reason(server: PonderServer, raw: Any) -> Answer:
     request = parse_request(server, raw)
     task = request.task
     work = await WorkDone.start(server, "ponder: reasoning", token=request.work_done_token)
@@ -151,7 +152,7 @@ async def reason(server: PonderServer, raw: Any) -> dict:
 
     def show_first_answer(answer: str) -> None:  # on the loop: inline until the vote lands
         if attached.result is None:
-            attached.result = first_answer_result(answer)
+            attached.result = FirstAnswer(answer)
             refresh_hints(server)
 
     def first_answer(answer: str) -> None:  # from the decode thread, when the greedy path ends
@@ -188,12 +189,11 @@ async def reason(server: PonderServer, raw: Any) -> dict:
             raise
         raise failure from e
     server.remember(answer)
-    result = answer.to_wire()
-    attached.id, attached.result = answer.id, result
+    attached.id, attached.result = answer.id, answer
     attached.hint_unserved = True  # the first answer's hint may have been served: this one is new
     refresh_hints(server)
-    work.end(f"{answer.answer[:60]} ({verdict_text(result)})")
-    return result
+    work.end(f"{answer.answer[:60]} ({verdict_text(answer)})")
+    return answer
 
 
 def _failure(server: PonderServer, work: WorkDone, error: BaseException) -> BaseException:
@@ -216,16 +216,16 @@ def _failure(server: PonderServer, work: WorkDone, error: BaseException) -> Base
 
 
 async def on_reason(server: PonderServer, params: Any) -> dict:
-    return await reason(server, params)
+    return to_wire(await reason(server, params))
 
 
 async def on_command(server: PonderServer, *args: Any) -> dict:
     """executeCommand (any LSP editor, no plugin): the answer shows as an inlay hint after the
     code and in hover; a client without inlay hints gets it as a message."""
-    result = await reason(server, command_argument(args, protocol.COMMAND_REASON))
+    answer = await reason(server, command_argument(args, protocol.COMMAND_REASON))
     if not _shows_inlay_hints(server):
-        server.tell(f"{result['answer']} ({verdict_text(result)})", types.MessageType.Info)
-    return result
+        server.tell(f"{answer.answer} ({verdict_text(answer)})", types.MessageType.Info)
+    return to_wire(answer)
 
 
 def register(server: PonderServer) -> None:

@@ -1,6 +1,8 @@
-"""The params of ponder's own requests, structured by cattrs (agent.structure: camelCase, strict
-types). A refused value is JsonRpcInvalidParams (-32602) that names the field; what needs the
-document (a position past its end, an unknown answer id) is checked by the feature."""
+"""Every ponder request and result as it crosses the wire: the params of ponder's own requests
+(below) and its results (agent/results.py), converted by cattrs (agent.structure: camelCase,
+strict types) here and nowhere else. A refused value is JsonRpcInvalidParams (-32602) that names
+the field; what needs the document (a position past its end, an unknown answer id) is checked by
+the feature."""
 
 from __future__ import annotations
 
@@ -12,6 +14,16 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from ponder.agent import structure
 from ponder.agent.quoting import clipped, quoted
+from ponder.agent.results import (
+    ASKED_ABOUT,
+    Agreement,
+    Answer,
+    Candidate,
+    Recalled,
+    Signal,
+    Stored,
+    Usage,
+)
 from ponder.agent.structure import NonNegative
 
 
@@ -55,8 +67,11 @@ class TraceParams:
     note: str | None = None
 
 
+RESULTS = (Agreement, Candidate, Recalled, Usage, Signal, Answer, Stored)
 _CONVERTER = structure.converter(
-    (Position, Range, DocumentId, ReasonParams, TraceParams), forbid_extra_keys=False
+    (Position, Range, DocumentId, ReasonParams, TraceParams, *RESULTS),
+    forbid_extra_keys=False,
+    private={Answer: ASKED_ABOUT},
 )
 P = TypeVar("P")
 
@@ -97,3 +112,8 @@ def parse(cls: type[P], raw: Any) -> P:
 
 def _shape(cls: type) -> str:
     return "{" + ", ".join(structure.fields_of(cls)) + "}"
+
+
+def to_wire(result: Answer | Stored) -> dict:
+    """A result as the JSON the editors read (server/protocol.py)."""
+    return _CONVERTER.unstructure(result)
