@@ -76,6 +76,15 @@ def test_the_server_version_is_the_package_version():
     assert VERSION == version("ponder")
 
 
+def test_ponder_version_prints_it(capsys):
+    from ponder import VERSION
+    from ponder.server.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out == f"ponder {VERSION}\n"
+
+
 def test_sections_keys_and_messages():
     settings, problems = from_wire(
         {

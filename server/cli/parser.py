@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ponder import VERSION
 from ponder.agent.settings import EMBEDDERS, STRATEGIES
 
 SPLITS = ("all", "train", "validation")  # agent/evaluation/harness.py load_items
@@ -98,6 +99,7 @@ def build() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"ponder {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the language server over stdio")
