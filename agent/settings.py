@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from cattrs.errors import ClassValidationError
 
@@ -20,13 +20,13 @@ from ponder.agent.models import DEFAULT_MODEL
 from ponder.agent.quoting import clipped, quoted
 
 # "auto": self_consistency, except for a question answered in free text (greedy).
-STRATEGIES = ("auto", "greedy", "self_consistency", "cot_decoding")
-EMBEDDERS = ("minilm", "hashing")
-SCHEDULES = ("auto", "batch", "greedy_first")
+Strategy = Literal["auto", "greedy", "self_consistency", "cot_decoding"]
+Embedder = Literal["minilm", "hashing"]
+STRATEGIES, EMBEDDERS = get_args(Strategy), get_args(Embedder)
 
 
-def _limits(lo: float | None = None, hi: float | None = None, choices: tuple = ()) -> dict:
-    return {"lo": lo, "hi": hi, "choices": choices}
+def _limits(lo: float, hi: float) -> dict:
+    return {"lo": lo, "hi": hi}
 
 
 @dataclass
@@ -35,7 +35,7 @@ class ReasonSettings:
     # (docs/evaluation.md): more accurate than greedy, and its agreement is a confidence that means
     # something, at 3-4x greedy's time on a 2-core CPU. An explanation or a review (free text) gains
     # neither (never scored, never `confident`), so it is answered by one path (`pipeline.resolved`).
-    strategy: str = field(default="auto", metadata=_limits(choices=STRATEGIES))
+    strategy: Strategy = "auto"
     samples: int = field(default=6, metadata=_limits(1, 32))
     temperature: float = field(default=0.5, metadata=_limits(0.0, 2.0))
     top_p: float = field(default=0.95, metadata=_limits(0.0, 1.0))
@@ -52,14 +52,14 @@ class ReasonSettings:
     # Self-consistency's paths: "batch" decodes them together; "greedy_first" decodes the greedy
     # path alone (its reasoning streams at one path's pace, its answer shows as the first answer),
     # then the samples; "auto": greedy_first on a CPU, batch on a GPU or a model server.
-    schedule: str = field(default="auto", metadata=_limits(choices=SCHEDULES))
+    schedule: Literal["auto", "batch", "greedy_first"] = "auto"
 
 
 @dataclass
 class MemorySettings:
     enabled: bool = True
     path: str = ""  # empty: $PONDER_HOME/memory; a LanceDB URI (s3://…) also works
-    embedder: str = field(default="minilm", metadata=_limits(choices=EMBEDDERS))
+    embedder: Embedder = "minilm"
     top_k: int = field(default=3, metadata=_limits(0, 20))
 
 
@@ -74,7 +74,7 @@ class BackendSettings:
     """Where the model runs: "local" (in this process) or "openai" (a team's model server, any
     OpenAI-compatible /v1/chat/completions: llama.cpp's llama-server, vLLM)."""
 
-    kind: str = field(default="local", metadata=_limits(choices=("local", "openai")))
+    kind: Literal["local", "openai"] = "local"
     url: str = ""  # e.g. http://gpu-box:8080/v1
     model: str = ""  # empty: the first model the server lists
     api_key_env: str = ""  # the name of the environment variable holding the key (never the key)
@@ -92,7 +92,7 @@ class Settings:
     preload: bool = True  # load the model in the background right after `initialized`
     # Prompt-lookup speculation on greedy paths: "auto" (on with GPU offload, off on a CPU:
     # services.resolve_speculation), "ngram", or "off".
-    speculation: str = field(default="auto", metadata=_limits(choices=("auto", "ngram", "off")))
+    speculation: Literal["auto", "ngram", "off"] = "auto"
     backend: BackendSettings = field(default_factory=BackendSettings)
     reason: ReasonSettings = field(default_factory=ReasonSettings)
     memory: MemorySettings = field(default_factory=MemorySettings)
@@ -106,13 +106,11 @@ CONVERTER = structure.converter(
 
 
 def _refusal(f: dataclasses.Field, value: Any) -> str | None:
-    """Why `value` is outside field `f`'s range or choices (its metadata), or None."""
+    """Why `value` is outside field `f`'s range (its metadata), or None; choices are `Literal`
+    types, refused by the converter."""
     lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
-    choices = f.metadata.get("choices")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         return f"must be between {lo} and {hi}, got {quoted(value)}"
-    if choices and value not in choices:
-        return f"must be one of {', '.join(choices)}, got {quoted(value)}"
     return None
 
 
@@ -123,7 +121,7 @@ def refusal(cls: type, name: str, value: Any) -> str | None:
 
 
 def _out_of_limits(value: Any, path: tuple[str, ...] = ()):
-    """(path, why) for each field outside its range or choices (field metadata)."""
+    """(path, why) for each field outside its range (field metadata)."""
     for f in dataclasses.fields(value):
         current, where = getattr(value, f.name), (*path, structure.camel(f.name))
         if dataclasses.is_dataclass(current):

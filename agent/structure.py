@@ -82,6 +82,13 @@ def _token(value: Any, _type: Any) -> int | str | None:
     return value
 
 
+def _choice(value: Any, literal: Any) -> Any:
+    choices = typing.get_args(literal)
+    if isinstance(value, bool) or value not in choices:  # True == 1: never a choice
+        raise ValueError(f"must be one of {', '.join(map(str, choices))}, got {quoted(value)}")
+    return value
+
+
 class NotAnObject(TypeError):
     """A dataclass was given something other than a JSON object."""
 
@@ -109,6 +116,7 @@ def converter(
     conv.register_structure_hook(str, _strict_str)
     conv.register_structure_hook(NonNegative, _non_negative)
     conv.register_structure_hook(int | str | None, _token)  # a progress token
+    conv.register_structure_hook_func(lambda t: typing.get_origin(t) is typing.Literal, _choice)
     for cls in classes:
         hidden = (private or {}).get(cls, ())
         names: dict[str, Any] = {

@@ -104,3 +104,16 @@ def test_sections_keys_and_messages():
     again, problems = from_wire({"reason": {"temperature": 0.2, "samples": True}}, base=base)
     assert (again.reason.samples, again.reason.temperature) == (3, 0.2)
     assert problems == ["reason.samples must be a number, got True; using 3"]
+
+
+def test_a_choice_outside_its_literal_is_refused_with_the_choices_and_the_default_kept():
+    settings, problems = from_wire(
+        {"reason": {"strategy": "fast", "schedule": True}, "backend": {"kind": "x"}}
+    )
+    assert settings.reason.strategy == "auto" and settings.backend.kind == "local"
+    assert problems == [
+        "backend.kind must be one of local, openai, got 'x'; using 'local'",
+        "reason.strategy must be one of auto, greedy, self_consistency, cot_decoding, got 'fast'; "
+        "using 'auto'",
+        "reason.schedule must be one of auto, batch, greedy_first, got True; using 'auto'",
+    ]
