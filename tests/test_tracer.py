@@ -23,9 +23,31 @@ def test_a_loop_is_shown_iteration_by_iteration_with_the_values_that_changed():
         "`total += x` → total = 3",
         "`for x in xs:` → x = 3",
         "`total += x` → total = 6",
-        "`for x in xs:`",
+        "`for x in xs:` → no more items",
         "`return total` → returns 6",
     ]
+
+
+def test_each_test_says_whether_it_held_read_off_the_line_that_ran_next():
+    code = (
+        "def f(n, xs):\n    while n > 3:\n        n -= 2\n    for x in xs:\n"
+        "        if (x %\n                2):\n            n += x\n        elif x:\n"
+        "            n -= 1\n    if n == 0:\n        n = 5\n"
+    )
+    trace = trace_call(code, "f(6, [2, 3])")
+    assert trace.output == "None"
+    assert trace.steps[1:4] == [
+        "`while n > 3:` → True",
+        "`n -= 2` → n = 4",
+        "`while n > 3:` → True",
+    ]
+    assert "`while n > 3:` → False" in trace.steps
+    assert "`elif x:` → True" in trace.steps  # x = 2: the if was false, the elif held
+    assert "`for x in xs:` → no more items" in trace.steps
+    assert not any(
+        s.startswith("`if (x %`") and "→" in s for s in trace.steps
+    )  # two lines: not read
+    assert trace.steps[-1] == "`if n == 0:` → False; returns None"
 
 
 def test_a_long_loop_shows_its_first_iterations_then_says_the_rest_are_not_shown():
@@ -48,6 +70,7 @@ def test_recursion_is_indented_by_depth():
     assert trace.output == "6"
     assert "  call f(n=2)" in trace.steps and "    call f(n=1)" in trace.steps
     assert trace.steps[-1] == "`return n * f(n - 1)` → returns 6"
+    assert "    `if n <= 1:` → True" in trace.steps and "`if n <= 1:` → False" in trace.steps
 
 
 def test_a_caught_exception_is_shown_where_it_was_raised():

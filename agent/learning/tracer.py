@@ -39,9 +39,11 @@ class Trace:
 
 # Run in the child: reads {"code", "call", "bounds"} on stdin, prints one JSON line. Frames of
 # the traced code are those compiled from "<code>"; comprehensions and lambdas ("<listcomp>")
-# are not followed step by step, their effect shows on the line that made them.
+# are not followed step by step, their effect shows on the line that made them. A test (`if`,
+# `elif`, `while`) says whether it held and a `for` says when it is done, read off the line that
+# runs next: the step a model must compute, and the one it got wrong when traces left it out.
 _TRACER = r'''
-import io, json, sys
+import ast, io, json, sys
 
 real_stdout, sys.stdout = sys.stdout, io.StringIO()  # what the function prints is not the reply
 request = json.loads(sys.stdin.read())
@@ -49,6 +51,26 @@ code, call = request["code"], request["call"]
 STEPS, REPEATS, WIDTH = request["steps"], request["repeats"], request["width"]
 source = code.splitlines()
 steps, frames, shown, cut = [], {}, {}, [False]
+# The line of each one-line if/elif/while/for head whose body starts below it: (the body's
+# lines, a for?). A head over several lines may run line by line: it is not read.
+branches = {
+    node.lineno: (range(node.body[0].lineno, node.body[-1].end_lineno + 1), isinstance(node, ast.For))
+    for node in ast.walk(ast.parse(code))
+    if isinstance(node, (ast.If, ast.While, ast.For))
+    and (node.iter if isinstance(node, ast.For) else node.test).end_lineno == node.lineno
+    and node.body[0].lineno > node.lineno
+}
+
+
+def outcome(line, next_line):
+    """What the test on `line` decided, seen from the line that ran next (None: the function
+    returned)."""
+    if line not in branches:
+        return ""
+    body, is_for = branches[line]
+    if is_for:
+        return "" if next_line in body else "no more items"
+    return "True" if next_line in body else "False"
 
 
 def short(value):
@@ -101,7 +123,7 @@ def trace(frame, event, arg):
         return None
     me = frames.get(id(frame))
     if event == "line":  # an exception the last line raised was caught: say so
-        me.finish_line(frame, me.raised or "")
+        me.finish_line(frame, me.raised or outcome(me.line, frame.f_lineno))
         me.line, me.raised = frame.f_lineno, None
     elif event == "exception":
         me.raised = f"raises {arg[0].__name__}: {short(str(arg[1]))}"
@@ -109,7 +131,8 @@ def trace(frame, event, arg):
         if me.raised:  # the exception leaves the function
             me.finish_line(frame, me.raised)
         else:
-            me.finish_line(frame, f"returns {short(arg)}")
+            decided = outcome(me.line, None)
+            me.finish_line(frame, (decided + "; " if decided else "") + f"returns {short(arg)}")
         frames.pop(id(frame), None)
     return trace
 
