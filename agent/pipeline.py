@@ -27,10 +27,25 @@ from ponder.agent.vote import Ballot, Vote, decided, key_of, vote
 if TYPE_CHECKING:  # numpy and llama.cpp load with the engine, not with the server
     from ponder.agent.engine import Completion, Engine, StopWhen
 
-# progress(message, percentage or None)
+
+# progress(message, percentage or None): a model load's, say (agent/services.py)
 Progress = Callable[[str, int | None], None]
-# stream(the text of path 0 so far): the reasoning as it is written
-Stream = Callable[[str], None]
+
+
+class Events:
+    """What a request tells its caller while it runs, from the thread that decodes. This one
+    hears nothing; the server's (server/features/reason.py) carries each to the editor."""
+
+    def progress(self, message: str, percentage: int | None = None) -> None:
+        """A phase ("thinking", "voting") or a token count."""
+
+    def reasoning(self, text: str) -> None:
+        """Path 0's text so far: the reasoning as it is written."""
+
+    def first_answer(self, answer: str) -> None:
+        """Path 0's answer, when it is decoded before the other paths (`_greedy_first`)."""
+
+
 PROGRESS_INTERVAL_S = 0.25
 STEP_BACK_TOKENS = 96
 RULE_TOKENS = 96
@@ -66,19 +81,19 @@ class _Usage:
 
 
 def _token_reporter(
-    progress: Progress, label: str, stream: Stream | None
+    events: Events, label: str, streamed: bool = True
 ) -> Callable[[int, str, int], None]:
     """An on_token callback that reports '<label>: N tokens' a few times a second, and hands
-    path 0's text so far to `stream`."""
+    path 0's text so far to `events.reasoning` (when `streamed`)."""
     last = [0.0]
 
     def on_token(seq: int, text: str, generated: int) -> None:
-        if stream is not None and seq == 0:
-            stream(text)
+        if streamed and seq == 0:
+            events.reasoning(text)
         now = time.perf_counter()
         if now - last[0] >= PROGRESS_INTERVAL_S:
             last[0] = now
-            progress(f"{label}: {generated} tokens", None)
+            events.progress(f"{label}: {generated} tokens")
 
     return on_token
 
@@ -95,49 +110,44 @@ def answered_in_free_text(question: str, answer: str) -> bool:
 
 
 def _generate(
-    engine, messages, opts: ReasonSettings, usage, cancel, report, stream, first_answer, settles
+    engine, messages, opts: ReasonSettings, usage, cancel, events: Events, settles
 ) -> list[Completion]:
     """The strategy's paths. Every path that reaches maxTokens is made to write its answer line.
-    `first_answer(answer)` hears the greedy path's answer when it is decoded before the others;
+    `events.first_answer` hears the greedy path's answer when it is decoded before the others;
     when `settles(answer)` says so (`auto` and free text), the others are not decoded."""
     common = dict(
         max_tokens=opts.max_tokens, stop=STOP, cancel=cancel, answer_tag=prompts.ANSWER_TAG
     )
     if opts.strategy == "greedy":
-        report("thinking", None)
-        paths = engine.sample(
-            messages, k=1, on_token=_token_reporter(report, "thinking", stream), **common
-        )
+        events.progress("thinking")
+        paths = engine.sample(messages, k=1, on_token=_token_reporter(events, "thinking"), **common)
     elif opts.strategy == "cot_decoding":
         label = f"branching {opts.samples} paths"
-        report(label, None)
+        events.progress(label)
         paths = engine.branch(
-            messages, k=opts.samples, on_token=_token_reporter(report, label, stream), **common
+            messages, k=opts.samples, on_token=_token_reporter(events, label), **common
         )
     elif _greedy_first(engine, opts):
-        report("thinking", None)
-        paths = engine.sample(
-            messages, k=1, on_token=_token_reporter(report, "thinking", stream), **common
-        )
+        events.progress("thinking")
+        paths = engine.sample(messages, k=1, on_token=_token_reporter(events, "thinking"), **common)
         if settles is not None and settles(extract(paths[0].text).answer):
             usage.add(paths)
             return paths
         rest, answer = opts.samples - 1, _first_answer(paths[0])
         label = f"first answer {answer} · checking with {rest} more paths"
-        report(label, None)
-        if first_answer is not None:
-            first_answer(answer)
+        events.progress(label)
+        events.first_answer(answer)
         paths += engine.sample(  # raises Cancelled at once when cancelled meanwhile
             messages, k=rest, seed=opts.seed, temperature=opts.temperature, top_p=opts.top_p,
-            on_token=_token_reporter(report, label, None),
+            on_token=_token_reporter(events, label, streamed=False),
             stop_when=_vote_decided_with(paths) if opts.early_stop else None, **common,
         )  # fmt: skip
     else:  # self_consistency: one batch, stopped early once the vote is decided
         label = f"sampling {opts.samples} paths"
-        report(label, None)
+        events.progress(label)
         paths = engine.sample(
             messages, k=opts.samples, seed=opts.seed, greedy_first=opts.include_greedy,
-            temperature=opts.temperature, top_p=opts.top_p, on_token=_token_reporter(report, label, stream),
+            temperature=opts.temperature, top_p=opts.top_p, on_token=_token_reporter(events, label),
             stop_when=_vote_decided_with([]) if opts.early_stop else None, **common,
         )  # fmt: skip
     usage.add(paths)
@@ -312,34 +322,32 @@ def run(
     task: Task,
     engine: Engine,
     *,
-    progress: Progress | None = None,
+    events: Events | None = None,
     cancel: threading.Event | None = None,
     recall: Callable[[str, str], list[dict]] | None = None,
     similar: Callable[[str, str], bool] | None = None,
-    stream: Stream | None = None,
-    first_answer: Callable[[str], None] | None = None,
     same_code: SameCode = "hide",
 ) -> Answer:
     """Reason about `task`. `recall(question, code)` returns accepted traces similar to this
     one (each with a `similarity`): they are shown to the model as earlier turns, except traces
     of this same code for another question, used only as `same_code` says (`memory_to_show`;
-    shown whole they were measured to hurt; `ponder eval related --same-code` measures it). `stream`
-    sees path 0 as it is written; when path 0 gives the winning answer, its reasoning is the
-    one returned, so what was streamed is what the user gets. `first_answer` hears path 0's
-    answer when it is decoded before the other paths (`_greedy_first`)."""
-    report = progress or (lambda message, percentage: None)
+    shown whole they were measured to hurt; `ponder eval related --same-code` measures it).
+    `events` hears the phases, path 0 as it is written and its first answer; when path 0 gives
+    the winning answer, its reasoning is the one returned, so what was streamed is what the user
+    gets."""
+    events = events or Events()
     usage = _Usage()
     question, language, ctx, selection = _understand(task)
     opts = resolved(task.options, question)
     examples: list[dict] = []
     noted: list[dict] = []
     if recall is not None:
-        report("remembering", None)
+        events.progress("remembering")
         examples, noted = memory_to_show(recall(question, ctx.code), question, ctx.code, same_code)
 
     principle = None
     if opts.step_back:
-        report("step back", None)
+        events.progress("step back")
         asked = prompts.step_back(question, ctx.code, language, selection)
         principle = _principle(engine, asked, usage, cancel)
 
@@ -355,14 +363,12 @@ def run(
     # Under `auto`, free text from the greedy path ends the request (asked for self_consistency,
     # as "ask again with more samples" does, the paths vote on it).
     settles = partial(answered_in_free_text, question) if task.options.strategy == "auto" else None
-    completions = _generate(
-        engine, messages, opts, usage, cancel, report, stream, first_answer, settles
-    )
+    completions = _generate(engine, messages, opts, usage, cancel, events, settles)
     if settles is not None and opts.samples > 1 and len(completions) == 1:
         opts = replace(opts, strategy="greedy")  # answered in free text by the greedy path alone
 
     if len(completions) > 1:
-        report("voting", None)
+        events.progress("voting")
     paths = [path_of(c) for c in completions if c.finish_reason != "stopped"]
     result = _choose(opts, paths, similar)
     calibrated, signal = _confidence(opts, result, len(completions), engine, question)

@@ -35,11 +35,12 @@ def timed(task: pipeline.Task, engine: LlamaEngine) -> tuple[float, float, str]:
     started = time.perf_counter()
     first: list[float] = []
 
-    def progress(message: str, percentage: int | None) -> None:  # noqa: ARG001
-        if message.startswith("first answer") and not first:
-            first.append(time.perf_counter() - started)
+    class FirstHeard(pipeline.Events):
+        def first_answer(self, answer: str) -> None:
+            if not first:
+                first.append(time.perf_counter() - started)
 
-    answer = pipeline.run(task, engine, progress=progress)
+    answer = pipeline.run(task, engine, events=FirstHeard())
     vote = time.perf_counter() - started
     return (first[0] if first else vote), vote, answer.answer
 

@@ -5,12 +5,29 @@ import pytest
 
 from ponder.agent.errors import Cancelled
 from ponder.agent.fake_engine import ScriptedEngine
-from ponder.agent.pipeline import Task, run
+from ponder.agent.pipeline import Events, Task, run
 from ponder.agent.prompts import chain_of_thought
 from ponder.agent.results import Agreement, Candidate, Signal
 from ponder.agent.settings import ReasonSettings
 
 CODE = "def f(x):\n    return x[::-1]\n"
+
+
+class Heard(Events):
+    """A request's events, written down: the phases (and "heard ANSWER" for a first answer),
+    and the reasoning as it streamed."""
+
+    def __init__(self, phases: list, streamed: list | None = None):
+        self.phases, self.streamed = phases, streamed if streamed is not None else []
+
+    def progress(self, message, percentage=None):
+        self.phases.append(message)
+
+    def reasoning(self, text):
+        self.streamed.append(text)
+
+    def first_answer(self, answer):
+        self.phases.append(f"heard {answer}")
 
 
 def task(**options):
@@ -23,7 +40,7 @@ def task(**options):
 def test_greedy_single_path():
     engine = ScriptedEngine(["x is 'ab', reversed.\nANSWER: 'ba'"])
     phases = []
-    answer = run(task(), engine, progress=lambda m, p: phases.append(m))
+    answer = run(task(), engine, events=Heard(phases))
     assert phases[0] == "thinking" and "voting" not in phases  # one path: nothing to vote on
     assert answer.answer == "'ba'" and answer.candidates == [Candidate("'ba'", 1)]
     assert answer.rationale == "x is 'ab', reversed."
@@ -38,7 +55,7 @@ def test_self_consistency_votes_and_reports_progress():
     answer = run(
         task(strategy="self_consistency", samples=3),
         engine,
-        progress=lambda m, p: phases.append(m),
+        events=Heard(phases),
     )
     assert answer.answer in ("'ba'", '"ba"') and answer.agreement == Agreement(2, 3)
     assert sum(c.count for c in answer.candidates) == 3
@@ -90,9 +107,7 @@ def test_on_a_cpu_the_greedy_path_goes_first_and_its_answer_shows_before_the_vot
     answer = run(
         task(strategy="self_consistency", samples=3),
         cpu,
-        progress=lambda m, p: phases.append(m),
-        stream=streamed.append,
-        first_answer=lambda a: phases.append(f"heard {a}"),
+        events=Heard(phases, streamed),
     )
     assert [(c["k"], c["temperature"]) for c in cpu.calls] == [(1, 0.0), (2, 0.5)]
     first = "first answer 'ba' · checking with 2 more paths"
@@ -128,8 +143,9 @@ def test_prose_to_an_open_question_is_not_checked_by_more_paths():
     heard = []
     options = ReasonSettings(strategy="auto", samples=6)
     open_question = Task("How would you test f?", CODE, "f.py", "python", 0, 0, options)
-    answer = run(open_question, cpu, first_answer=heard.append)
-    assert [c["k"] for c in cpu.calls] == [1] and heard == []  # no "checking with 5 more paths"
+    answer = run(open_question, cpu, events=Heard(heard))
+    assert [c["k"] for c in cpu.calls] == [1]  # no "checking with 5 more paths"
+    assert "thinking" in heard and not any(h.startswith("heard") for h in heard)
     assert answer.answer == prose and answer.strategy == "greedy"
     assert answer.verdict == "unchecked" and answer.agreement == Agreement(1, 1)
     # Asked for self_consistency ("ask again with more samples"), the paths vote on it.

@@ -131,6 +131,38 @@ class ReasoningStream:
         self.loop.call_soon_threadsafe(self.server.progress, params)
 
 
+class RequestEvents(pipeline.Events):
+    """One request's events, heard on the decode thread and carried to the event loop: progress
+    (work done), the reasoning and the first answer as partial results, the first answer shown
+    inline until the vote lands."""
+
+    def __init__(
+        self,
+        server: PonderServer,
+        work: WorkDone,
+        stream: ReasoningStream | None,
+        attached: Attached,
+    ):
+        self.server, self.work, self.stream, self.attached = server, work, stream, attached
+
+    def progress(self, message: str, percentage: int | None = None) -> None:
+        self.work.report(message, percentage)
+
+    def reasoning(self, text: str) -> None:
+        if self.stream is not None:
+            self.stream(text)
+
+    def first_answer(self, answer: str) -> None:
+        if self.stream is not None:
+            self.stream.first_answer(answer)
+        self.work.loop.call_soon_threadsafe(self._show_first_answer, answer)
+
+    def _show_first_answer(self, answer: str) -> None:  # on the loop
+        if self.attached.result is None:
+            self.attached.result = FirstAnswer(answer)
+            refresh_hints(self.server)
+
+
 async def reason(server: PonderServer, raw: Any) -> Answer:
     request = parse_request(server, raw)
     task = request.task
@@ -150,15 +182,7 @@ async def reason(server: PonderServer, raw: Any) -> Answer:
             work.loop.call_soon_threadsafe(server.tell, str(e))
             return []
 
-    def show_first_answer(answer: str) -> None:  # on the loop: inline until the vote lands
-        if attached.result is None:
-            attached.result = FirstAnswer(answer)
-            refresh_hints(server)
-
-    def first_answer(answer: str) -> None:  # from the decode thread, when the greedy path ends
-        if stream is not None:
-            stream.first_answer(answer)
-        work.loop.call_soon_threadsafe(show_first_answer, answer)
+    events = RequestEvents(server, work, stream, attached)
 
     def job() -> pipeline.Answer:
         engine = server.services.engine(work.report)
@@ -167,12 +191,10 @@ async def reason(server: PonderServer, raw: Any) -> Answer:
         answer = pipeline.run(
             task,
             engine,
-            progress=work.report,
+            events=events,
             cancel=cancel,
             recall=recall,
             similar=server.services.similar,
-            stream=stream,
-            first_answer=first_answer,
         )
         if stream is not None:
             stream.flush()
