@@ -2,7 +2,7 @@
 
 ponder keeps its own copy of each open document (from didOpen / didChange), with LSP's line
 breaks and the negotiated position encoding (agent/positions.py), so positions mean what the
-client meant. An answer is attached to its range (character offsets) when the request starts:
+client meant; pygls keeps none (server/transport.py hands the notifications straight here). An answer is attached to its range (character offsets) when the request starts:
 edits above it shift it, an edit touching it marks it stale, closing the document drops it.
 """
 

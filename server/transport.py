@@ -15,6 +15,7 @@ import re
 import threading
 from typing import Any, BinaryIO
 
+from lsprotocol import types
 from pygls.exceptions import (
     JsonRpcException,
     JsonRpcInvalidParams,
@@ -23,6 +24,7 @@ from pygls.exceptions import (
     JsonRpcServerNotInitialized,
 )
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from ponder.agent.quoting import quoted
 
@@ -125,6 +127,25 @@ class PonderProtocol(LanguageServerProtocol):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._initialize_seen = False
+
+    # pygls keeps a copy of each open document in its workspace; ponder keeps its own
+    # (server/documents.py: LSP's line rules, the attached answers) and never reads pygls's, so
+    # these hand the notification to ponder's handler without making a second copy.
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        yield from self._ponder_handler(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        yield from self._ponder_handler(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        yield from self._ponder_handler(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    def _ponder_handler(self, method: str, params: Any):
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
 
     def reply_error(self, msg_id: Any, error: JsonRpcException) -> None:
         log.warning("answered %s with %s", quoted(msg_id), error.message)

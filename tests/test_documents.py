@@ -1,3 +1,4 @@
+from ponder.agent.results import FirstAnswer
 from ponder.server.documents import Attached, Documents
 
 TEXT = "a = 1\n\ndef f(x):\n    return x + a\n\nprint(f(2))\n"
@@ -7,7 +8,7 @@ def docs_with_answer() -> tuple[Documents, Attached]:
     docs = Documents()
     docs.open("u", TEXT)
     start = TEXT.index("def f")
-    answer = Attached("id1", start, TEXT.index("\n\nprint") + 1, result={"answer": "3"})
+    answer = Attached("id1", start, TEXT.index("\n\nprint") + 1, result=FirstAnswer("3"))
     docs.attach("u", answer)
     return docs, answer
 
@@ -70,3 +71,29 @@ def test_the_hint_goes_at_the_end_of_the_last_line_whatever_the_line_breaks():
         inside = Attached("b", 0, text.index("return") + 3, result={})
         assert docs.hint_position("u", whole_lines) == (1, 12), repr(nl)
         assert docs.hint_position("u", inside) == (1, 12), repr(nl)
+
+
+def test_open_documents_are_kept_once_by_ponder_and_not_again_by_pygls():
+    from lsprotocol import types
+
+    from ponder.agent.settings import Settings
+    from ponder.server.app import create_server
+
+    server = create_server(Settings(model="scripted"))
+    protocol = server.protocol
+    next(protocol.lsp_initialize(types.InitializeParams(capabilities=types.ClientCapabilities())))
+    item = types.TextDocumentItem("file:///a.py", "python", 1, "x = 1\n")
+    edit = types.TextDocumentContentChangeWholeDocument("y = 2\n")
+    for notified in (
+        protocol.lsp_text_document__did_open(types.DidOpenTextDocumentParams(item)),
+        protocol.lsp_text_document__did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(2, "file:///a.py"), [edit]
+            )
+        ),
+    ):
+        for handler, args, _ in notified:
+            handler(*args)
+    document = server.documents.get("file:///a.py")
+    assert document is not None and document.text == "y = 2\n"
+    assert server.workspace.text_documents == {}
