@@ -41,7 +41,9 @@ def located(setting: str) -> Path:
     return path
 
 
-def attach(model: Any, setting: str, model_name: str, model_sha256: Callable[[], str]) -> tuple[Any, Adapter]:  # fmt: skip
+def attach(
+    model: Any, setting: str, model_name: str, model_sha256: Callable[[], str]
+) -> tuple[Any, Adapter]:
     """Load the adapter for llama.cpp `model` (an `_internals.LlamaModel`): (its handle, what it
     is). PonderError, with the adapter freed, when it does not belong to this model."""
     import llama_cpp

@@ -98,10 +98,26 @@ _UNSHARE = ["unshare", "--user", "--map-root-user", "--net"]
 
 def _bwrap(work: Path) -> list[str]:
     return [
-        "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-        "--bind", str(work), str(work), "--chdir", str(work), "--unshare-net", "--unshare-pid",
-        "--die-with-parent", "--new-session",
-    ]  # fmt: skip
+        "bwrap",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
+        "--bind",
+        str(work),
+        str(work),
+        "--chdir",
+        str(work),
+        "--unshare-net",
+        "--unshare-pid",
+        "--die-with-parent",
+        "--new-session",
+    ]
 
 
 def _limit(limits: Limits) -> None:
@@ -113,7 +129,9 @@ def _limit(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def run_python(script: str, stdin: str = "", args: tuple[str, ...] = (), limits: Limits = Limits()) -> Ran:  # fmt: skip
+def run_python(
+    script: str, stdin: str = "", args: tuple[str, ...] = (), limits: Limits = Limits()
+) -> Ran:
     """Run `script` (Python source) confined; `stdin` is its standard input, `args` its argv."""
     with tempfile.TemporaryDirectory(prefix="ponder-run-") as folder:
         root = Path(folder)
@@ -133,10 +151,15 @@ def run_python(script: str, stdin: str = "", args: tuple[str, ...] = (), limits:
             open(out / "stderr", "wb") as stderr,
         ):
             child = subprocess.Popen(
-                argv, stdin=given, stdout=stdout, stderr=stderr, cwd=work,
+                argv,
+                stdin=given,
+                stdout=stdout,
+                stderr=stderr,
+                cwd=work,
                 env={**CLEAN_ENV, "HOME": str(work), "TMPDIR": str(work)},
-                preexec_fn=functools.partial(_limit, limits), start_new_session=True,
-            )  # fmt: skip
+                preexec_fn=functools.partial(_limit, limits),
+                start_new_session=True,
+            )
             try:
                 returncode: int | None = child.wait(timeout=limits.wall_s)
             except subprocess.TimeoutExpired:

@@ -28,11 +28,28 @@ LANGUAGE_ALIASES = {
     "ts": "typescript",
 }
 EXTENSIONS = {
-    ".py": "python", ".js": "javascript", ".mjs": "javascript", ".jsx": "javascript",
-    ".ts": "typescript", ".tsx": "tsx", ".rs": "rust", ".go": "go", ".c": "c", ".h": "c",
-    ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".lua": "lua", ".java": "java", ".rb": "ruby",
-    ".sh": "bash", ".cs": "csharp", ".kt": "kotlin", ".swift": "swift", ".php": "php",
-}  # fmt: skip
+    ".py": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".tsx": "tsx",
+    ".rs": "rust",
+    ".go": "go",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".hpp": "cpp",
+    ".lua": "lua",
+    ".java": "java",
+    ".rb": "ruby",
+    ".sh": "bash",
+    ".cs": "csharp",
+    ".kt": "kotlin",
+    ".swift": "swift",
+    ".php": "php",
+}
 
 _DEFINITION = re.compile(
     r"^(function|method|class|impl|struct|interface|trait|enum|module|decorated)"

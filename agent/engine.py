@@ -407,9 +407,17 @@ class LlamaEngine:
 
         with self.lock:
             return self._decode(
-                messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag, stop_when,
+                messages,
+                k,
+                pick,
+                max_tokens,
+                stop,
+                cancel,
+                on_token,
+                answer_tag,
+                stop_when,
                 greedy_seqs=greedy_rows,
-            )  # fmt: skip
+            )
 
     def branch(
         self,
@@ -432,9 +440,16 @@ class LlamaEngine:
 
         with self.lock:
             return self._decode(
-                messages, k, pick, max_tokens, stop, cancel, on_token, answer_tag,
+                messages,
+                k,
+                pick,
+                max_tokens,
+                stop,
+                cancel,
+                on_token,
+                answer_tag,
                 greedy_seqs=set(range(k)),  # every branch continues greedily after its first token
-            )  # fmt: skip
+            )
 
     def _decode(
         self,

@@ -69,12 +69,33 @@ class ScriptedEngine:
             out.append(c)
         return out
 
-    def sample(self, messages: Messages, *, k=1, temperature=0.0, top_p=0.95, max_tokens=512,
-               stop=(), seed=0, cancel=None, on_token: TokenCallback | None = None,
-               greedy_first=False, answer_tag=None, stop_when=None):  # fmt: skip
+    def sample(
+        self,
+        messages: Messages,
+        *,
+        k=1,
+        temperature=0.0,
+        top_p=0.95,
+        max_tokens=512,
+        stop=(),
+        seed=0,
+        cancel=None,
+        on_token: TokenCallback | None = None,
+        greedy_first=False,
+        answer_tag=None,
+        stop_when=None,
+    ):
         with self.lock:
-            self.calls.append({"kind": "sample", "messages": messages, "k": k, "seed": seed,
-                               "temperature": temperature, "greedy_first": greedy_first})  # fmt: skip
+            self.calls.append(
+                {
+                    "kind": "sample",
+                    "messages": messages,
+                    "k": k,
+                    "seed": seed,
+                    "temperature": temperature,
+                    "greedy_first": greedy_first,
+                }
+            )
             paths = self._complete(messages, k, cancel, on_token, max_tokens, answer_tag)
             # Like the real engine, which decodes in lockstep: paths finish shortest first.
             if stop_when:
@@ -86,8 +107,17 @@ class ScriptedEngine:
                         break
             return paths
 
-    def branch(self, messages: Messages, *, k=5, max_tokens=512, stop=(), cancel=None,
-               on_token: TokenCallback | None = None, answer_tag=None):  # fmt: skip
+    def branch(
+        self,
+        messages: Messages,
+        *,
+        k=5,
+        max_tokens=512,
+        stop=(),
+        cancel=None,
+        on_token: TokenCallback | None = None,
+        answer_tag=None,
+    ):
         with self.lock:
             self.calls.append({"kind": "branch", "messages": messages, "k": k})
             return self._complete(messages, k, cancel, on_token, max_tokens, answer_tag)

@@ -138,18 +138,29 @@ def _generate(
         events.progress(label)
         events.first_answer(answer)
         paths += engine.sample(  # raises Cancelled at once when cancelled meanwhile
-            messages, k=rest, seed=opts.seed, temperature=opts.temperature, top_p=opts.top_p,
+            messages,
+            k=rest,
+            seed=opts.seed,
+            temperature=opts.temperature,
+            top_p=opts.top_p,
             on_token=_token_reporter(events, label, streamed=False),
-            stop_when=_vote_decided_with(paths) if opts.early_stop else None, **common,
-        )  # fmt: skip
+            stop_when=_vote_decided_with(paths) if opts.early_stop else None,
+            **common,
+        )
     else:  # self_consistency: one batch, stopped early once the vote is decided
         label = f"sampling {opts.samples} paths"
         events.progress(label)
         paths = engine.sample(
-            messages, k=opts.samples, seed=opts.seed, greedy_first=opts.include_greedy,
-            temperature=opts.temperature, top_p=opts.top_p, on_token=_token_reporter(events, label),
-            stop_when=_vote_decided_with([]) if opts.early_stop else None, **common,
-        )  # fmt: skip
+            messages,
+            k=opts.samples,
+            seed=opts.seed,
+            greedy_first=opts.include_greedy,
+            temperature=opts.temperature,
+            top_p=opts.top_p,
+            on_token=_token_reporter(events, label),
+            stop_when=_vote_decided_with([]) if opts.early_stop else None,
+            **common,
+        )
     usage.add(paths)
     return paths
 

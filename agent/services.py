@@ -180,8 +180,13 @@ class Services:
         if engine is None or self._engine_key != self._key():
             return status
         if engine.adapter is not None:
-            return {**status, "loaded": True, "name": engine.adapter.name,
-                    "sha256": engine.adapter.sha256, "base": engine.adapter.base}  # fmt: skip
+            return {
+                **status,
+                "loaded": True,
+                "name": engine.adapter.name,
+                "sha256": engine.adapter.sha256,
+                "base": engine.adapter.base,
+            }
         return {**status, "problem": engine.adapter_problem}
 
     def memory(self) -> TraceStore | None:

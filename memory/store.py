@@ -52,9 +52,20 @@ DEFAULT_THRESHOLD = 0.85
 RECENT_SEARCHES = 64
 
 TEXT_FIELDS = (
-    "question", "code", "language", "path", "symbol", "principle", "rationale", "answer",
-    "strategy", "model", "created_at", "tags", "note",
-)  # fmt: skip
+    "question",
+    "code",
+    "language",
+    "path",
+    "symbol",
+    "principle",
+    "rationale",
+    "answer",
+    "strategy",
+    "model",
+    "created_at",
+    "tags",
+    "note",
+)
 # Columns added by each schema version, with SQL defaults for existing rows.
 MIGRATIONS = {2: {"accepted": "true", "tags": "'[]'", "note": "''"}}
 _ID = re.compile(r"^[0-9a-f]{32}$")

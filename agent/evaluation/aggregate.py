@@ -144,15 +144,17 @@ class Report:
         if rule.vote == "maxmargin":
             best = max(used, key=lambda p: p["margin"] if p["answer"].strip() else -1)
             agree = sum(_same(best, p) for p in used)
-            return Outcome(best["answer"], best["correct"], best["margin"], agree, len(used),
-                           tokens, seconds)  # fmt: skip
+            return Outcome(
+                best["answer"], best["correct"], best["margin"], agree, len(used), tokens, seconds
+            )
         result, winner = vote_paths(used, weighted=rule.vote == "weighted")
         if winner is None:
             return Outcome("", False, 0.0, 0, len(used), tokens, seconds)
         # Stopped early, the paths that never finished count as not agreeing.
         share = result.agree / rule.k if rule.early else result.share
-        return Outcome(winner["answer"], winner["correct"], share, result.agree, len(used),
-                       tokens, seconds)  # fmt: skip
+        return Outcome(
+            winner["answer"], winner["correct"], share, result.agree, len(used), tokens, seconds
+        )
 
     def outcomes(self, rule: Rule) -> list[Outcome]:
         return [self.apply(rule, item) for item in self.items]
@@ -173,15 +175,20 @@ class Report:
             "n": n,
             "accuracy": right / n,
             "accuracy_ci": wilson(right, n),
-            "wins_vs_greedy": sum(o.correct and not g.correct for o, g in zip(outs, greedy, strict=True)),
-            "losses_vs_greedy": sum(g.correct and not o.correct for o, g in zip(outs, greedy, strict=True)),
+            "wins_vs_greedy": sum(
+                o.correct and not g.correct for o, g in zip(outs, greedy, strict=True)
+            ),
+            "losses_vs_greedy": sum(
+                g.correct and not o.correct for o, g in zip(outs, greedy, strict=True)
+            ),
             "tokens_per_item": sum(o.tokens for o in outs) / n,
             "paths_per_item": sum(o.paths for o in outs) / n,
             "seconds_per_item": sum(o.seconds for o in outs) / n,
-            "time_vs_greedy": sum(o.seconds for o in outs) / max(sum(g.seconds for g in greedy), 1e-9),
+            "time_vs_greedy": sum(o.seconds for o in outs)
+            / max(sum(g.seconds for g in greedy), 1e-9),
             "raw": confidence_summary([o.raw for o in outs], correct),
             "calibrated": calibrated,
-        }  # fmt: skip
+        }
         return summary
 
 
@@ -363,8 +370,10 @@ def repeated_summary(per_split: list[list[float]], correct: list[bool]) -> dict:
 
 
 def table(summaries: dict[str, dict]) -> str:
-    head = (f"{'rule':26} {'n':>4} {'acc [95% CI]':>18} {'+/- greedy':>10} {'conf@>=0.8 raw':>16} "
-            f"{'calibrated':>16} {'ECE raw/cal':>11} {'paths':>5} {'tokens':>6} {'s/item':>6} {'x greedy':>8}")  # fmt: skip
+    head = (
+        f"{'rule':26} {'n':>4} {'acc [95% CI]':>18} {'+/- greedy':>10} {'conf@>=0.8 raw':>16} "
+        f"{'calibrated':>16} {'ECE raw/cal':>11} {'paths':>5} {'tokens':>6} {'s/item':>6} {'x greedy':>8}"
+    )
     lines = [head, "-" * len(head)]
     for name, s in summaries.items():
         lo, hi = s["accuracy_ci"]
@@ -446,8 +455,10 @@ def plot(report: Report, rules: list[Rule], file: Path) -> None:
         by_k.plot(ks, accs, "o-", label=f"{vote_kind}{' + greedy path' if with_greedy else ''}")
     by_k.axhline(greedy, ls="--", color="black", label="greedy")
     by_k.set(xlabel="k (paths voting)", ylabel="accuracy")
-    by_k.set_title(f"accuracy vs k (n={len(report.items)}, {report.header['model']}, "
-                   f"T={report.header['temperature']})")  # fmt: skip
+    by_k.set_title(
+        f"accuracy vs k (n={len(report.items)}, {report.header['model']}, "
+        f"T={report.header['temperature']})"
+    )
     by_k.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(file, dpi=110)

@@ -68,10 +68,16 @@ def _questions(call: str, reversed_list: str) -> dict[str, str]:
 def _asked(kind: str, question: str, truth) -> dict:
     """The question as asked, its true answer and how an answer is scored (harness.score)."""
     if kind == "type":
-        return {"question": f"{question} Answer with the name of the Python type.",
-                "output": truth, "form": "type"}  # fmt: skip
-    return {"question": f"{question} Answer True or False.", "output": repr(bool(truth)),
-            "form": "yes_no"}  # fmt: skip
+        return {
+            "question": f"{question} Answer with the name of the Python type.",
+            "output": truth,
+            "form": "type",
+        }
+    return {
+        "question": f"{question} Answer True or False.",
+        "output": repr(bool(truth)),
+        "form": "yes_no",
+    }
 
 
 def conceptual_items(item: dict) -> list[dict]:
@@ -93,7 +99,7 @@ def conceptual_items(item: dict) -> list[dict]:
             "id": f"{item.get('id', '')}-{kind}",
             "kind": kind,
             **_asked(kind, questions[kind], facts[kind]),
-        }  # fmt: skip
+        }
         for kind in kinds
         if kind in facts
     ]

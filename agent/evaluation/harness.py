@@ -34,10 +34,23 @@ STRATEGIES: dict[str, dict] = {
 }
 HIGH_CONFIDENCE = 0.8
 _YES_NO = {"yes": "True", "true": "True", "no": "False", "false": "False"}
-_TYPE_WORDS = {"str": "str", "string": "str", "int": "int", "integer": "int", "float": "float",
-               "bool": "bool", "boolean": "bool", "list": "list", "dict": "dict",
-               "dictionary": "dict", "tuple": "tuple", "set": "set", "none": "NoneType",
-               "nonetype": "NoneType", "bytes": "bytes"}  # fmt: skip
+_TYPE_WORDS = {
+    "str": "str",
+    "string": "str",
+    "int": "int",
+    "integer": "int",
+    "float": "float",
+    "bool": "bool",
+    "boolean": "bool",
+    "list": "list",
+    "dict": "dict",
+    "dictionary": "dict",
+    "tuple": "tuple",
+    "set": "set",
+    "none": "NoneType",
+    "nonetype": "NoneType",
+    "bytes": "bytes",
+}
 
 
 ITEM_KEYS = frozenset({"code", "input", "output"})  # a CRUXEval item's, as every eval asks it
@@ -53,8 +66,9 @@ def in_validation(code: str) -> bool:
     return int.from_bytes(digest[:4], "big") % 100 < VALIDATION_SHARE
 
 
-def load_items(path: Path, limit: int | None = None, offset: int = 0, every: int = 1,
-               split: str = "all") -> list[dict]:  # fmt: skip
+def load_items(
+    path: Path, limit: int | None = None, offset: int = 0, every: int = 1, split: str = "all"
+) -> list[dict]:
     """The items of `split` ("all", "train" or "validation": `in_validation`) from `offset` on,
     every `every`th of them, at most `limit`; a line that is not a JSON object with ITEM_KEYS is
     refused with its number."""
@@ -205,13 +219,29 @@ PATHS_FORMAT = "ponder-paths"
 PATHS_VERSION = 1
 
 
-def paths_header(engine: Engine, data: Path, offset: int, every: int, samples: int,
-                 temperature: float, top_p: float, max_tokens: int, seed: int) -> dict:  # fmt: skip
+def paths_header(
+    engine: Engine,
+    data: Path,
+    offset: int,
+    every: int,
+    samples: int,
+    temperature: float,
+    top_p: float,
+    max_tokens: int,
+    seed: int,
+) -> dict:
     header = {
-        "format": PATHS_FORMAT, "version": PATHS_VERSION, "model": engine.name,
-        "data": str(data), "offset": offset, "samples": samples, "temperature": temperature,
-        "top_p": top_p, "max_tokens": max_tokens, "seed": seed,
-    }  # fmt: skip
+        "format": PATHS_FORMAT,
+        "version": PATHS_VERSION,
+        "model": engine.name,
+        "data": str(data),
+        "offset": offset,
+        "samples": samples,
+        "temperature": temperature,
+        "top_p": top_p,
+        "max_tokens": max_tokens,
+        "seed": seed,
+    }
     if every > 1:  # only then: files from before --every resume with the same header
         header["every"] = every
     if engine.adapter:  # calibration tables are fitted per model file and adapter
@@ -224,11 +254,16 @@ def sample_item(item: dict, engine: Engine, header: dict) -> dict:
     task = pipeline.Task(question_for(item), item["code"], "f.py", "python", 0, 0)
     started = time.perf_counter()
     completions = engine.sample(
-        pipeline.messages_for(task), k=header["samples"] + 1, greedy_first=True,
-        temperature=header["temperature"], top_p=header["top_p"],
-        max_tokens=header["max_tokens"], seed=header["seed"], stop=pipeline.STOP,
+        pipeline.messages_for(task),
+        k=header["samples"] + 1,
+        greedy_first=True,
+        temperature=header["temperature"],
+        top_p=header["top_p"],
+        max_tokens=header["max_tokens"],
+        seed=header["seed"],
+        stop=pipeline.STOP,
         answer_tag=prompts.ANSWER_TAG,
-    )  # fmt: skip
+    )
     seconds = time.perf_counter() - started
     stats = getattr(engine, "last_stats", None)
     verdicts: dict[str, bool] = {}
@@ -237,20 +272,28 @@ def sample_item(item: dict, engine: Engine, header: dict) -> dict:
         path = pipeline.path_of(c)
         if path.answer not in verdicts:
             verdicts[path.answer] = score(item["output"], path.answer)
-        paths.append({
-            "kind": "greedy" if n == 0 else "sample", "answer": path.answer,
-            "correct": verdicts[path.answer], "margin": round(path.score, 4),
-            "tokens": c.completion_tokens, "finish": c.finish_reason, "concluded": c.concluded,
-            "text": c.text,
-        })  # fmt: skip
+        paths.append(
+            {
+                "kind": "greedy" if n == 0 else "sample",
+                "answer": path.answer,
+                "correct": verdicts[path.answer],
+                "margin": round(path.score, 4),
+                "tokens": c.completion_tokens,
+                "finish": c.finish_reason,
+                "concluded": c.concluded,
+                "text": c.text,
+            }
+        )
     return {
-        "id": item.get("id", ""), "question": task.question, "expected": item["output"],
+        "id": item.get("id", ""),
+        "question": task.question,
+        "expected": item["output"],
         "prompt_tokens": completions[0].prompt_tokens if completions else 0,
         "seconds": round(seconds, 3),
         "prompt_s": round(stats.prompt_s, 3) if stats else 0.0,
         "steps": {str(r): v for r, v in stats.steps.items()} if stats else {},
         "paths": paths,
-    }  # fmt: skip
+    }
 
 
 def rescore(items: list[dict]) -> int:
@@ -399,10 +442,16 @@ def run_related(
         shown = pipeline.memory_to_show(recall(question, b["code"]), question, b["code"], same_code)
         on = ask(b, engine, options, recall, same_code) if any(shown) else off
         result = RelatedResult(
-            id=a.get("id", str(n)), a_correct=a_ok, b_off=score(b["output"], off.answer),
-            b_on=score(b["output"], on.answer), b_on_memories=len(on.memories), unrelated=None,
-            b_prediction_off=off.answer, b_prediction_on=on.answer, rule=rule,
-        )  # fmt: skip
+            id=a.get("id", str(n)),
+            a_correct=a_ok,
+            b_off=score(b["output"], off.answer),
+            b_on=score(b["output"], on.answer),
+            b_on_memories=len(on.memories),
+            unrelated=None,
+            b_prediction_off=off.answer,
+            b_prediction_on=on.answer,
+            rule=rule,
+        )
         results.append(result)
         if on_item:
             on_item(n, result)

@@ -33,9 +33,14 @@ def _permute(rows: np.ndarray, n_head: int, n_head_kv: int | None) -> np.ndarray
 
 
 def write_adapter(
-    state: dict, config: dict, alpha: float, out: Path, base_sha256: str, base_name: str,
+    state: dict,
+    config: dict,
+    alpha: float,
+    out: Path,
+    base_sha256: str,
+    base_name: str,
     outtype: str = "f16",
-) -> int:  # fmt: skip
+) -> int:
     """Write `state` (peft's adapter state dict: name → torch tensor) as a GGUF adapter for a
     model with `config` (model_type, num_attention_heads, num_key_value_heads,
     num_hidden_layers). `outtype` "f16", or "q8_0" for the lora_a tensors (rows of the input
@@ -45,7 +50,9 @@ def write_adapter(
 
     arch_name = config["model_type"]  # transformers' and llama.cpp's names agree for these
     if arch_name not in ("llama", "qwen2"):
-        raise PonderError(f"exporting an adapter for a {arch_name} model is not supported (llama, qwen2)")  # fmt: skip
+        raise PonderError(
+            f"exporting an adapter for a {arch_name} model is not supported (llama, qwen2)"
+        )
     arch = next(a for a, name in gguf.MODEL_ARCH_NAMES.items() if name == arch_name)
     name_map = gguf.get_tensor_name_map(arch, config["num_hidden_layers"])
     partial = out.with_name(out.name + ".partial")
@@ -95,5 +102,7 @@ def read_base(path: Path) -> dict[str, str]:
         if field is not None:
             found[key] = field.contents()
     if found.get(gguf.Keys.General.TYPE) != gguf.GGUFType.ADAPTER:
-        raise PonderError(f"{path} is a GGUF file but not an adapter (general.type {found.get(gguf.Keys.General.TYPE)!r})")  # fmt: skip
+        raise PonderError(
+            f"{path} is a GGUF file but not an adapter (general.type {found.get(gguf.Keys.General.TYPE)!r})"
+        )
     return found

@@ -106,7 +106,9 @@ def train(
     if old.exists() and not checkpoint.exists():  # stopped between the two renames of _save
         old.rename(checkpoint)
     if checkpoint.exists() and not resume:
-        raise PonderError(f"{folder} holds a run already: --resume goes on with it, or choose another --out")  # fmt: skip
+        raise PonderError(
+            f"{folder} holds a run already: --resume goes on with it, or choose another --out"
+        )
     if resume and not checkpoint.exists():
         raise PonderError(f"nothing to resume in {folder} (no checkpoint/)")
     folder.mkdir(parents=True, exist_ok=True)
@@ -115,9 +117,12 @@ def train(
     progress(f"loading {model_path.name} for training ({device})")
     tokenizer, base = load_model(model_path)
     config = LoraConfig(
-        r=budget.rank, lora_alpha=budget.alpha, lora_dropout=0.0,
-        target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM",
-    )  # fmt: skip
+        r=budget.rank,
+        lora_alpha=budget.alpha,
+        lora_dropout=0.0,
+        target_modules=list(TARGET_MODULES),
+        task_type="CAUSAL_LM",
+    )
     model = get_peft_model(base, config).to(device)
     data = [tokenized(tokenizer, r["messages"]) for r in records]
     usable = [d for d in data if len(d[0]) <= budget.max_tokens]
@@ -147,7 +152,9 @@ def train(
             optimizer.zero_grad()
             step += 1
             losses.append(loss.item())
-            log.write(json.dumps({"step": step, "loss": round(losses[-1], 5), "tokens": len(ids)}) + "\n")  # fmt: skip
+            log.write(
+                json.dumps({"step": step, "loss": round(losses[-1], 5), "tokens": len(ids)}) + "\n"
+            )
             log.flush()
             elapsed = time.perf_counter() - started
             left = elapsed / (step - first_step) * (len(order) - step)
@@ -157,9 +164,15 @@ def train(
     plot_losses(losses, folder / "loss.png")
     tail = losses[-min(5, len(losses)) :]
     return Trained(
-        len(usable), len(data) - len(usable), step, time.perf_counter() - started,
-        losses[0], sum(tail) / len(tail), folder, _shape(base.config),
-    )  # fmt: skip
+        len(usable),
+        len(data) - len(usable),
+        step,
+        time.perf_counter() - started,
+        losses[0],
+        sum(tail) / len(tail),
+        folder,
+        _shape(base.config),
+    )
 
 
 def _shape(config) -> dict:

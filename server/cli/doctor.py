@@ -54,8 +54,10 @@ def report_adapter(settings) -> None:
     if adapter is None:
         print(f"adapter: {settings.adapter}: REFUSED: {engine.adapter_problem}")
     else:
-        print(f"adapter: {adapter.name} ({adapter.path}, sha256 {adapter.sha256[:12]}…), "
-              f"trained for {adapter.base or 'an unnamed model'}: loads on {engine.name}")  # fmt: skip
+        print(
+            f"adapter: {adapter.name} ({adapter.path}, sha256 {adapter.sha256[:12]}…), "
+            f"trained for {adapter.base or 'an unnamed model'}: loads on {engine.name}"
+        )
     engine.close()
 
 

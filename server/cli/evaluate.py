@@ -107,17 +107,26 @@ def eval_main(args) -> None:
         def on_item(n: int, r, name=name) -> None:
             mark = "ok " if r.correct else "-- "
             conf = "-" if r.confidence is None else f"{r.confidence:.2f}"
-            print(f"[{name} {n + 1}/{len(items)}] {mark}{r.id}: {r.prediction!r:.60} "
-                  f"(true {r.expected!r:.40}, conf {conf}, {r.seconds:.1f} s)",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"[{name} {n + 1}/{len(items)}] {mark}{r.id}: {r.prediction!r:.60} "
+                f"(true {r.expected!r:.40}, conf {conf}, {r.seconds:.1f} s)",
+                file=sys.stderr,
+            )
 
         results = evaluate.run_strategy(items, engine, name, base, on_item, recall, remember)
         summaries[name] = evaluate.summarise(results)
         everything += [dataclasses.asdict(r) for r in results]
     print(evaluate.table(summaries))
     if args.json:
-        out = {"model": pipeline.model_label(engine), "data": str(data), "offset": args.offset, "samples": base.samples,
-               "max_tokens": args.max_tokens, "summaries": summaries, "items": everything}  # fmt: skip
+        out = {
+            "model": pipeline.model_label(engine),
+            "data": str(data),
+            "offset": args.offset,
+            "samples": base.samples,
+            "max_tokens": args.max_tokens,
+            "summaries": summaries,
+            "items": everything,
+        }
         Path(args.json).write_text(json.dumps(out, indent=1))
     scores = " ".join(f"{name}={s['accuracy']:.3f}" for name, s in summaries.items())
     adapter = engine.adapter.name if engine.adapter else "none"
@@ -132,15 +141,25 @@ def sample_paths_main(args) -> None:
     reason = settings.reason
     # Sampled paths besides the greedy one: by default the settings' paths in all.
     samples = max(1, reason.samples - 1) if args.samples is None else args.samples
-    header = evaluate.paths_header(engine, data, args.offset, args.every, samples,
-                                   reason.temperature, reason.top_p, reason.max_tokens,
-                                   reason.seed)  # fmt: skip
+    header = evaluate.paths_header(
+        engine,
+        data,
+        args.offset,
+        args.every,
+        samples,
+        reason.temperature,
+        reason.top_p,
+        reason.max_tokens,
+        reason.seed,
+    )
     file = Path(args.save_paths)
     done, out = evaluate.open_paths_file(file, header)
     todo = [it for it in items if it.get("id", "") not in done]
-    print(f"{len(items)} items from {data} ({len(items) - len(todo)} already in {file}), "
-          f"model {engine.name}, 1 greedy + {samples} paths at T={settings.reason.temperature}",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"{len(items)} items from {data} ({len(items) - len(todo)} already in {file}), "
+        f"model {engine.name}, 1 greedy + {samples} paths at T={settings.reason.temperature}",
+        file=sys.stderr,
+    )
     with out:
         for n, item in enumerate(todo, start=1):
             saved = evaluate.sample_item(item, engine, header)
@@ -148,12 +167,25 @@ def sample_paths_main(args) -> None:
             out.flush()
             right = sum(p["correct"] for p in saved["paths"])
             greedy = "ok" if saved["paths"][0]["correct"] else "--"
-            print(f"[{n}/{len(todo)}] {saved['id']}: greedy {greedy}, {right}/{len(saved['paths'])} "
-                  f"paths right, {saved['seconds']:.1f} s", file=sys.stderr)  # fmt: skip
+            print(
+                f"[{n}/{len(todo)}] {saved['id']}: greedy {greedy}, {right}/{len(saved['paths'])} "
+                f"paths right, {saved['seconds']:.1f} s",
+                file=sys.stderr,
+            )
     k = samples + 1
-    aggregate_main(argparse.Namespace(files=[str(file)], rules=f"greedy,majority+greedy@{k},weighted+greedy@{k}",
-                                      model=None, plot=None, fit_calibration=False, json=None,
-                                      rescore=False, held_out=False, split="all"))  # fmt: skip
+    aggregate_main(
+        argparse.Namespace(
+            files=[str(file)],
+            rules=f"greedy,majority+greedy@{k},weighted+greedy@{k}",
+            model=None,
+            plot=None,
+            fit_calibration=False,
+            json=None,
+            rescore=False,
+            held_out=False,
+            split="all",
+        )
+    )
 
 
 def _strategy_names(text: str) -> list[str]:
@@ -180,10 +212,14 @@ def concepts_main(args) -> None:
     kinds, calls = _concept_questions(items, asked, args.limit)
     if not calls:
         raise PonderError(f"no item in {data} has a question of the kinds asked ({args.questions})")
-    truths = ", ".join(f"{kind} {sum(q['output'] == 'True' for q in qs)} of {len(qs)}"
-                       for kind, qs in kinds.items() if kind in concepts.YES_NO_KINDS)  # fmt: skip
-    print(f"{calls} calls from {data} (true: {truths or '-'}), model {engine.name}",
-          file=sys.stderr)  # fmt: skip
+    truths = ", ".join(
+        f"{kind} {sum(q['output'] == 'True' for q in qs)} of {len(qs)}"
+        for kind, qs in kinds.items()
+        if kind in concepts.YES_NO_KINDS
+    )
+    print(
+        f"{calls} calls from {data} (true: {truths or '-'}), model {engine.name}", file=sys.stderr
+    )
     base = settings.reason  # the flags are already on it (_apply_reason_flags)
     results: dict[tuple[str, str], list] = {}
     for kind, kind_items in kinds.items():
@@ -192,8 +228,10 @@ def concepts_main(args) -> None:
             results[kind, name] = evaluate.run_strategy(kind_items, engine, name, base, on_item)
     _print_concepts(results, names)
     if args.json:
-        rows = {f"{kind} {name}": [dataclasses.asdict(r) for r in rs]
-                for (kind, name), rs in results.items()}  # fmt: skip
+        rows = {
+            f"{kind} {name}": [dataclasses.asdict(r) for r in rs]
+            for (kind, name), rs in results.items()
+        }
         Path(args.json).write_text(json.dumps({"model": engine.name, "items": rows}, indent=1))
 
 
@@ -223,9 +261,11 @@ def _concept_questions(
 
 def _concept_progress(label: str, total: int):
     def on_item(n: int, r) -> None:
-        print(f"[{label} {n + 1}/{total}] {'ok' if r.correct else '--'} {r.id}: "
-              f"{r.prediction!r:.50} (true {r.expected!r:.30}, {r.seconds:.1f} s)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"[{label} {n + 1}/{total}] {'ok' if r.correct else '--'} {r.id}: "
+            f"{r.prediction!r:.50} (true {r.expected!r:.30}, {r.seconds:.1f} s)",
+            file=sys.stderr,
+        )
 
     return on_item
 
@@ -252,8 +292,10 @@ def _print_concepts(results: dict[tuple[str, str], list], names: list[str]) -> N
     from ponder.agent.evaluation import aggregate
     from ponder.agent.evaluation import harness as evaluate
 
-    print(f"{'question':11} {'strategy':16} {'n':>3} {'acc [95% CI]':>19} {'vs first':>9} "
-          f"{'acc@>=0.8':>10} {'s/item':>7}")  # fmt: skip
+    print(
+        f"{'question':11} {'strategy':16} {'n':>3} {'acc [95% CI]':>19} {'vs first':>9} "
+        f"{'acc@>=0.8':>10} {'s/item':>7}"
+    )
     lines = []
     for (kind, name), rs in results.items():
         first = results[kind, names[0]]
@@ -265,10 +307,14 @@ def _print_concepts(results: dict[tuple[str, str], list], names: list[str]) -> N
         at_high = (
             f"{confident:.2f} ({s['high_confidence_n']})" if confident is not None else "- (0)"
         )
-        print(f"{kind:11} {name:16} {s['n']:3d} {s['accuracy']:.3f} [{low:.2f},{high:.2f}] "
-              f"{f'+{won}/-{lost}':>9} {at_high:>10} {s['seconds_per_item']:7.1f}")  # fmt: skip
-        lines.append(f"RESULT n={s['n']} question={kind} strategy={name} "
-                     f"acc={s['accuracy']:.3f} s_item={s['seconds_per_item']:.1f}")  # fmt: skip
+        print(
+            f"{kind:11} {name:16} {s['n']:3d} {s['accuracy']:.3f} [{low:.2f},{high:.2f}] "
+            f"{f'+{won}/-{lost}':>9} {at_high:>10} {s['seconds_per_item']:7.1f}"
+        )
+        lines.append(
+            f"RESULT n={s['n']} question={kind} strategy={name} "
+            f"acc={s['accuracy']:.3f} s_item={s['seconds_per_item']:.1f}"
+        )
     print("\n".join(lines))
 
 
@@ -295,21 +341,27 @@ def related_main(args) -> None:
     print(f"{len(pairs)} pairs from {data}, model {engine.name}, memory {folder}", file=sys.stderr)
 
     def on_item(n: int, r) -> None:
-        print(f"[{n + 1}/{len(pairs)}] {r.id}: A {'ok' if r.a_correct else '--'}, "
-              f"B off {'ok' if r.b_off else '--'}, B on {'ok' if r.b_on else '--'} "
-              f"({r.b_on_memories} memories)" + (f"; rule: {r.rule!r}" if r.rule else ""),
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"[{n + 1}/{len(pairs)}] {r.id}: A {'ok' if r.a_correct else '--'}, "
+            f"B off {'ok' if r.b_off else '--'}, B on {'ok' if r.b_on else '--'} "
+            f"({r.b_on_memories} memories)" + (f"; rule: {r.rule!r}" if r.rule else ""),
+            file=sys.stderr,
+        )
 
     results = evaluate.run_related(
         pairs, engine, options, store, settings.memory.top_k, on_item, args.same_code
     )
     s = evaluate.summarise_related(results)
-    print(f"pairs {s['n']}: A right {s['a_accuracy']:.3f}; B memory off {s['b_off']:.3f}, "
-          f"on {s['b_on']:.3f} (+{s['b_on_wins']}/-{s['b_on_losses']}; {s['retrieved_same']} "
-          f"retrieved their A); unrelated memories shown on {s['unrelated_n']} B items, "
-          f"accuracy change over all B {s['unrelated_change']:+.3f}")  # fmt: skip
-    print(f"RESULT n={s['n']} memory_off={s['b_off']:.3f} memory_on={s['b_on']:.3f} "
-          f"unrelated_change={s['unrelated_change']:+.3f}")  # fmt: skip
+    print(
+        f"pairs {s['n']}: A right {s['a_accuracy']:.3f}; B memory off {s['b_off']:.3f}, "
+        f"on {s['b_on']:.3f} (+{s['b_on_wins']}/-{s['b_on_losses']}; {s['retrieved_same']} "
+        f"retrieved their A); unrelated memories shown on {s['unrelated_n']} B items, "
+        f"accuracy change over all B {s['unrelated_change']:+.3f}"
+    )
+    print(
+        f"RESULT n={s['n']} memory_off={s['b_off']:.3f} memory_on={s['b_on']:.3f} "
+        f"unrelated_change={s['unrelated_change']:+.3f}"
+    )
     if args.json:
         rows = [dataclasses.asdict(r) for r in results]
         Path(args.json).write_text(json.dumps({"summary": s, "pairs": rows}, indent=1))

@@ -27,26 +27,39 @@ def learn_main(args) -> None:
         print(f"resuming {out}: {len(records)} examples", file=sys.stderr)
     else:
         if not args.sources:
-            raise PonderError("say what to learn from: --from memory, --from paths FILE…, --from traces DATA")  # fmt: skip
+            raise PonderError(
+                "say what to learn from: --from memory, --from paths FILE…, --from traces DATA"
+            )
         if (out / "checkpoint").exists():
-            raise PonderError(f"{out} holds a run already: --resume goes on with it, or choose another --out")  # fmt: skip
+            raise PonderError(
+                f"{out} holds a run already: --resume goes on with it, or choose another --out"
+            )
         records = _collect(args)
         out.mkdir(parents=True, exist_ok=True)
         _write_examples(out, records)
     budget = train.Budget(
-        epochs=args.epochs, max_tokens=args.max_tokens, learning_rate=args.learning_rate,
-        rank=args.rank, alpha=2 * args.rank, checkpoint_every=args.checkpoint_every,
+        epochs=args.epochs,
+        max_tokens=args.max_tokens,
+        learning_rate=args.learning_rate,
+        rank=args.rank,
+        alpha=2 * args.rank,
+        checkpoint_every=args.checkpoint_every,
         seed=args.seed,
-    )  # fmt: skip
+    )
     trained = train.train(resolved.path, records, out, budget, resume=args.resume)
     from safetensors.torch import load_file
 
     state = load_file(out / "checkpoint" / "adapter.safetensors")
     adapter = out / "adapter.gguf"
     size = export.write_adapter(
-        state, trained.shape, budget.alpha, adapter,
-        base_sha256=_model_sha256(resolved), base_name=resolved.name, outtype=args.outtype,
-    )  # fmt: skip
+        state,
+        trained.shape,
+        budget.alpha,
+        adapter,
+        base_sha256=_model_sha256(resolved),
+        base_name=resolved.name,
+        outtype=args.outtype,
+    )
     print(f"adapter: {adapter} ({size / 1e6:.1f} MB), loss curve: {out / 'loss.png'}")
     print(f"use it: ponder ask FILE:LINE QUESTION --model {resolved.name} --adapter {adapter}")
     print(
@@ -66,7 +79,10 @@ def _collect(args) -> list[dict]:
             raise PonderError(f"--from {kind}: a source is one of {', '.join(SOURCES)}")
         started = time.perf_counter()
         made = list(_source(kind, files, args))
-        print(f"from {kind}: {len(made)} examples ({time.perf_counter() - started:.0f} s)", file=sys.stderr)  # fmt: skip
+        print(
+            f"from {kind}: {len(made)} examples ({time.perf_counter() - started:.0f} s)",
+            file=sys.stderr,
+        )
         found += made
     kept = examples.deduplicated(found)
     random.Random(args.seed).shuffle(kept)
@@ -74,7 +90,9 @@ def _collect(args) -> list[dict]:
     if not kept:
         raise PonderError("no training examples: every source gave none (see the counts above)")
     counts = {s: sum(1 for e in kept if e.source == s) for s in SOURCES}
-    print("training on " + ", ".join(f"{n} from {s}" for s, n in counts.items() if n), file=sys.stderr)  # fmt: skip
+    print(
+        "training on " + ", ".join(f"{n} from {s}" for s, n in counts.items() if n), file=sys.stderr
+    )
     return [e.record() for e in kept]
 
 
@@ -88,7 +106,9 @@ def _source(kind: str, files: list[str], args):
             raise PonderError("--from memory takes no files (--memory PATH names the store)")
         return examples.from_memory(_memory_traces(args.memory))
     if not files:
-        raise PonderError(f"--from {kind} needs {'saved-paths files' if kind == 'paths' else 'a data file'}")  # fmt: skip
+        raise PonderError(
+            f"--from {kind} needs {'saved-paths files' if kind == 'paths' else 'a data file'}"
+        )
     paths = [Path(f) for f in files]
     for path in paths:
         if not path.is_file():

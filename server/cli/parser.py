@@ -62,19 +62,22 @@ def _items(command: argparse.ArgumentParser, limit: int, what: str) -> None:
         help="take every Nth item from --offset on (a spread sample of the split; default 1)",
     )
     command.add_argument(
-        "--split", choices=SPLITS, default="all",
+        "--split",
+        choices=SPLITS,
+        default="all",
         help="the functions ponder learn trains on, or those it never sees (a hash of the "
         "code: 181 of the 640 dev items are validation)",
-    )  # fmt: skip
+    )
     command.add_argument("--model", help="model alias or .gguf path")
     _adapter(command)
 
 
 def _adapter(command: argparse.ArgumentParser) -> None:
     command.add_argument(
-        "--adapter", metavar="FILE",
+        "--adapter",
+        metavar="FILE",
         help="a LoRA adapter for the model (.gguf, from ponder learn; env PONDER_ADAPTER)",
-    )  # fmt: skip
+    )
 
 
 def _backend(command: argparse.ArgumentParser) -> None:
@@ -112,9 +115,11 @@ def build() -> argparse.ArgumentParser:
     serve.add_argument("--log-file", help="write the server log here (default: stderr)")
     serve.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     serve.add_argument(
-        "-q", "--quiet", action="store_true",
+        "-q",
+        "--quiet",
+        action="store_true",
         help="log errors only, not refused requests (for a client that reports those itself)",
-    )  # fmt: skip
+    )
 
     ask = sub.add_parser(
         "ask",
@@ -152,20 +157,30 @@ def build() -> argparse.ArgumentParser:
         default="greedy,sc",
         help="comma-separated: greedy, sc, sc+stepback, greedy+stepback, cot_decoding",
     )
-    crux.add_argument("--samples", type=int,
-                      help="paths for sc / cot_decoding (default: settings, 6, the greedy path "
-                      "among them); with --save-paths, sampled paths besides the greedy one "
-                      "(default: one fewer than the settings' paths, 5)")  # fmt: skip
+    crux.add_argument(
+        "--samples",
+        type=int,
+        help="paths for sc / cot_decoding (default: settings, 6, the greedy path "
+        "among them); with --save-paths, sampled paths besides the greedy one "
+        "(default: one fewer than the settings' paths, 5)",
+    )
     crux.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
     crux.add_argument("--temperature", type=float, help="sampling temperature (default: settings)")
-    crux.add_argument("--seed", type=int,
-                      help="sampling seed (default: settings, 0): another seed, another draw")  # fmt: skip
+    crux.add_argument(
+        "--seed", type=int, help="sampling seed (default: settings, 0): another seed, another draw"
+    )
     crux.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
     crux.add_argument("--memory", metavar="PATH", help="retrieve worked examples from this store")
-    crux.add_argument("--remember", action="store_true",
-                      help="accept every correct answer into --memory (as a user would)")  # fmt: skip
-    crux.add_argument("--save-paths", metavar="FILE",
-                      help="sample and save every path (JSONL; resumes a stopped run)")  # fmt: skip
+    crux.add_argument(
+        "--remember",
+        action="store_true",
+        help="accept every correct answer into --memory (as a user would)",
+    )
+    crux.add_argument(
+        "--save-paths",
+        metavar="FILE",
+        help="sample and save every path (JSONL; resumes a stopped run)",
+    )
     con = evsub.add_parser(
         "concepts",
         help="step-back on conceptual vs execution questions about the same calls",
@@ -178,13 +193,19 @@ def build() -> argparse.ArgumentParser:
         "every function's call is asked what type of value it returns (a free answer).",
     )
     _items(con, 30, "functions to ask about")
-    con.add_argument("--strategies", default="greedy,greedy+stepback",
-                     help="comma-separated, as for cruxeval (default greedy,greedy+stepback)")  # fmt: skip
+    con.add_argument(
+        "--strategies",
+        default="greedy,greedy+stepback",
+        help="comma-separated, as for cruxeval (default greedy,greedy+stepback)",
+    )
     con.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
-    con.add_argument("--questions", default="conceptual,execution",
-                     help="which kinds to ask, comma-separated: mutates, aliases, order, "
-                     "conceptual (those three), type (what type of value f(x) returns: every "
-                     "call, a free answer), execution (default conceptual,execution)")  # fmt: skip
+    con.add_argument(
+        "--questions",
+        default="conceptual,execution",
+        help="which kinds to ask, comma-separated: mutates, aliases, order, "
+        "conceptual (those three), type (what type of value f(x) returns: every "
+        "call, a free answer), execution (default conceptual,execution)",
+    )
     con.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
     rel = evsub.add_parser(
         "related",
@@ -199,13 +220,17 @@ def build() -> argparse.ArgumentParser:
     rel.add_argument("--store", metavar="PATH", help="memory store (default: a temporary one)")
     rel.add_argument("--json", metavar="FILE", help="write per-pair results here")
     # agent.pipeline.SameCode, spelled out: the parser does not import the pipeline (start-up).
-    rel.add_argument("--same-code", choices=["hide", "trace", "rule", "answer", "contrast"], default="hide",
-                     help="what B is shown of its function's remembered A: hide (the product: "
-                     "shown whole, it was measured to hurt), trace (A's whole trace, to measure "
-                     "that again), rule (a one- or two-sentence rule of the code, derived by "
-                     "the model from A's accepted trace; costs one short generation per accept) "
-                     "answer (A's question and verified answer only, no reasoning) or contrast (that "
-                     "answer, and B asked to say how its input differs from A's first)")  # fmt: skip
+    rel.add_argument(
+        "--same-code",
+        choices=["hide", "trace", "rule", "answer", "contrast"],
+        default="hide",
+        help="what B is shown of its function's remembered A: hide (the product: "
+        "shown whole, it was measured to hurt), trace (A's whole trace, to measure "
+        "that again), rule (a one- or two-sentence rule of the code, derived by "
+        "the model from A's accepted trace; costs one short generation per accept) "
+        "answer (A's question and verified answer only, no reasoning) or contrast (that "
+        "answer, and B asked to say how its input differs from A's first)",
+    )
     agg = evsub.add_parser(
         "aggregate",
         help="score voting rules on saved paths (no model needed)",
@@ -218,25 +243,45 @@ def build() -> argparse.ArgumentParser:
         "Seconds are "
         "estimated from the run's own decode-step timings.",
     )
-    agg.add_argument("files", nargs="+", metavar="FILE",
-                     help="files written by `ponder eval cruxeval --save-paths` (several: scored "
-                     "as one set of items; they must be sampled the same way)")  # fmt: skip
-    agg.add_argument("--rules", default=DEFAULT_RULES,
-                     help=f"comma-separated rules (see above; default {DEFAULT_RULES})")  # fmt: skip
+    agg.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="files written by `ponder eval cruxeval --save-paths` (several: scored "
+        "as one set of items; they must be sampled the same way)",
+    )
+    agg.add_argument(
+        "--rules",
+        default=DEFAULT_RULES,
+        help=f"comma-separated rules (see above; default {DEFAULT_RULES})",
+    )
     agg.add_argument("--model", help="refuse a file sampled with another model")
-    agg.add_argument("--split", choices=SPLITS, default="all",
-                     help="only the items of ponder learn's training or validation functions")  # fmt: skip
+    agg.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="all",
+        help="only the items of ponder learn's training or validation functions",
+    )
     agg.add_argument("--plot", metavar="PNG", help="reliability diagram and accuracy vs k")
-    agg.add_argument("--fit-calibration", action="store_true",
-                     help="print calibration tables fitted on all items (agent/calibration.py)")  # fmt: skip
+    agg.add_argument(
+        "--fit-calibration",
+        action="store_true",
+        help="print calibration tables fitted on all items (agent/calibration.py)",
+    )
     agg.add_argument("--json", metavar="FILE", help="write the summaries here")
-    agg.add_argument("--held-out", action="store_true",
-                     help="the items were not used to fit agent/calibration.py: the calibrated "
-                     "column maps raw confidences through the shipped table of the file's model "
-                     "(greedy's table for greedy, the default self-consistency's for every vote "
-                     "rule, so only the default rule's row is its own) instead of cross-fitting")  # fmt: skip
-    agg.add_argument("--rescore", action="store_true",
-                     help="extract the answers again with this version's extractor and score them")  # fmt: skip
+    agg.add_argument(
+        "--held-out",
+        action="store_true",
+        help="the items were not used to fit agent/calibration.py: the calibrated "
+        "column maps raw confidences through the shipped table of the file's model "
+        "(greedy's table for greedy, the default self-consistency's for every vote "
+        "rule, so only the default rule's row is its own) instead of cross-fitting",
+    )
+    agg.add_argument(
+        "--rescore",
+        action="store_true",
+        help="extract the answers again with this version's extractor and score them",
+    )
 
     mem = sub.add_parser(
         "memory", help="the memory of accepted reasoning (list, search, export...)"
@@ -252,8 +297,12 @@ def build() -> argparse.ArgumentParser:
     msub.add_parser("forget", help="delete one trace").add_argument("id")
     exp = msub.add_parser("export", help="write every trace as JSONL")
     exp.add_argument("file")
-    exp.add_argument("--format", choices=["traces", "chat"], default="traces",
-                     help="chat: accepted traces as chat-format training examples")  # fmt: skip
+    exp.add_argument(
+        "--format",
+        choices=["traces", "chat"],
+        default="traces",
+        help="chat: accepted traces as chat-format training examples",
+    )
     msub.add_parser("import", help="read traces from an export").add_argument("file")
     msub.add_parser("stats", help="counts, indices, embedder")
 
@@ -294,22 +343,53 @@ def _learn(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     learn.add_argument(
-        "--from", dest="sources", action="append", nargs="+", metavar=("SOURCE", "FILE"),
+        "--from",
+        dest="sources",
+        action="append",
+        nargs="+",
+        metavar=("SOURCE", "FILE"),
         help="memory (your accepted traces), paths FILE... (saved paths: the right ones), "
         "traces DATA (exact execution traces of the data's functions); repeat to mix",
-    )  # fmt: skip
+    )
     learn.add_argument("--model", help="model alias or .gguf path (default: the configured one)")
     learn.add_argument("--out", help="the run's folder (default $PONDER_HOME/adapters/MODEL-TIME)")
     learn.add_argument("--resume", action="store_true", help="go on from --out's last checkpoint")
-    learn.add_argument("--examples", type=at_least(0), default=0, metavar="N", help="at most N examples (default all)")  # fmt: skip
+    learn.add_argument(
+        "--examples",
+        type=at_least(0),
+        default=0,
+        metavar="N",
+        help="at most N examples (default all)",
+    )
     learn.add_argument("--epochs", type=at_least(1), default=1)
-    learn.add_argument("--max-tokens", type=at_least(1), default=512, help="longer examples are left out (default 512)")  # fmt: skip
+    learn.add_argument(
+        "--max-tokens",
+        type=at_least(1),
+        default=512,
+        help="longer examples are left out (default 512)",
+    )
     learn.add_argument("--learning-rate", type=positive, default=1e-4)
     learn.add_argument("--rank", type=at_least(1), default=16, help="LoRA rank (alpha is twice it)")
     learn.add_argument("--checkpoint-every", type=at_least(1), default=10, metavar="STEPS")
     learn.add_argument("--seed", type=int, default=0)
-    learn.add_argument("--inputs-per-item", type=at_least(1), default=3, help="traces: the given input and mutations of it (default 3)")  # fmt: skip
-    learn.add_argument("--paths-per-item", type=at_least(1), default=2, help="paths: right paths kept per item (default 2)")  # fmt: skip
-    learn.add_argument("--data", help="paths: the items' data file (default: the one the paths name)")  # fmt: skip
-    learn.add_argument("--memory", metavar="PATH", help="memory: the store (default $PONDER_HOME/memory)")  # fmt: skip
-    learn.add_argument("--outtype", choices=["f16", "q8_0"], default="f16", help="the adapter file's tensors")  # fmt: skip
+    learn.add_argument(
+        "--inputs-per-item",
+        type=at_least(1),
+        default=3,
+        help="traces: the given input and mutations of it (default 3)",
+    )
+    learn.add_argument(
+        "--paths-per-item",
+        type=at_least(1),
+        default=2,
+        help="paths: right paths kept per item (default 2)",
+    )
+    learn.add_argument(
+        "--data", help="paths: the items' data file (default: the one the paths name)"
+    )
+    learn.add_argument(
+        "--memory", metavar="PATH", help="memory: the store (default $PONDER_HOME/memory)"
+    )
+    learn.add_argument(
+        "--outtype", choices=["f16", "q8_0"], default="f16", help="the adapter file's tensors"
+    )

@@ -18,9 +18,17 @@ from ponder.server.language_server import PonderServer
 
 # Imported only when first needed, never before `initialize` is answered.
 HEAVY_MODULES = (
-    "numpy", "llama_cpp", "lancedb", "pyarrow", "sentence_transformers", "torch",
-    "tree_sitter", "tree_sitter_language_pack", "ponder.agent.engine", "ponder.memory.store",
-)  # fmt: skip
+    "numpy",
+    "llama_cpp",
+    "lancedb",
+    "pyarrow",
+    "sentence_transformers",
+    "torch",
+    "tree_sitter",
+    "tree_sitter_language_pack",
+    "ponder.agent.engine",
+    "ponder.memory.store",
+)
 
 
 def _ponder_section(wire: Any) -> Any:
