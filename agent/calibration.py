@@ -33,18 +33,11 @@ CONFIDENT_AT = 0.8
 # self_consistency: the default 6 paths (the greedy one among them), each voting with its answer
 # tokens' margin; raw = the winner's share of the weight. Only a unanimous vote reaches 0.8
 # (99 of 111 such answers right on the 640).
-# Cross-fitted on the same 640 items (20 random halvings): ECE 0.048, 88% right of the 116
-# answers at >= 0.8. Each previous table was checked on the items sampled after it: fitted on 550,
-# on the 90 after: 17 of 19 confident right (3 of 4, then 14 of 15), ECE 0.187 and 0.136; on 460,
-# on the 90 after: 11 of 13 (5 of 6, then 6 of 7), ECE 0.226 and 0.069; on 400, on the 60 after:
-# 7 of 7, ECE 0.073; on 340, on the 60 after: 9 of 10, ECE 0.091; on 280, on the 60 after: 10 of
-# 11, ECE 0.145; on 240, on the 40 after: 11 of 13, ECE 0.156; on 220, on the 20 after: 3 of 3,
-# ECE 0.271 (under-confident); on 160, on the 60 after: 4 of 7, ECE 0.102; on the first 100, on
-# the 60 after: 17 of 20, ECE 0.118 (89 of 103 in all, 86%).
+# Cross-fitted on the same 640 items: ECE 0.048, 88% right of the 116 answers at >= 0.8; how
+# each earlier table held on the items sampled after it: docs/evaluation.md ("Calibration tables").
 # greedy: the answer tokens' margin; even at 1.0 only 0.471, so greedy is never "confident".
 # A model without tables gets no confidence and is never called confident: a table fitted on one
-# model says nothing about another (SmolLM2-135M agrees with itself 3 of 3 on wrong answers; the
-# 1.5B's table would have called that 0.85).
+# model says nothing about another (docs/evaluation.md).
 # The file the tables below were fitted on (the bundled Q4_K_M): a different file under the same
 # alias would not inherit them.
 FITTED_ON = {

@@ -305,9 +305,8 @@ def _confidence(
     (`answered_in_free_text`: an explanation, prose to an open question) is `unchecked`: nothing
     measures whether it is right, and calling every explanation "uncertain" would teach users to
     ignore the word where it counts. Others are `uncertain` with no number: values that answer
-    other questions (True/False to "does f(x) return its argument?": six paths agree on a wrong
-    True far more often, 7 of 11 unanimous votes wrong, docs/evaluation.md), text where a value
-    was asked for, another model."""
+    other questions (yes/no votes are unanimous and wrong far more often: docs/evaluation.md),
+    text where a value was asked for, another model."""
     raw = _raw_confidence(opts, result, sampled) if result.winner else 0.0
     kind: Literal["agreement", "margin"]
     kind = "agreement" if opts.strategy == "self_consistency" else "margin"

@@ -31,10 +31,8 @@ def _limits(lo: float, hi: float) -> dict:
 
 @dataclass
 class ReasonSettings:
-    # "auto": self-consistency, chosen by `ponder eval aggregate` on saved paths
-    # (docs/evaluation.md): more accurate than greedy, and its agreement is a confidence that means
-    # something, at 3-4x greedy's time on a 2-core CPU. An explanation or a review (free text) gains
-    # neither (never scored, never `confident`), so it is answered by one path (`pipeline.resolved`).
+    # "auto": self-consistency (more accurate than greedy, and a calibrated confidence:
+    # docs/evaluation.md), except free text, answered by one path (`pipeline.resolved`).
     strategy: Strategy = "auto"
     samples: int = field(default=6, metadata=_limits(1, 32))
     temperature: float = field(default=0.5, metadata=_limits(0.0, 2.0))
@@ -43,11 +41,10 @@ class ReasonSettings:
     step_back: bool = False
     seed: int = field(default=0, metadata=_limits(0, 2**31 - 1))
     include_greedy: bool = True  # self-consistency: path 1 is the greedy path, one vote among k
-    # Self-consistency: each path votes with its answer tokens' margin (the CoT-decoding paper's
-    # aggregation). Same accuracy as one vote each on the dev split, a better calibrated share.
+    # Self-consistency: each path votes with its answer tokens' margin (CoT-decoding's aggregation).
     weighted_vote: bool = True
-    # Stop the batch once the majority is decided: the same answer, ~5% less time, but the
-    # confidence loses its best signal (unanimity is never seen), so it is off by default.
+    # Stop the batch once the majority is decided: off, since unanimity (the confidence's best
+    # signal) is then never seen.
     early_stop: bool = False
     # Self-consistency's paths: "batch" decodes them together; "greedy_first" decodes the greedy
     # path alone (its reasoning streams at one path's pace, its answer shows as the first answer),
