@@ -224,3 +224,18 @@ def chat_example(trace: dict) -> dict:
             {"role": "assistant", "content": "\n\n".join(p for p in parts if p)},
         ]
     }
+
+
+def where_it_differs(
+    question: str, code: str, claimed: str, actual: str, trace: str, reasoning: str
+) -> list[dict[str, str]]:
+    """An answer that running the code refuted: the real value and the executed trace beside the
+    model's reasoning; asked for the line where the two part ways (check by running)."""
+    user = (
+        f"Code:\n{code_block(code, 'python')}\n\nQuestion: {question}\n\n"
+        f"Your reasoning:\n{reasoning.strip()}\n{ANSWER_TAG} {claimed}\n\n"
+        f"Running the code gives {actual}. What it executed, line by line:\n{trace.strip()}\n\n"
+        "Compare the execution with your reasoning. Name the first line of the code where they "
+        "differ, quote it, and say in one or two sentences what that line really does."
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

@@ -148,8 +148,13 @@ def on_call(frame, event, arg):
 
 
 namespace = {"__name__": "traced"}
-exec(compile(code, "<code>", "exec"), namespace)
-call_code = compile(call, "<call>", "eval")
+try:
+    exec(compile(code, "<code>", "exec"), namespace)
+    call_code = compile(call, "<call>", "eval")
+except BaseException as e:  # an import that fails, a syntax error: nothing was called
+    reply = {"steps": [], "output": None, "error": f"the code did not load: {type(e).__name__}: {str(e)[:200]}", "cut": False}
+    print(json.dumps(reply), file=real_stdout)
+    sys.exit(0)
 output, error = None, ""
 sys.settrace(on_call)
 try:
