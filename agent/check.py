@@ -6,35 +6,19 @@ run: the call comes from the user's question, the answer is parsed as a literal.
 
 from __future__ import annotations
 
-import ast
-import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from ponder.agent import prompts
 from ponder.agent.errors import PonderError
 from ponder.agent.evaluation.harness import score
 from ponder.agent.learning.tracer import trace_call
 
-# "What does f(x) return?", "what will g(1, 2) give", "What is the output of f('a')?"
-_CALL = re.compile(
-    r"^\s*what\s+(?:(?:does|will|would)\s+(?P<a>.+?)\s+(?:return|give|output|evaluate\s+to)"
-    r"|is\s+(?:the\s+)?(?:output|result|value|return\s+value)\s+of\s+(?P<b>.+?))\s*\??\s*$",
-    re.I,
-)
+if TYPE_CHECKING:
+    from ponder.agent.engine import Engine
+    from ponder.agent.results import Answer
 
-
-def call_in(question: str) -> str | None:
-    """The call a value question asks about ("f([1, 2])"), when it is one Python call."""
-    found = _CALL.match(question)
-    text = found and (found.group("a") or found.group("b")).strip().strip("`")
-    if not text:
-        return None
-    try:
-        tree = ast.parse(text, mode="eval")
-    except SyntaxError:
-        return None
-    return text if isinstance(tree.body, ast.Call) else None
-
+SECOND_LOOK_TOKENS = 256
 
 Outcome = Literal["verified", "refuted", "could not run"]
 
@@ -48,7 +32,7 @@ class Checked:
 
 def check(code: str, question: str, answer: str) -> Checked:
     """Run the question's call after the code, confined, and compare with `answer`."""
-    call = call_in(question)
+    call = prompts.call_in(question)
     if call is None:
         raise PonderError(
             'only an answer to a question like "What does f(…) return?" can be checked by running'
@@ -63,3 +47,13 @@ def check(code: str, question: str, answer: str) -> Checked:
     named = run.error.split(":")[0]
     said: Outcome = "verified" if named and named.lower() in answer.lower() else "refuted"
     return Checked(said, raised, run.text)
+
+
+def second_look(engine: Engine, answer: Answer, code: str, checked: Checked) -> str:
+    """A refuted answer asked about once more, greedy: the real value and the executed trace
+    beside the reasoning; the model's account of where they part."""
+    messages = prompts.where_it_differs(
+        answer.question, code, answer.answer, checked.actual, checked.trace, answer.rationale
+    )
+    said = engine.sample(messages, k=1, max_tokens=SECOND_LOOK_TOKENS)
+    return said[0].text.strip()

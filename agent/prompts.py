@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 ANSWER_TAG = "ANSWER:"
@@ -239,3 +240,24 @@ def where_it_differs(
         "differ, quote it, and say in one or two sentences what that line really does."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+# "What does f(x) return?", "what will g(1, 2) give", "What is the output of f('a')?"
+_CALL = re.compile(
+    r"^\s*what\s+(?:(?:does|will|would)\s+(?P<a>.+?)\s+(?:return|give|output|evaluate\s+to)"
+    r"|is\s+(?:the\s+)?(?:output|result|value|return\s+value)\s+of\s+(?P<b>.+?))\s*\??\s*$",
+    re.I,
+)
+
+
+def call_in(question: str) -> str | None:
+    """The call a value question asks about ("f([1, 2])"), when it is one Python call."""
+    found = _CALL.match(question)
+    text = found and (found.group("a") or found.group("b")).strip().strip("`")
+    if not text:
+        return None
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+    return text if isinstance(tree.body, ast.Call) else None

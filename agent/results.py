@@ -47,6 +47,15 @@ class Signal:
     value: float  # 0..1
 
 
+@dataclass(frozen=True)
+class Check:
+    """The answer checked by running the call (agent/check.py), on the user's request."""
+
+    verdict: Literal["verified", "refuted", "could not run"]
+    actual: str  # what running gives (repr), "raises E: …", or why it could not run
+    explanation: str = ""  # refuted: where the model says the code and its reasoning part
+
+
 @dataclass
 class Answer:
     id: str
@@ -65,6 +74,7 @@ class Answer:
     strategy: str
     signal: Signal = Signal("margin", 0.0)
     uncalibrated: str | None = None  # why `confidence` is None, in words
+    checked: Check | None = None  # set by "check by running"
     # What was asked about, kept for `ponder/accept` (the memory stores it); not on the wire.
     question: str = ""
     code: str = ""

@@ -87,6 +87,9 @@ class Settings:
     context_size: int = field(default=8192, metadata=_limits(256, 131_072))
     threads: int = field(default=0, metadata=_limits(0, 1024))  # 0: one per core
     preload: bool = True  # load the model in the background right after `initialized`
+    # "Ponder: check by running" runs the document's code (confined) on the user's request; the
+    # editor turns it on only in a workspace the user trusts. Off: the command says how.
+    check_by_running: bool = False
     # Prompt-lookup speculation on greedy paths: "auto" (on with GPU offload, off on a CPU:
     # services.resolve_speculation), "ngram", or "off".
     speculation: Literal["auto", "ngram", "off"] = "auto"

@@ -10,7 +10,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
 from ponder.agent.services import Services
 from ponder.agent.settings import Settings
-from ponder.server.features import code_action, config, inline, memory, reason, sync
+from ponder.server.features import check, code_action, config, inline, memory, reason, sync
 from ponder.server.language_server import PonderServer
 
 
@@ -47,6 +47,6 @@ def quiet_expected_errors() -> None:
 def create_server(settings: Settings, services: Services | None = None) -> PonderServer:
     quiet_expected_errors()
     server = PonderServer(settings, services or Services(settings))
-    for feature in (config, sync, inline, reason, code_action, memory):
+    for feature in (config, sync, inline, reason, code_action, memory, check):
         feature.register(server)
     return server

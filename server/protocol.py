@@ -6,6 +6,7 @@ REASON = (
 )
 ACCEPT = "ponder/accept"  # {id, answer?, note?} → Stored
 REJECT = "ponder/reject"  # {id} → Stored
+CHECK = "ponder/check"  # {textDocument:{uri}, id} → Check {verdict, actual, explanation}
 DEBUG_MODULES = "ponder/debug/modules"  # {} → {loaded: [heavy modules imported so far]}
 STATUS = "ponder/status"  # {} → {version, model, modelLoaded, gpuOffload, memoryPath, settings}
 
@@ -13,11 +14,13 @@ STATUS = "ponder/status"  # {} → {version, model, modelLoaded, gpuOffload, mem
 COMMAND_REASON = "ponder.reason"  # arguments: [reason params]; the answer shows inline
 COMMAND_ACCEPT = "ponder.acceptAnswer"  # arguments: [{id, answer?, note?}] as ponder/accept
 COMMAND_REJECT = "ponder.rejectAnswer"  # arguments: [{id}] as ponder/reject
+COMMAND_CHECK = "ponder.checkAnswer"  # arguments: [{textDocument, id}] as ponder/check
 
 CODE_ACTION_TITLE = "Ponder: reason about this"
 ACCEPT_TITLE = "Ponder: accept answer"
 REJECT_TITLE = "Ponder: reject answer"
 ASK_AGAIN_TITLE = "Ponder: ask again with more samples"
+CHECK_TITLE = "Ponder: check by running"
 
 # Partial results of ponder/reason (when the request has a partialResultToken): $/progress
 # {token, value: {reasoning: the next piece}}; the pieces join into the reasoning written so far.

@@ -4,7 +4,7 @@ the vote. Pure functions of the typed result (agent/results.py)."""
 from __future__ import annotations
 
 from ponder.agent.answer import short
-from ponder.agent.results import Answer, FirstAnswer
+from ponder.agent.results import Answer, Check, FirstAnswer
 
 HINT_ANSWER_CHARS = 60
 HOVER_REASONING_LINES = 12
@@ -23,8 +23,25 @@ def hint_label(result: Answer | FirstAnswer, stale: bool) -> str:
             label += f" · {result.agreement.agree}/{paths}"
         elif confidence is not None:
             label += f" · {confidence:.2f}"
-        label += "" if result.verdict == "confident" else " ?"
+        label += "" if result.verdict == "confident" or result.checked else " ?"
+    if result.checked is not None:
+        label += " · " + _checked_label(result.checked)
     return label + (" (stale: the code changed)" if stale else "")
+
+
+def _checked_label(checked: Check) -> str:
+    if checked.verdict == "refuted":
+        return f"refuted: running gives {short(checked.actual, HINT_ANSWER_CHARS)}"
+    return checked.verdict  # "verified", "could not run"
+
+
+def check_text(checked: Check) -> str:
+    """What checking by running found, in words (a message; the hover's line)."""
+    if checked.verdict == "verified":
+        return f"verified: running it gives {short(checked.actual, 200)}"
+    if checked.verdict == "refuted":
+        return f"refuted: running it gives {short(checked.actual, 200)}"
+    return f"could not run it: {checked.actual}"
 
 
 def verdict_text(result: Answer) -> str:
@@ -77,6 +94,10 @@ def answer_markdown(result: Answer | FirstAnswer, stale: bool = False) -> str:
     votes = votes_text(result)
     if votes:
         lines += ["", f"votes: {votes}"]
+    if result.checked is not None:
+        lines += ["", f"**Checked by running:** {check_text(result.checked)}"]
+        if result.checked.explanation:
+            lines += ["", result.checked.explanation]
     if result.principle:
         lines += ["", f"*Principle:* {result.principle}"]
     reasoning = [line for line in result.rationale.splitlines() if line.strip()]

@@ -19,6 +19,7 @@ from ponder.agent.results import (
     Agreement,
     Answer,
     Candidate,
+    Check,
     Recalled,
     Signal,
     Stored,
@@ -58,6 +59,15 @@ class ReasonParams:
 
 
 @dataclass
+class CheckParams:
+    """ponder/check (and the ponder.checkAnswer command): an answer of this session, in its
+    document."""
+
+    text_document: DocumentId
+    id: str
+
+
+@dataclass
 class TraceParams:
     """ponder/accept and ponder/reject: the id of a ponder/reason result; the answer as the user
     edited it, and a note."""
@@ -67,9 +77,9 @@ class TraceParams:
     note: str | None = None
 
 
-RESULTS = (Agreement, Candidate, Recalled, Usage, Signal, Answer, Stored)
+RESULTS = (Agreement, Candidate, Recalled, Usage, Signal, Check, Answer, Stored)
 _CONVERTER = structure.converter(
-    (Position, Range, DocumentId, ReasonParams, TraceParams, *RESULTS),
+    (Position, Range, DocumentId, ReasonParams, TraceParams, CheckParams, *RESULTS),
     forbid_extra_keys=False,
     private={Answer: ASKED_ABOUT},
 )
@@ -114,6 +124,6 @@ def _shape(cls: type) -> str:
     return "{" + ", ".join(structure.fields_of(cls)) + "}"
 
 
-def to_wire(result: Answer | Stored) -> dict:
+def to_wire(result: Answer | Stored | Check) -> dict:
     """A result as the JSON the editors read (server/protocol.py)."""
     return _CONVERTER.unstructure(result)

@@ -4,8 +4,9 @@ answer. The model's text is never run."""
 import pytest
 
 from ponder.agent import prompts
-from ponder.agent.check import call_in, check
+from ponder.agent.check import check
 from ponder.agent.errors import PonderError
+from ponder.agent.prompts import call_in
 
 CHUNKED = '''def chunked(items, size):
     """Split items into lists of at most `size` elements."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from lsprotocol import converters, types
 
+from ponder.agent.prompts import call_in
 from ponder.agent.results import Answer
 from ponder.server import protocol
 from ponder.server.features.inline import answer_range
@@ -52,12 +53,15 @@ def code_action(server: PonderServer, params: types.CodeActionParams) -> list[ty
     asked = server.recent.get(answer.id)
     if asked is not None:
         again["question"] = asked.question
-    return [
+    answered_actions = [
         _action(protocol.ACCEPT_TITLE, protocol.COMMAND_ACCEPT, {"id": answer.id}),
         _action(protocol.REJECT_TITLE, protocol.COMMAND_REJECT, {"id": answer.id}),
         _action(protocol.ASK_AGAIN_TITLE, protocol.COMMAND_REASON, again),
-        *actions,
     ]
+    if asked is not None and call_in(asked.question) is not None:
+        checking = {"textDocument": {"uri": uri}, "id": answer.id}
+        answered_actions.append(_action(protocol.CHECK_TITLE, protocol.COMMAND_CHECK, checking))
+    return [*answered_actions, *actions]
 
 
 def register(server: PonderServer) -> None:

@@ -11,6 +11,7 @@ export interface PonderConfig {
   memoryPath: string;
   backendUrl?: string; // a team's model server (machine-scoped: a workspace cannot set it)
   backendModel?: string;
+  trusted?: boolean; // VS Code's workspace trust: "check by running" runs code only where it is
 }
 
 export interface ServerCommand {
@@ -94,6 +95,7 @@ export function initializationOptions(config: PonderConfig): Record<string, unkn
   const options: Record<string, unknown> = {
     model: config.model,
     reason: { strategy: config.strategy, samples: config.samples, stepBack: config.stepBack },
+    checkByRunning: config.trusted === true,
   };
   if (config.memoryPath) {
     options.memory = { path: config.memoryPath };

@@ -27,6 +27,7 @@ function readConfig(): PonderConfig {
     memoryPath: c.get<string>("memoryPath", ""),
     backendUrl: c.get<string>("backendUrl", ""),
     backendModel: c.get<string>("backendModel", ""),
+    trusted: vscode.workspace.isTrusted,
   };
 }
 
@@ -162,6 +163,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (e.affectsConfiguration("ponder") && client) {
         client.sendNotification("workspace/didChangeConfiguration", { settings: { ponder: initializationOptions(readConfig()) } });
       }
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      client?.sendNotification("workspace/didChangeConfiguration", { settings: { ponder: initializationOptions(readConfig()) } });
     }),
   );
 }

@@ -36,8 +36,10 @@ test("settings become the server's camelCase options", () => {
   assert.deepEqual(initializationOptions(config), {
     model: "qwen2.5-coder-0.5b",
     reason: { strategy: "self_consistency", samples: 7, stepBack: true },
+    checkByRunning: false,
   });
   assert.deepEqual(initializationOptions({ ...config, memoryPath: "/m" }).memory, { path: "/m" });
+  assert.equal(initializationOptions({ ...config, trusted: true }).checkByRunning, true); // workspace trust
 });
 
 test("reason params: a selection is a range, an empty one a position", () => {
