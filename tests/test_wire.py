@@ -4,7 +4,16 @@ not sent stays home, and a bad field is refused by its path."""
 import pytest
 from pygls.exceptions import JsonRpcInvalidParams
 
-from ponder.agent.results import Agreement, Answer, Candidate, Recalled, Signal, Stored, Usage
+from ponder.agent.results import (
+    Agreement,
+    Answer,
+    Candidate,
+    Check,
+    Recalled,
+    Signal,
+    Stored,
+    Usage,
+)
 from ponder.server.wire import parse, to_wire
 
 ANSWER = Answer(
@@ -33,7 +42,7 @@ def test_an_answer_goes_out_in_the_documented_shape_and_comes_back_the_same():
     wire = to_wire(ANSWER)
     assert set(wire) == {"id", "answer", "confidence", "agreement", "verdict", "principle",
                          "rationale", "candidates", "memories", "usage", "model", "strategy",
-                         "signal", "uncalibrated"}  # fmt: skip
+                         "signal", "uncalibrated", "checked"}  # fmt: skip
     assert wire["usage"] == {"promptTokens": 120, "completionTokens": 64, "seconds": 1.25}
     assert wire["agreement"] == {"agree": 5, "paths": 6}
     assert wire["candidates"][1] == {"answer": "[2]", "count": 1}
@@ -43,6 +52,20 @@ def test_an_answer_goes_out_in_the_documented_shape_and_comes_back_the_same():
     # What was asked about stays on the server (ponder/accept stores it): defaults on the way back.
     assert back == Answer(**{**ANSWER.__dict__, "question": "", "code": "", "language": "",
                              "path": "", "symbol": None})  # fmt: skip
+
+
+def test_a_checked_answer_carries_the_check_there_and_back():
+    checked = Answer(
+        **{**ANSWER.__dict__, "checked": Check("refuted", "[1]", "line 3 stops early")}
+    )
+    wire = to_wire(checked)
+    assert wire["checked"] == {
+        "verdict": "refuted",
+        "actual": "[1]",
+        "explanation": "line 3 stops early",
+    }
+    assert parse(Answer, wire).checked == checked.checked
+    assert to_wire(ANSWER)["checked"] is None
 
 
 def test_a_stored_trace_goes_out_camel_cased():
