@@ -47,6 +47,10 @@ class Signal:
     value: float  # 0..1
 
 
+# The memory tag of an answer that running the code verified before it was accepted.
+VERIFIED_TAG = "verified"
+
+
 @dataclass(frozen=True)
 class Check:
     """The answer checked by running the call (agent/check.py), on the user's request."""

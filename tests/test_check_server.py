@@ -56,3 +56,19 @@ async def test_check_is_refused_until_allowed_then_refutes_with_the_real_value(t
             await request(client, "ponder/check", {**checking, "id": explained["id"]})
     finally:
         await close(client)
+
+
+def test_an_answer_verified_by_running_is_stored_with_the_verified_tag():
+    from types import SimpleNamespace
+
+    from ponder.agent.results import Agreement, Answer, Check, Usage
+    from ponder.server.features.memory import _trace
+
+    answer = Answer("a1", "[[1, 2], [3, 4]]", None, Agreement(6, 6), "uncertain", None, "r", [],
+                    [], Usage(1, 1, 1.0), "m", "self_consistency", question="q", code=CHUNKED)  # fmt: skip
+    server = SimpleNamespace(recent={"a1": answer})
+    assert _trace(server, {"id": "a1"})["tags"] == []
+    answer.checked = Check("verified", "[[1, 2], [3, 4]]")
+    assert _trace(server, {"id": "a1"})["tags"] == ["verified"]
+    answer.checked = Check("refuted", "[1]")
+    assert _trace(server, {"id": "a1"})["tags"] == []

@@ -95,6 +95,9 @@ def test_accepted_memory_traces_become_examples_and_rejected_ones_do_not():
     assert [e.function for e in found] == ["m1"]
     assert found[0].messages[-1]["content"] == "total becomes 1\nANSWER: 1"
     assert json.dumps(found[0].record())  # a JSON line as written to examples.jsonl
+    assert not found[0].verified
+    checked = {**accepted, "tags": ["verified"]}  # checked by running before it was accepted
+    assert next(examples.from_memory([checked])).verified
 
 
 def test_learn_refuses_budgets_that_cannot_train_before_loading_anything(capsys):

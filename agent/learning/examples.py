@@ -19,6 +19,7 @@ from ponder.agent import pipeline, prompts
 from ponder.agent.evaluation import harness, related
 from ponder.agent.evaluation.harness import in_validation
 from ponder.agent.learning.tracer import Bounds, trace_call
+from ponder.agent.results import VERIFIED_TAG
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Example:
     messages: list[dict[str, str]]  # system, user (the inference prompt), assistant (the target)
     source: str  # "memory", "paths" or "traces"
     function: str  # the item's id, or the trace's id: what it was made from
+    verified: bool = False  # a memory trace whose answer running the code confirmed
 
     def record(self) -> dict:
         return {"messages": self.messages, "source": self.source, "function": self.function}
@@ -36,13 +38,16 @@ def prompt_for(question: str, code: str) -> list[dict[str, str]]:
     return pipeline.messages_for(pipeline.Task(question, code, "f.py", "python", 0, 0))
 
 
-def _example(question: str, code: str, reasoning: str, source: str, function: str) -> Example:
+def _example(
+    question: str, code: str, reasoning: str, source: str, function: str, verified: bool = False
+) -> Example:
     target = {"role": "assistant", "content": reasoning.strip()}
-    return Example([*prompt_for(question, code), target], source, function)
+    return Example([*prompt_for(question, code), target], source, function, verified)
 
 
 def from_memory(traces: Iterable[dict]) -> Iterator[Example]:
-    """The user's accepted traces (store.all()), each as its question, code and reasoning."""
+    """The user's accepted traces (store.all()), each as its question, code and reasoning; those
+    tagged "verified" (checked by running before they were accepted) say so."""
     for trace in traces:
         if not trace.get("accepted", True) or not trace.get("answer", "").strip():
             continue
@@ -50,7 +55,10 @@ def from_memory(traces: Iterable[dict]) -> Iterator[Example]:
             continue
         reasoning = (trace.get("rationale") or "").strip()
         reasoning += f"\n{prompts.ANSWER_TAG} {trace['answer'].strip()}"
-        yield _example(trace["question"], trace["code"], reasoning, "memory", trace.get("id", ""))
+        verified = VERIFIED_TAG in (trace.get("tags") or [])
+        yield _example(
+            trace["question"], trace["code"], reasoning, "memory", trace.get("id", ""), verified
+        )
 
 
 def from_paths(items: list[dict], code_of: dict[str, str], per_item: int = 2) -> Iterator[Example]:

@@ -79,10 +79,10 @@ def _collect(args) -> list[dict]:
             raise PonderError(f"--from {kind}: a source is one of {', '.join(SOURCES)}")
         started = time.perf_counter()
         made = list(_source(kind, files, args))
-        print(
-            f"from {kind}: {len(made)} examples ({time.perf_counter() - started:.0f} s)",
-            file=sys.stderr,
-        )
+        verified = sum(e.verified for e in made)
+        checked = f", {verified} verified by running" if verified else ""
+        seconds = time.perf_counter() - started
+        print(f"from {kind}: {len(made)} examples{checked} ({seconds:.0f} s)", file=sys.stderr)
         found += made
     kept = examples.deduplicated(found)
     random.Random(args.seed).shuffle(kept)

@@ -10,7 +10,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from ponder.agent.errors import PonderError
 from ponder.agent.quoting import clipped
-from ponder.agent.results import Stored
+from ponder.agent.results import VERIFIED_TAG, Stored
 from ponder.server import protocol
 from ponder.server.features.reason import command_argument, plain_text
 from ponder.server.language_server import RECENT_ANSWERS, PonderServer
@@ -39,6 +39,7 @@ def _trace(server: PonderServer, raw: Any) -> dict:
         "strategy": answer.strategy,
         "model": answer.model,
         "note": plain_text(note or ""),
+        "tags": [VERIFIED_TAG] if answer.checked and answer.checked.verdict == "verified" else [],
     }
 
 
