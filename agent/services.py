@@ -30,11 +30,14 @@ if TYPE_CHECKING:  # numpy, llama.cpp and LanceDB load on first use, not with th
 SIMILAR_COSINE = 0.7  # free-form answers this close (MiniLM cosine) count as the same answer
 
 
-def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
+def make_engine(
+    settings: Settings, progress: Progress | None = None, trusted_backend: str = ""
+) -> Engine:
     """Engine for `settings.model`: `scripted` (the fake, `scripted:slow` to make it slow),
-    a bundled model alias, or a path to a .gguf file."""
+    a bundled model alias, or a path to a .gguf file; or the model server of `settings.backend`
+    (`trusted_backend`: the URL the user gave on the command line)."""
     if settings.backend.kind == "openai":
-        return remote_engine(settings)
+        return remote_engine(settings, trusted_backend)
     if settings.model.startswith("scripted"):
         from ponder.agent.fake_engine import ScriptedEngine
 
@@ -67,7 +70,7 @@ def make_engine(settings: Settings, progress: Progress | None = None) -> Engine:
     )
 
 
-def remote_engine(settings: Settings) -> OpenAICompatibleEngine:
+def remote_engine(settings: Settings, trusted_backend: str = "") -> OpenAICompatibleEngine:
     """The engine for a model server (backend.kind "openai")."""
     from ponder.agent.remote_engine import OpenAICompatibleEngine
 
@@ -77,7 +80,7 @@ def remote_engine(settings: Settings) -> OpenAICompatibleEngine:
             'backend.kind is "openai" but backend.url is empty: set it to the server\'s API root '
             "(e.g. http://gpu-box:8080/v1), or start ponder serve --backend-url URL"
         )
-    check_backend_location(backend.url)
+    check_backend_location(backend.url, trusted_backend)
     return OpenAICompatibleEngine(
         backend.url,
         backend.model,
@@ -87,15 +90,16 @@ def remote_engine(settings: Settings) -> OpenAICompatibleEngine:
     )
 
 
-def check_backend_location(url: str) -> None:
+def check_backend_location(url: str, trusted: str = "") -> None:
     """Settings come from the editor, and a workspace can ship its own: a setting alone must not
     send your code to another machine. A backend off this machine must be the one given to
-    `ponder serve --backend-url` ($PONDER_BACKEND_URL), or the server's environment must have
-    PONDER_REMOTE_BACKEND=1."""
+    `ponder serve --backend-url` (`trusted`) or in $PONDER_BACKEND_URL, or the server's
+    environment must have PONDER_REMOTE_BACKEND=1."""
     host = (urlsplit(url).hostname or "").lower()
     if host in ("localhost", "127.0.0.1", "::1") or host.startswith("127."):
         return
-    if url.rstrip("/") == os.environ.get("PONDER_BACKEND_URL", "").rstrip("/"):
+    chosen = {u.rstrip("/") for u in (trusted, os.environ.get("PONDER_BACKEND_URL", "")) if u}
+    if url.rstrip("/") in chosen:
         return
     if os.environ.get("PONDER_REMOTE_BACKEND") == "1":
         return

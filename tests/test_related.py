@@ -88,7 +88,7 @@ def test_the_same_code_flag_offers_exactly_the_pipeline_s_forms():
     import typing
 
     from ponder.agent.pipeline import SameCode
-    from ponder.server.cli import parser
+    from ponder.server import cli
 
     def actions(p: argparse.ArgumentParser):
         for action in p._actions:
@@ -97,5 +97,5 @@ def test_the_same_code_flag_offers_exactly_the_pipeline_s_forms():
                 for sub in action.choices.values():
                     yield from actions(sub)
 
-    flag = next(a for a in actions(parser.build()) if "--same-code" in a.option_strings)
+    flag = next(a for a in actions(cli.build()) if "--same-code" in a.option_strings)
     assert list(flag.choices) == list(typing.get_args(SameCode))

@@ -177,6 +177,11 @@ def test_a_workspace_setting_cannot_send_code_to_another_machine(monkeypatch):
     assert problems == []
     with pytest.raises(PonderError, match="on another machine.*--backend-url"):
         make_engine(settings)
+    check_backend_location(
+        "http://evil.example/v1", trusted="http://evil.example/v1/"
+    )  # --backend-url
+    with pytest.raises(PonderError):
+        check_backend_location("http://evil.example/v1", trusted="http://gpu-box:8080/v1")
     monkeypatch.setenv("PONDER_BACKEND_URL", "http://evil.example/v1")  # the user's own choice
     check_backend_location("http://evil.example/v1/")
     monkeypatch.setenv("PONDER_BACKEND_URL", "http://gpu-box:8080/v1")

@@ -1,47 +1,44 @@
-"""The `ponder` command: the parser (server/cli/parser.py) and one module per command, each
-imported only when its command runs."""
+"""The `ponder` command: each command module (server/cli/*.py) adds its own subparser and sets
+the function that runs it; what a command needs beyond its arguments is imported when it runs."""
 
 from __future__ import annotations
 
-import asyncio
+import argparse
 import sys
 
+from ponder import VERSION
 from ponder.agent.errors import PonderError
+
+EXAMPLES = """examples:
+  ponder serve                                   # the language server, over stdio
+  ponder ask examples/inventory.py:12 "What does restock return for an empty list?"
+  ponder ask app.py "reason about this" --model qwen2.5-coder-0.5b --json
+  ponder eval cruxeval --limit 50 --strategies greedy,sc --model qwen2.5-coder-0.5b
+  ponder serve --backend-url http://gpu-box:8080/v1   # reason with a team's model server
+  ponder doctor
+"""
+
+
+def build() -> argparse.ArgumentParser:
+    from ponder.server.cli import ask, doctor, evaluate, learn, memory, serve
+
+    parser = argparse.ArgumentParser(
+        prog="ponder",
+        description="ponder: a local reasoning language server (offline, GGUF models).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ponder {VERSION}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in (serve, ask, evaluate, memory, learn, doctor):  # the order --help lists
+        command.add_command(sub)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    from ponder.server.cli.parser import build
-
     args = build().parse_args(argv)
     try:
-        if args.command == "serve":
-            from ponder.server.cli.serve import serve_main
-
-            serve_main(args)
-        elif args.command == "ask":
-            from ponder.server.cli.ask import ask_main
-
-            sys.exit(asyncio.run(ask_main(args)))
-        elif args.command == "eval":
-            from ponder.server.cli import evaluate
-
-            evaluate.run(args)
-        elif args.command == "memory":
-            from ponder.server.cli.memory import memory_main
-
-            memory_main(args)
-        elif args.command == "learn":
-            from ponder.server.cli.learn import learn_main
-
-            learn_main(args)
-        elif args.command == "doctor":
-            from ponder.server.cli.doctor import doctor_main
-
-            doctor_main(args)
-        elif args.command == "models":
-            from ponder.server.cli.doctor import models_main
-
-            models_main(args)
+        args.run(args)
     except PonderError as e:
         print(f"ponder: {e}", file=sys.stderr)
         sys.exit(1)

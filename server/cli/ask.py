@@ -13,6 +13,30 @@ import time
 from pathlib import Path
 
 from ponder.agent.errors import PonderError
+from ponder.agent.settings import STRATEGIES
+from ponder.server.cli.arguments import add_adapter
+
+
+def add_command(sub) -> None:
+    ask = sub.add_parser(
+        "ask",
+        help="ask a question about code (starts `ponder serve` and speaks LSP to it)",
+        description="Ask about a file, or about the definition at PATH:LINE[:COL] (1-based).",
+    )
+    ask.add_argument("location", metavar="PATH[:LINE[:COL]]")
+    ask.add_argument("question", nargs="?", default="", help='default: "reason about this"')
+    ask.add_argument("--model", help="model alias or path to a .gguf file")
+    add_adapter(ask)
+    ask.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        help="default auto: self_consistency, or greedy for a free-text question (explain, why, "
+        "review, or prose from the first path to another open question)",
+    )
+    ask.add_argument("--samples", type=int, help="paths for self_consistency / cot_decoding")
+    ask.add_argument("--step-back", action="store_true", help="ask for the principle first")
+    ask.add_argument("--json", action="store_true", help="print the ponder/reason result as JSON")
+    ask.set_defaults(run=lambda args: sys.exit(asyncio.run(ask_main(args))))
 
 
 def parse_location(location: str) -> tuple[Path, str, int | None, int | None]:

@@ -7,15 +7,29 @@ import time
 
 from ponder.agent import models, step_costs
 from ponder.agent.settings import defaults
+from ponder.server.cli.arguments import add_adapter, add_backend, use_backend
+
+
+def add_command(sub) -> None:
+    doctor = sub.add_parser(
+        "doctor",
+        help="show the llama.cpp build, GPU offload, the resolved model and the model server",
+    )
+    doctor.add_argument("--model", help="model alias or .gguf path (default: the configured one)")
+    add_adapter(doctor)
+    add_backend(doctor)
+    doctor.set_defaults(run=doctor_main)
+    models_command = sub.add_parser("models", help="list the bundled model aliases")
+    models_command.add_argument("--prepare", metavar="ALIAS", help="assemble and verify one now")
+    models_command.set_defaults(run=models_main)
 
 
 def doctor_main(args) -> None:
     from ponder.agent.engine import build_info
-    from ponder.server.cli.serve import use_backend_arguments
 
-    use_backend_arguments(args)
     info = build_info()
     settings = defaults()
+    trusted = use_backend(args, settings)
     if args.model:
         settings.model = args.model
     if args.adapter is not None:
@@ -41,7 +55,7 @@ def doctor_main(args) -> None:
 
     print(f"code ponder runs (benchmarks, training data): confined by {isolation()}")
     if settings.backend.kind == "openai":
-        report_backend(settings)
+        report_backend(settings, trusted)
 
 
 def report_adapter(settings) -> None:
@@ -61,13 +75,13 @@ def report_adapter(settings) -> None:
     engine.close()
 
 
-def report_backend(settings) -> None:
+def report_backend(settings, trusted: str) -> None:
     """Whether the model server answers, what it serves, and what the strategies can use there.
     Exits 1 when it cannot be reached (the message says what to do)."""
     from ponder.agent.services import remote_engine
 
     print(f"backend: {settings.backend.url} (OpenAI-compatible)")
-    engine = remote_engine(settings)
+    engine = remote_engine(settings, trusted)
     engine.load()
     caps = engine.capabilities
     assert caps is not None  # load() probed the server

@@ -11,21 +11,180 @@ from pathlib import Path
 
 from ponder.agent.errors import PonderError
 from ponder.agent.settings import ReasonSettings, defaults, refusal
+from ponder.server.cli.arguments import SPLITS, add_items
 from ponder.server.cli.files import check_writable
 
+# `ponder eval aggregate`'s rules unless --rules says otherwise: greedy, the default, its cheaper
+# and unweighted neighbours.
+DEFAULT_RULES = (
+    "greedy,majority+greedy@6,weighted+greedy@5,weighted+greedy@6,weighted+greedy+first5@6"
+)
 
-def run(args) -> None:
-    # An output file that cannot be written is refused before the run, not after hours of it.
-    for flag in ("json", "plot", "save_paths"):
-        if isinstance(value := getattr(args, flag, None), str):
-            check_writable(Path(value), "--" + flag.replace("_", "-"))
-    if args.benchmark == "aggregate":
-        aggregate_main(args)
-    elif args.benchmark == "related":
-        related_main(args)
-    elif args.benchmark == "concepts":
-        concepts_main(args)
-    elif args.save_paths:
+
+def add_command(sub) -> None:
+    ev = sub.add_parser(
+        "eval",
+        help="evaluate strategies on CRUXEval items (what does f(x) return?)",
+        description="Ask each item through the server's pipeline and score the answers by parsing them "
+        "as Python literals and comparing them with the true output. Prints a table per strategy and a RESULT line. "
+        "With --save-paths, sample every path once instead (the greedy path and --samples "
+        "sampled ones, in one batch) and save them; `ponder eval aggregate` then scores voting "
+        "rules offline.",
+    )
+    evsub = ev.add_subparsers(dest="benchmark", required=True, metavar="BENCHMARK")
+    crux = evsub.add_parser("cruxeval", help="ask CRUXEval items (output prediction)")
+    crux.set_defaults(run=checked(cruxeval_main))
+    add_items(crux, 20, "items to ask")
+    crux.add_argument(
+        "--strategies",
+        default="greedy,sc",
+        help="comma-separated: greedy, sc, sc+stepback, greedy+stepback, cot_decoding",
+    )
+    crux.add_argument(
+        "--samples",
+        type=int,
+        help="paths for sc / cot_decoding (default: settings, 6, the greedy path "
+        "among them); with --save-paths, sampled paths besides the greedy one "
+        "(default: one fewer than the settings' paths, 5)",
+    )
+    crux.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
+    crux.add_argument("--temperature", type=float, help="sampling temperature (default: settings)")
+    crux.add_argument(
+        "--seed", type=int, help="sampling seed (default: settings, 0): another seed, another draw"
+    )
+    crux.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
+    crux.add_argument("--memory", metavar="PATH", help="retrieve worked examples from this store")
+    crux.add_argument(
+        "--remember",
+        action="store_true",
+        help="accept every correct answer into --memory (as a user would)",
+    )
+    crux.add_argument(
+        "--save-paths",
+        metavar="FILE",
+        help="sample and save every path (JSONL; resumes a stopped run)",
+    )
+    con = evsub.add_parser(
+        "concepts",
+        help="step-back on conceptual vs execution questions about the same calls",
+        description="For each CRUXEval function with a list, dict or set argument, asks "
+        "conceptual True/False questions about the call (mutates: does it change an argument in "
+        "place? aliases: is the result one of its arguments itself? order: would the result be "
+        "the same with its list reversed? true answers from running f) and the execution "
+        "question 'What does f(x) return?', with each strategy; prints accuracy per kind of "
+        "question and each strategy's items won/lost against the first. With --questions type, "
+        "every function's call is asked what type of value it returns (a free answer).",
+    )
+    con.set_defaults(run=checked(concepts_main))
+    add_items(con, 30, "functions to ask about")
+    con.add_argument(
+        "--strategies",
+        default="greedy,greedy+stepback",
+        help="comma-separated, as for cruxeval (default greedy,greedy+stepback)",
+    )
+    con.add_argument("--max-tokens", type=int, default=512, help="tokens per path")
+    con.add_argument(
+        "--questions",
+        default="conceptual,execution",
+        help="which kinds to ask, comma-separated: mutates, aliases, order, "
+        "conceptual (those three), type (what type of value f(x) returns: every "
+        "call, a free answer), execution (default conceptual,execution)",
+    )
+    con.add_argument("--json", metavar="FILE", help="write per-item results and summaries here")
+    rel = evsub.add_parser(
+        "related",
+        help="memory on related questions: ask A, accept when right, ask B with memory on/off",
+        description="For each CRUXEval function, B is a second input made by a small mutation "
+        "of A's, its true output computed by running f (items that raise, hang or keep A's "
+        "output are skipped). A is asked without memory and accepted into a fresh store when "
+        "right; B is asked with memory off and on; then each B is asked with only other "
+        "functions' traces retrievable (memory must not hurt unrelated questions). Greedy.",
+    )
+    rel.set_defaults(run=checked(related_main))
+    add_items(rel, 60, "pairs to ask")
+    rel.add_argument("--store", metavar="PATH", help="memory store (default: a temporary one)")
+    rel.add_argument("--json", metavar="FILE", help="write per-pair results here")
+    # agent.pipeline.SameCode, spelled out: the parser does not import the pipeline (start-up).
+    rel.add_argument(
+        "--same-code",
+        choices=["hide", "trace", "rule", "answer", "contrast"],
+        default="hide",
+        help="what B is shown of its function's remembered A: hide (the product: "
+        "shown whole, it was measured to hurt), trace (A's whole trace, to measure "
+        "that again), rule (a one- or two-sentence rule of the code, derived by "
+        "the model from A's accepted trace; costs one short generation per accept) "
+        "answer (A's question and verified answer only, no reasoning) or contrast (that "
+        "answer, and B asked to say how its input differs from A's first)",
+    )
+    agg = evsub.add_parser(
+        "aggregate",
+        help="score voting rules on saved paths (no model needed)",
+        description="Rules: greedy, or VOTE[+greedy][+adaptive][+early][+firstM]@K with VOTE one of "
+        "majority (one vote per path), weighted (votes weighted by answer-token margin), "
+        "maxmargin (the path with the largest margin). +greedy: the greedy path is one of the K "
+        "votes. +adaptive: 3 paths first, the other K-3 only when the first 3 disagree. +early "
+        "(majority only): one batch, stopped once the paths still running cannot change the "
+        "majority. +firstM: one batch, stopped once M paths have finished; only they vote. "
+        "Seconds are "
+        "estimated from the run's own decode-step timings.",
+    )
+    agg.set_defaults(run=checked(aggregate_main))
+    agg.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="files written by `ponder eval cruxeval --save-paths` (several: scored "
+        "as one set of items; they must be sampled the same way)",
+    )
+    agg.add_argument(
+        "--rules",
+        default=DEFAULT_RULES,
+        help=f"comma-separated rules (see above; default {DEFAULT_RULES})",
+    )
+    agg.add_argument("--model", help="refuse a file sampled with another model")
+    agg.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="all",
+        help="only the items of ponder learn's training or validation functions",
+    )
+    agg.add_argument("--plot", metavar="PNG", help="reliability diagram and accuracy vs k")
+    agg.add_argument(
+        "--fit-calibration",
+        action="store_true",
+        help="print calibration tables fitted on all items (agent/calibration.py)",
+    )
+    agg.add_argument("--json", metavar="FILE", help="write the summaries here")
+    agg.add_argument(
+        "--held-out",
+        action="store_true",
+        help="the items were not used to fit agent/calibration.py: the calibrated "
+        "column maps raw confidences through the shipped table of the file's model "
+        "(greedy's table for greedy, the default self-consistency's for every vote "
+        "rule, so only the default rule's row is its own) instead of cross-fitting",
+    )
+    agg.add_argument(
+        "--rescore",
+        action="store_true",
+        help="extract the answers again with this version's extractor and score them",
+    )
+
+
+def checked(command):
+    """`command`, after refusing an output file that cannot be written (before the run, not
+    after hours of it)."""
+
+    def run(args) -> None:
+        for flag in ("json", "plot", "save_paths"):
+            if isinstance(value := getattr(args, flag, None), str):
+                check_writable(Path(value), "--" + flag.replace("_", "-"))
+        command(args)
+
+    return run
+
+
+def cruxeval_main(args) -> None:
+    if args.save_paths:
         sample_paths_main(args)
     else:
         eval_main(args)

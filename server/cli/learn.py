@@ -4,6 +4,7 @@ and one RESULT line."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import sys
@@ -13,8 +14,82 @@ from pathlib import Path
 from ponder.agent import models
 from ponder.agent.errors import PonderError
 from ponder.agent.settings import defaults
+from ponder.server.cli.arguments import at_least, positive
 
 SOURCES = ("memory", "paths", "traces")
+
+LEARN_EXAMPLES = """examples:
+  ponder learn --from traces ../shared/data/cruxeval-dev.jsonl --model qwen2.5-coder-0.5b
+  ponder learn --from memory --from paths runs/paths-*.jsonl --epochs 2
+  ponder learn --out ~/adapters/run1 --resume          # go on after a stop
+
+Functions of the validation split (a hash of the code) never give an example. Code from a data
+file runs only in a confined child process (ponder doctor shows how it is confined).
+"""
+
+
+def add_command(sub) -> None:
+    learn = sub.add_parser(
+        "learn",
+        help="train a LoRA adapter on verified reasoning (accepted traces, right paths, exact traces)",
+        description="Build a training set of verified reasoning, train a LoRA adapter for the "
+        "model (transformers + peft on the GGUF's own weights; CPU, or CUDA when present), "
+        "checkpoint as it goes, and write a llama.cpp adapter file (adapter.gguf).",
+        epilog=LEARN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    learn.add_argument(
+        "--from",
+        dest="sources",
+        action="append",
+        nargs="+",
+        metavar=("SOURCE", "FILE"),
+        help="memory (your accepted traces), paths FILE... (saved paths: the right ones), "
+        "traces DATA (exact execution traces of the data's functions); repeat to mix",
+    )
+    learn.add_argument("--model", help="model alias or .gguf path (default: the configured one)")
+    learn.add_argument("--out", help="the run's folder (default $PONDER_HOME/adapters/MODEL-TIME)")
+    learn.add_argument("--resume", action="store_true", help="go on from --out's last checkpoint")
+    learn.add_argument(
+        "--examples",
+        type=at_least(0),
+        default=0,
+        metavar="N",
+        help="at most N examples (default all)",
+    )
+    learn.add_argument("--epochs", type=at_least(1), default=1)
+    learn.add_argument(
+        "--max-tokens",
+        type=at_least(1),
+        default=512,
+        help="longer examples are left out (default 512)",
+    )
+    learn.add_argument("--learning-rate", type=positive, default=1e-4)
+    learn.add_argument("--rank", type=at_least(1), default=16, help="LoRA rank (alpha is twice it)")
+    learn.add_argument("--checkpoint-every", type=at_least(1), default=10, metavar="STEPS")
+    learn.add_argument("--seed", type=int, default=0)
+    learn.add_argument(
+        "--inputs-per-item",
+        type=at_least(1),
+        default=3,
+        help="traces: the given input and mutations of it (default 3)",
+    )
+    learn.add_argument(
+        "--paths-per-item",
+        type=at_least(1),
+        default=2,
+        help="paths: right paths kept per item (default 2)",
+    )
+    learn.add_argument(
+        "--data", help="paths: the items' data file (default: the one the paths name)"
+    )
+    learn.add_argument(
+        "--memory", metavar="PATH", help="memory: the store (default $PONDER_HOME/memory)"
+    )
+    learn.add_argument(
+        "--outtype", choices=["f16", "q8_0"], default="f16", help="the adapter file's tensors"
+    )
+    learn.set_defaults(run=learn_main)
 
 
 def learn_main(args) -> None:

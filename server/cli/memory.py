@@ -7,8 +7,35 @@ import sys
 from pathlib import Path
 
 from ponder.agent.errors import PonderError
-from ponder.agent.settings import defaults
+from ponder.agent.settings import EMBEDDERS, defaults
+from ponder.server.cli.arguments import at_least
 from ponder.server.cli.files import check_writable
+
+
+def add_command(sub) -> None:
+    memory = sub.add_parser(
+        "memory", help="the memory of accepted reasoning (list, search, export...)"
+    )
+    memory.add_argument("--path", help="store path or LanceDB URI (default $PONDER_HOME/memory)")
+    memory.add_argument("--embedder", choices=EMBEDDERS, default="minilm")
+    memory.set_defaults(run=memory_main)
+    actions = memory.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="the most recent traces").add_argument(
+        "--limit", type=at_least(1), default=20
+    )
+    actions.add_parser("search", help="accepted traces similar to a query").add_argument("query")
+    actions.add_parser("show", help="one trace in full").add_argument("id")
+    actions.add_parser("forget", help="delete one trace").add_argument("id")
+    export = actions.add_parser("export", help="write every trace as JSONL")
+    export.add_argument("file")
+    export.add_argument(
+        "--format",
+        choices=["traces", "chat"],
+        default="traces",
+        help="chat: accepted traces as chat-format training examples",
+    )
+    actions.add_parser("import", help="read traces from an export").add_argument("file")
+    actions.add_parser("stats", help="counts, indices, embedder")
 
 
 def memory_main(args) -> None:
