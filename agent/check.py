@@ -24,6 +24,15 @@ Outcome = Literal["verified", "refuted", "could not run"]
 
 
 @dataclass(frozen=True)
+class AnsweredPath:
+    """What a second look reads of an answer (an `Answer` has it too): for a saved path."""
+
+    question: str
+    answer: str
+    rationale: str
+
+
+@dataclass(frozen=True)
 class Checked:
     verdict: Outcome
     actual: str  # the value running gives (repr), "raises E: …", or why it could not run
@@ -49,7 +58,7 @@ def check(code: str, question: str, answer: str) -> Checked:
     return Checked(said, raised, run.text)
 
 
-def second_look(engine: Engine, answer: Answer, code: str, checked: Checked) -> str:
+def second_look(engine: Engine, code: str, answer: Answer | AnsweredPath, checked: Checked) -> str:
     """A refuted answer asked about once more, greedy: the real value and the executed trace
     beside the reasoning; the model's account of where they part."""
     messages = prompts.where_it_differs(

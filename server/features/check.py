@@ -55,7 +55,7 @@ async def check_answer(server: PonderServer, raw: Any) -> Check:
         explanation = ""
         if checked.verdict == "refuted":
             engine = await asyncio.to_thread(server.services.engine)
-            explanation = await asyncio.to_thread(check.second_look, engine, answer, code, checked)
+            explanation = await asyncio.to_thread(check.second_look, engine, code, answer, checked)
     except PonderError as e:
         raise _failed(server, str(e)) from e
     answer.checked = Check(checked.verdict, checked.actual, explanation)
