@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ponder.agent.errors import PonderError
 from ponder.agent.settings import ReasonSettings, defaults, refusal
+from ponder.server.cli import eval_explain
 from ponder.server.cli.arguments import SPLITS, add_items
 from ponder.server.cli.files import check_writable
 
@@ -116,6 +117,7 @@ def add_command(sub) -> None:
         "answer (A's question and verified answer only, no reasoning) or contrast (that "
         "answer, and B asked to say how its input differs from A's first)",
     )
+    eval_explain.add_subcommand(evsub)
     agg = evsub.add_parser(
         "aggregate",
         help="score voting rules on saved paths (no model needed)",
@@ -190,7 +192,7 @@ def cruxeval_main(args) -> None:
         eval_main(args)
 
 
-def _eval_setup(args, limit: int | None):
+def eval_setup(args, limit: int | None):
     """The items, settings and loaded engine an `eval` command runs on."""
     from ponder.agent.evaluation import harness as evaluate
     from ponder.agent.services import make_engine
@@ -241,7 +243,7 @@ def eval_main(args) -> None:
     from ponder.agent.evaluation import harness as evaluate
 
     names = _strategy_names(args.strategies)
-    data, items, settings, engine = _eval_setup(args, args.limit)
+    data, items, settings, engine = eval_setup(args, args.limit)
     base = settings.reason  # the flags are already on it (_apply_reason_flags)
     recall = remember = None
     if args.memory:
@@ -296,7 +298,7 @@ def sample_paths_main(args) -> None:
     """`ponder eval cruxeval --save-paths FILE`: sample every item's paths once, saved as JSONL."""
     from ponder.agent.evaluation import harness as evaluate
 
-    data, items, settings, engine = _eval_setup(args, args.limit)
+    data, items, settings, engine = eval_setup(args, args.limit)
     reason = settings.reason
     # Sampled paths besides the greedy one: by default the settings' paths in all.
     samples = max(1, reason.samples - 1) if args.samples is None else args.samples
@@ -367,7 +369,7 @@ def concepts_main(args) -> None:
 
     names = _strategy_names(args.strategies)
     asked = _question_kinds(args.questions, concepts.YES_NO_KINDS, concepts.KINDS)
-    data, items, settings, engine = _eval_setup(args, None)
+    data, items, settings, engine = eval_setup(args, None)
     kinds, calls = _concept_questions(items, asked, args.limit)
     if not calls:
         raise PonderError(f"no item in {data} has a question of the kinds asked ({args.questions})")
@@ -486,7 +488,7 @@ def related_main(args) -> None:
     from ponder.memory.embedder import make_embedder
     from ponder.memory.store import TraceStore
 
-    data, items, settings, engine = _eval_setup(args, None)
+    data, items, settings, engine = eval_setup(args, None)
     pairs = []
     for item in items:
         second = related.related_item(item)
