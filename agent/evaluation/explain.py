@@ -106,9 +106,24 @@ def explain(engine: Engine, code: str, method: str, options: ReasonSettings) -> 
     return Scored([], text.strip(), time.perf_counter() - started)
 
 
+# One worked turn before the question, so that even a small model answers with a bare value.
+EXAMPLE_CODE = "def f(word):\n    return word[::-1]"
+EXAMPLE_EXPLANATION = "f returns its string argument reversed."
+
+
 def prediction_prompt(code: str, shown: str, call: str) -> list[dict[str, str]]:
     """What the reader sees: the signature and the explanation (`shown` empty: the signature
-    alone), or the whole code when `shown` is the code itself."""
+    alone), or the whole code when `shown` is the code itself; after one worked example."""
+    example_shown = EXAMPLE_CODE if shown == code else EXAMPLE_EXPLANATION if shown else ""
+    return [
+        {"role": "system", "content": PREDICT_SYSTEM},
+        {"role": "user", "content": _reader_question(EXAMPLE_CODE, example_shown, "f('abc')")},
+        {"role": "assistant", "content": f"{prompts.ANSWER_TAG} 'cba'"},
+        {"role": "user", "content": _reader_question(code, shown, call)},
+    ]
+
+
+def _reader_question(code: str, shown: str, call: str) -> str:
     if shown == code:
         about = f"The function:\n{prompts.code_block(code, 'python')}"
     else:
@@ -118,14 +133,10 @@ def prediction_prompt(code: str, shown: str, call: str) -> list[dict[str, str]]:
         )
         if shown:
             about += f"\n\nAn explanation of what the function does:\n{shown}"
-    ask = (
-        f"What does {call} return? Reply with one line: {prompts.ANSWER_TAG} followed by the "
-        "value as a Python literal."
+    return (
+        f"{about}\n\nWhat does {call} return? Reply with nothing but the returned value as a "
+        f"Python literal after {prompts.ANSWER_TAG}"
     )
-    return [
-        {"role": "system", "content": PREDICT_SYSTEM},
-        {"role": "user", "content": f"{about}\n\n{ask}"},
-    ]
 
 
 def predict(
