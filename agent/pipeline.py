@@ -10,6 +10,7 @@ The server and `ponder eval` both call `run`; nothing here knows about LSP.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ponder.agent import calibration, context, prompts
 from ponder.agent.answer import extract, is_prose, normalise, short
+from ponder.agent.errors import PonderError
 from ponder.agent.results import Agreement, Answer, Candidate, Recalled, Signal, Usage
 from ponder.agent.settings import ReasonSettings
 from ponder.agent.vote import Ballot, Vote, decided, key_of, vote
@@ -45,7 +47,13 @@ class Events:
     def first_answer(self, answer: str) -> None:
         """Path 0's answer, when it is decoded before the other paths (`_greedy_first`)."""
 
+    def warn(self, message: str) -> None:
+        """Something the user should know that does not stop the request (a broken memory
+        store: answered without memory). Here: logged."""
+        log.warning(message)
 
+
+log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.25
 STEP_BACK_TOKENS = 96
 RULE_TOKENS = 96
@@ -353,7 +361,12 @@ def run(
     noted: list[dict] = []
     if recall is not None:
         events.progress("remembering")
-        examples, noted = memory_to_show(recall(question, ctx.code), question, ctx.code, same_code)
+        try:
+            found = recall(question, ctx.code)
+        except PonderError as e:  # a store that cannot be read: answered without memory
+            events.warn(str(e))
+            found = []
+        examples, noted = memory_to_show(found, question, ctx.code, same_code)
 
     principle = None
     if opts.step_back:

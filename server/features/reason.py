@@ -157,6 +157,9 @@ class RequestEvents(pipeline.Events):
             self.stream.first_answer(answer)
         self.work.loop.call_soon_threadsafe(self._show_first_answer, answer)
 
+    def warn(self, message: str) -> None:
+        self.work.loop.call_soon_threadsafe(self.server.tell, message)
+
     def _show_first_answer(self, answer: str) -> None:  # on the loop
         if self.attached.result is None:
             self.attached.result = FirstAnswer(answer)
@@ -175,13 +178,6 @@ async def reason(server: PonderServer, raw: Any) -> Answer:
     attached = Attached(f"pending-{uuid.uuid4().hex}", task.start, task.end)
     server.documents.attach(request.uri, attached)
 
-    def recall(question: str, code: str) -> list[dict]:
-        try:
-            return server.services.recall(question, code)
-        except PonderError as e:  # a broken store: say so, answer without memory
-            work.loop.call_soon_threadsafe(server.tell, str(e))
-            return []
-
     events = RequestEvents(server, work, stream, attached)
 
     def job() -> pipeline.Answer:
@@ -193,7 +189,7 @@ async def reason(server: PonderServer, raw: Any) -> Answer:
             engine,
             events=events,
             cancel=cancel,
-            recall=recall,
+            recall=server.services.recall,
             similar=server.services.similar,
         )
         if stream is not None:
