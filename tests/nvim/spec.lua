@@ -31,6 +31,7 @@ ponder.setup({
     model = os.getenv("PONDER_TEST_MODEL") or "smollm2-135m",
     reason = { maxTokens = 48 },
     memory = { embedder = "hashing" },
+    checkByRunning = true,
   },
 })
 
@@ -89,6 +90,20 @@ test(":PonderAccept stores the answer in the server's memory", function()
   assert(ponder.state.last.memories[1].id == ponder.state.last_stored.memoryId)
 end)
 
+test(":PonderCheck runs the call and shows the real value in the float", function()
+  local last = ponder.state.last
+  vim.cmd("PonderCheck")
+  wait_for("the verdict", function()
+    return last.checked ~= nil or ponder.state.last_error ~= nil
+  end, 120000)
+  assert(ponder.state.last_error == nil, vim.inspect(ponder.state.last_error))
+  assert(last.checked.actual == "6", vim.inspect(last.checked))
+  assert(last.checked.verdict == "verified" or last.checked.verdict == "refuted", vim.inspect(last.checked))
+  local lines = vim.api.nvim_buf_get_lines(ponder.state.float.buf, 0, -1, false)
+  local said = "**Checked by running:** " .. last.checked.verdict .. ": running it gives 6"
+  assert(vim.tbl_contains(lines, said), vim.inspect(lines))
+end)
+
 test(":PonderCancel stops a long request and the server still answers", function()
   ponder.close_float()
   local client = ponder.client()
@@ -141,6 +156,19 @@ test("the float says how far to trust the answer", function()
   result.signal = { kind = "margin", value = 0.97 }
   local said = ponder.lines_of(result)[3]
   assert(said == "UNCERTAIN · not calibrated: the answer is not a Python value · `greedy` · `m`", said)
+end)
+
+test("the float shows a check's verdict and the second look", function()
+  local result = {
+    answer = "[1]", confidence = 0.36, verdict = "uncertain", strategy = "greedy", model = "m",
+    agreement = { agree = 1, paths = 1 }, rationale = "r", memories = {}, candidates = {},
+    checked = { verdict = "refuted", actual = "[2]", explanation = "Line 3 skips the last item." },
+  }
+  local lines = ponder.lines_of(result)
+  assert(vim.tbl_contains(lines, "**Checked by running:** refuted: running it gives [2]"), vim.inspect(lines))
+  assert(vim.tbl_contains(lines, "Line 3 skips the last item."), vim.inspect(lines))
+  result.checked = { verdict = "could not run", actual = "the code did not load: ImportError", explanation = "" }
+  assert(vim.tbl_contains(ponder.lines_of(result), "**Checked by running:** could not run it: the code did not load: ImportError"))
 end)
 
 test("the float lists the paths' answers when they differ", function()

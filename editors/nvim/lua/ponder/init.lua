@@ -7,7 +7,7 @@ M.defaults = {
   cmd = { "ponder", "serve" }, -- how to start the server
   filetypes = nil, -- nil: every buffer with a file on disk; or a list of filetypes
   settings = {}, -- initializationOptions, e.g. { model = "qwen2.5-coder-0.5b", reason = { strategy = "self_consistency" } }
-  keys = { accept = "a", reject = "r", yank = "y", close = "q" }, -- in the answer float
+  keys = { accept = "a", reject = "r", check = "c", yank = "y", close = "q" }, -- in the answer float
   float = { width = 90, max_height = 30, border = "rounded" },
   inlay_hints = true, -- show answers after their code (vim.lsp.inlay_hint) in ponder's buffers
   root_markers = { ".git", "pyproject.toml", "package.json", "Cargo.toml", "go.mod", "Makefile" },
@@ -124,6 +124,14 @@ function M.verdict_text(result)
   return string.format("%s · confidence %.2f", word, result.confidence)
 end
 
+-- What checking by running found, as server/render.py says it.
+function M.check_text(checked)
+  if checked.verdict == "could not run" then
+    return "could not run it: " .. one_line(checked.actual)
+  end
+  return string.format("%s: running it gives %s", checked.verdict, one_line(checked.actual))
+end
+
 function M.lines_of(result)
   local out = { "# " .. (result.answer ~= "" and one_line(result.answer) or "(no answer)"), "" }
   local agreement = result.agreement or {}
@@ -133,6 +141,13 @@ function M.lines_of(result)
   local votes = M.votes_text(result)
   if votes then
     table.insert(out, "votes: " .. votes)
+  end
+  if type(result.checked) == "table" then
+    vim.list_extend(out, { "", "**Checked by running:** " .. M.check_text(result.checked) })
+    if result.checked.explanation and result.checked.explanation ~= "" then
+      vim.list_extend(out, { "" })
+      vim.list_extend(out, vim.split(result.checked.explanation, "\n"))
+    end
   end
   if result.principle and result.principle ~= vim.NIL and result.principle ~= "" then
     vim.list_extend(out, { "", "## Principle", "" })
@@ -147,7 +162,7 @@ function M.lines_of(result)
     end
   end
   local k = M.config.keys
-  vim.list_extend(out, { "", string.format("[%s] accept  [%s] reject  [%s] yank answer  [%s] close", k.accept, k.reject, k.yank, k.close) })
+  vim.list_extend(out, { "", string.format("[%s] accept  [%s] reject  [%s] check by running  [%s] yank answer  [%s] close", k.accept, k.reject, k.check, k.yank, k.close) })
   return out
 end
 
@@ -207,6 +222,7 @@ function M.show(result)
   end
   map(k.accept, function() M.accept() end)
   map(k.reject, function() M.reject() end)
+  map(k.check, function() M.check() end)
   map(k.yank, function()
     vim.fn.setreg(vim.v.register, result.answer)
     notify("answer yanked")
@@ -253,6 +269,7 @@ function M.reason(question, line1, line2)
       return
     end
     M.state.last = result
+    M.state.last_uri = params.textDocument.uri
     M.state.answered_by = client
     local shown, show_err = pcall(M.show, result)
     if not shown then
@@ -308,6 +325,29 @@ end
 
 function M.reject()
   store("ponder/reject")
+end
+
+--- Run the last answer's call (a "what does f(…) return?" answer) and show the verdict. The
+--- server refuses unless `settings = { checkByRunning = true }`: running is never automatic.
+function M.check()
+  local last = M.state.last
+  if not last then
+    notify("no answer to check yet", vim.log.levels.WARN)
+    return
+  end
+  local client = M.state.answered_by or M.client()
+  local params = { textDocument = { uri = M.state.last_uri }, id = last.id }
+  notify("checking by running…")
+  client:request("ponder/check", params, function(err, result)
+    if err then
+      M.state.last_error = err
+      notify(err.message, vim.log.levels.ERROR)
+      return
+    end
+    last.checked = result
+    notify(M.check_text(result))
+    M.show(last)
+  end)
 end
 
 function M.memory(query)
