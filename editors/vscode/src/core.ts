@@ -24,6 +24,8 @@ export interface Range { start: Position; end: Position }
 
 export interface Candidate { answer: string; count: number }
 export interface Memory { id: string; question: string; answer: string; similarity: number }
+/** What "check by running" found (ponder/check). */
+export interface Checked { verdict: "verified" | "refuted" | "could not run"; actual: string; explanation: string }
 export interface ReasonResult {
   id: string;
   answer: string;
@@ -42,6 +44,7 @@ export interface ReasonResult {
   usage: { promptTokens: number; completionTokens: number; seconds: number };
   model: string;
   strategy?: string;
+  checked?: Checked | null;
 }
 
 /** How the extension starts the server: the configured path, else `ponder` on PATH, else the
@@ -191,7 +194,15 @@ ${first}
 </body></html>`;
 }
 
-/** The answer panel: answer, confidence and vote, principle, reasoning, memories, buttons. */
+/** What checking by running found, in words, as the server's hover says it. */
+export function checkText(checked: Checked): string {
+  if (checked.verdict === "could not run") {
+    return `could not run it: ${checked.actual}`;
+  }
+  return `${checked.verdict}: running it gives ${checked.actual}`;
+}
+
+/** The answer panel: answer, confidence and vote, check, principle, reasoning, memories, buttons. */
 export function answerHtml(result: ReasonResult, nonce: string): string {
   const vote = voteSummary(result);
   const votes = votesHtml(result);
@@ -203,6 +214,10 @@ export function answerHtml(result: ReasonResult, nonce: string): string {
         .map((m) => `<li>${escapeHtml(m.question)} → <code>${escapeHtml(m.answer)}</code> (${m.similarity.toFixed(2)})</li>`)
         .join("")}</ul>`
     : "";
+  const checked = result.checked
+    ? `<p><strong>Checked by running:</strong> ${escapeHtml(checkText(result.checked))}</p>` +
+      (result.checked.explanation ? `<pre style="white-space: pre-wrap">${escapeHtml(result.checked.explanation)}</pre>` : "")
+    : "";
   return `<!DOCTYPE html>
 <html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}';">
@@ -210,7 +225,8 @@ export function answerHtml(result: ReasonResult, nonce: string): string {
 <h1><code>${escapeHtml(result.answer || "(no answer)")}</code></h1>
 <p><strong>${verdictText(result)}</strong>${vote ? " · " + vote : ""} · ${escapeHtml(result.strategy ?? "")} · ${escapeHtml(result.model)}</p>
 ${votes ? `<p>votes: ${votes}</p>` : ""}
-<button id="accept">Accept</button> <button id="reject">Reject</button>
+${checked}
+<button id="accept">Accept</button> <button id="reject">Reject</button> <button id="check">Check by running</button>
 ${principle}
 <h2>Reasoning</h2><pre style="white-space: pre-wrap">${escapeHtml(result.rationale)}</pre>
 ${memories}
@@ -218,6 +234,7 @@ ${memories}
 const vscode = acquireVsCodeApi();
 document.getElementById("accept").onclick = () => vscode.postMessage({ command: "accept", id: ${JSON.stringify(result.id)} });
 document.getElementById("reject").onclick = () => vscode.postMessage({ command: "reject", id: ${JSON.stringify(result.id)} });
+document.getElementById("check").onclick = () => vscode.postMessage({ command: "check", id: ${JSON.stringify(result.id)} });
 </script>
 </body></html>`;
 }

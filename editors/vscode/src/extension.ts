@@ -5,7 +5,7 @@ import * as path from "path";
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ProgressType, ServerOptions } from "vscode-languageclient/node";
 import {
-  answerHtml, initializationOptions, missingServer, PonderConfig, ReasonResult, reasonParams, serverCommand, StreamedReasoning,
+  answerHtml, Checked, checkText, initializationOptions, missingServer, PonderConfig, ReasonResult, reasonParams, serverCommand, StreamedReasoning,
   thinkingHtml,
 } from "./core";
 
@@ -53,8 +53,18 @@ async function startClient(): Promise<void> {
     middleware: {
       // The lightbulb's "reason about this" runs here, so its answer streams into the same panel
       // as the command's: one way to show an answer (inlay hints and hover come on their own).
-      executeCommand: async (command, args, next) =>
-        command === "ponder.reason" && args.length === 1 ? ask(args[0] as Record<string, unknown>) : next(command, args),
+      // "Ponder: check by running" runs on the server (it says the verdict and the hint shows
+      // it); the panel showing that answer shows it too.
+      executeCommand: async (command, args, next) => {
+        if (command === "ponder.reason" && args.length === 1) {
+          return ask(args[0] as Record<string, unknown>);
+        }
+        const result = await next(command, args);
+        if (command === "ponder.checkAnswer" && shown && (args[0] as { id?: string })?.id === shown.id) {
+          showAnswer({ ...shown, checked: result as Checked });
+        }
+        return result;
+      },
     },
   };
   client = new LanguageClient("ponder", "ponder", serverOptions, clientOptions);
@@ -105,6 +115,7 @@ async function ask(params: Record<string, unknown>): Promise<void> {
   });
   try {
     const result = await c.sendRequest<ReasonResult>("ponder/reason", { ...params, partialResultToken: token }, source.token);
+    shownUri = (params.textDocument as { uri: string }).uri;
     showAnswer(result);
   } catch (e) {
     if (!source.token.isCancellationRequested) {
@@ -123,7 +134,9 @@ function openPanel(): vscode.WebviewPanel {
   if (!panel) {
     panel = vscode.window.createWebviewPanel("ponder", "ponder", { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true });
     panel.onDidDispose(() => (panel = undefined));
-    panel.webview.onDidReceiveMessage((m: { command: string; id: string }) => store(m.command === "accept", m.id));
+    panel.webview.onDidReceiveMessage((m: { command: string; id: string }) =>
+      m.command === "check" ? check() : store(m.command === "accept", m.id),
+    );
   }
   return panel;
 }
@@ -133,9 +146,28 @@ function showAnswer(result: ReasonResult): void {
   view.webview.html = answerHtml(result, randomBytes(16).toString("hex"));
   view.reveal(vscode.ViewColumn.Beside, true);
   lastId = result.id;
+  shown = result;
 }
 
 let lastId: string | undefined;
+let shown: ReasonResult | undefined; // the answer in the panel, and the document it is about
+let shownUri: string | undefined;
+
+/** ponder/check on the panel's answer: the server refuses unless the workspace is trusted. */
+async function check(): Promise<void> {
+  if (!client || !shown || !shownUri) {
+    vscode.window.showInformationMessage("ponder: no answer to check yet");
+    return;
+  }
+  const answer = shown;
+  try {
+    const checked = await client.sendRequest<Checked>("ponder/check", { textDocument: { uri: shownUri }, id: answer.id });
+    vscode.window.showInformationMessage(`ponder: ${checkText(checked)}`);
+    showAnswer({ ...answer, checked });
+  } catch (e) {
+    vscode.window.showErrorMessage(`ponder: ${(e as Error).message}`);
+  }
+}
 
 async function store(accepted: boolean, id = lastId): Promise<void> {
   if (!client || !id) {
@@ -158,6 +190,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("ponder.reasonAboutThis", reasonAboutThis),
     vscode.commands.registerCommand("ponder.accept", () => store(true)),
     vscode.commands.registerCommand("ponder.reject", () => store(false)),
+    vscode.commands.registerCommand("ponder.check", check),
     vscode.commands.registerCommand("ponder.cancel", () => running.forEach((source) => source.cancel())),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("ponder") && client) {

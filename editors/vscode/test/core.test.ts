@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
-import { answerHtml, initializationOptions, missingServer, PonderConfig, reasonParams, serverCommand, StreamedReasoning, thinkingHtml, verdictText, voteSummary } from "../src/core";
+import { answerHtml, checkText, initializationOptions, missingServer, PonderConfig, reasonParams, serverCommand, StreamedReasoning, thinkingHtml, verdictText, voteSummary } from "../src/core";
 
 const config: PonderConfig = {
   serverPath: "", model: "qwen2.5-coder-0.5b", strategy: "self_consistency", samples: 7, stepBack: true, memoryPath: "",
@@ -68,6 +68,22 @@ test("answer panel escapes model text and shows the vote", () => {
   const odd = answerHtml({ ...result, candidates: [{ answer: "<i>", count: 2 }, { answer: "", count: 1 }] }, "n");
   assert.ok(odd.includes("votes: <code>&lt;i&gt;</code> × 2, no answer × 1"), "escaped; a path without an answer named");
   assert.ok(!answerHtml({ ...result, candidates: [{ answer: "1", count: 5 }] }, "n").includes("votes:"));
+});
+
+test("the panel shows what checking by running found, with the model's second look", () => {
+  const result = {
+    id: "c", answer: "[[1, 2], [3, 4], [5]]", confidence: null, verdict: "uncertain" as const, principle: null,
+    rationale: "r", model: "m", strategy: "self_consistency", candidates: [], memories: [],
+    usage: { promptTokens: 1, completionTokens: 1, seconds: 1 },
+    checked: { verdict: "refuted" as const, actual: "[[1, 2], [3, 4]]", explanation: "range stops at len(items) - size <" },
+  };
+  const html = answerHtml(result, "n");
+  assert.ok(html.includes("<strong>Checked by running:</strong> refuted: running it gives [[1, 2], [3, 4]]"), html);
+  assert.ok(html.includes("range stops at len(items) - size &lt;"), "the second look, escaped");
+  assert.ok(html.includes('<button id="check">'), "a button to check");
+  assert.equal(checkText({ verdict: "could not run", actual: "the code did not load: ImportError", explanation: "" }),
+    "could not run it: the code did not load: ImportError");
+  assert.ok(!answerHtml({ ...result, checked: null }, "n").includes("Checked by running"));
 });
 
 test("a raw signal is never shown as a number: the panel says why there is no confidence", () => {
