@@ -55,40 +55,65 @@ def explain_main(args) -> None:
         raise PonderError(f"--methods: unknown {unknown}; use {', '.join(explain.METHODS)}")
     out = Path(args.out)
     data, items, settings, engine = eval_setup(args, args.limit)
-    header = {"format": FORMAT, "model": engine.name, "adapter": settings.adapter or None,
-              "methods": methods}  # fmt: skip
+    header = {
+        "format": FORMAT,
+        "model": engine.name,
+        "adapter": settings.adapter or None,
+        "methods": methods,
+    }
     records = _resume(out, header)
-    done = {r["id"] for r in records}
-    print(f"{len(items)} functions from {data}, {len(done)} already scored", file=sys.stderr)
-    started = time.perf_counter()
+    print(f"{len(items)} functions from {data}, {len(records)} already scored", file=sys.stderr)
     with out.open("a", encoding="utf-8") as file:
-        if not done and out.stat().st_size == 0:
+        if not records and out.stat().st_size == 0:
             file.write(json.dumps(header) + "\n")
+        done = {r["id"] for r in records}
         todo = [item for item in items if item.get("id", "") not in done]
-        for n, item in enumerate(todo, 1):
-            scored = explain.score_item(engine, item, methods, settings.reason)
-            if scored is None:
-                print(f"[{n}/{len(todo)}] {item.get('id')}: skipped (f does not run on 3 "
-                      "mutated inputs)", file=sys.stderr)  # fmt: skip
-                continue
-            record = dataclasses.asdict(scored)
-            records.append(record)
-            file.write(json.dumps(record) + "\n")
-            file.flush()
-            scores = " ".join(f"{m}={s.score:.2f}" for m, s in scored.methods.items())
-            left = (time.perf_counter() - started) / n * (len(todo) - n)
-            print(f"[{n}/{len(todo)}] {scored.id}: {scores} none={scored.none.score:.2f} "
-                  f"code={scored.code_shown.score:.2f} ({left / 60:.0f} min left)",
-                  file=sys.stderr)  # fmt: skip
+        records += _score_all(engine, todo, methods, settings.reason, file)
     engine.close()
     out.with_suffix(".md").write_text(explain.side_by_side(records, methods), encoding="utf-8")
-    for method, s in explain.summary(records, methods).items():
+    _print_summary(explain.summary(records, methods), methods[0])
+
+
+def _score_all(engine, items: list[dict], methods: list[str], options, file) -> list[dict]:
+    """Each item scored and appended to `file` at once, with progress and the time left."""
+    from ponder.agent.evaluation import explain
+
+    records = []
+    started = time.perf_counter()
+    for n, item in enumerate(items, 1):
+        scored = explain.score_item(engine, item, methods, options)
+        if scored is None:
+            print(
+                f"[{n}/{len(items)}] {item.get('id')}: skipped (f does not run on 3 mutated "
+                "inputs)",
+                file=sys.stderr,
+            )
+            continue
+        records.append(dataclasses.asdict(scored))
+        file.write(json.dumps(records[-1]) + "\n")
+        file.flush()
+        scores = " ".join(f"{m}={s.score:.2f}" for m, s in scored.methods.items())
+        left = (time.perf_counter() - started) / n * (len(items) - n)
+        print(
+            f"[{n}/{len(items)}] {scored.id}: {scores} none={scored.none.score:.2f} "
+            f"code={scored.code_shown.score:.2f} ({left / 60:.0f} min left)",
+            file=sys.stderr,
+        )
+    return records
+
+
+def _print_summary(summary: dict[str, dict], first: str) -> None:
+    for method, s in summary.items():
         low, high = s["score_ci"]
-        paired = "" if method == methods[0] else f", against {methods[0]}: won {s['wins']} lost {s['losses']}"  # fmt: skip
-        print(f"{method}: score {s['score']:.3f} [{low:.3f}, {high:.3f}] (none {s['none']:.3f}, "
-              f"code {s['code']:.3f}), {s['s_item']:.1f} s per explanation{paired}")  # fmt: skip
-        print(f"RESULT n={s['n']} method={method} score={s['score']:.3f} none={s['none']:.3f} "
-              f"code={s['code']:.3f} s_item={s['s_item']:.1f}")  # fmt: skip
+        paired = "" if method == first else f", against {first}: won {s['wins']} lost {s['losses']}"
+        print(
+            f"{method}: score {s['score']:.3f} [{low:.3f}, {high:.3f}] (none {s['none']:.3f}, "
+            f"code {s['code']:.3f}), {s['s_item']:.1f} s per explanation{paired}"
+        )
+        print(
+            f"RESULT n={s['n']} method={method} score={s['score']:.3f} none={s['none']:.3f} "
+            f"code={s['code']:.3f} s_item={s['s_item']:.1f}"
+        )
 
 
 def _resume(out: Path, header: dict) -> list[dict]:
@@ -100,5 +125,7 @@ def _resume(out: Path, header: dict) -> list[dict]:
     if not lines or lines[0].get("format") != FORMAT:
         raise PonderError(f"{out} is not a `ponder eval explain` file")
     if lines[0] != header:
-        raise PonderError(f"{out} was written with another model, adapter or --methods: use another --out")  # fmt: skip
+        raise PonderError(
+            f"{out} was written with another model, adapter or --methods: use another --out"
+        )
     return lines[1:]
