@@ -199,7 +199,10 @@ def eval_setup(args, limit: int | None):
 
     data = Path(args.data)
     if not data.is_file():
-        raise PonderError(f"no such data file: {data}")
+        raise PonderError(
+            f"no such data file: {data} (give --data FILE: items as JSONL lines with code, input "
+            "and output; the default is this workspace's CRUXEval dev split)"
+        )
     items = evaluate.load_items(data, limit, args.offset, args.every, args.split)
     if not items:
         raise PonderError(f"no items in {data} from --offset {args.offset}")
