@@ -1,6 +1,7 @@
 """Training examples: only verified reasoning, never from a validation function, each asked
 with the prompt ponder sends at inference."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -112,3 +113,26 @@ def test_learn_refuses_budgets_that_cannot_train_before_loading_anything(capsys)
         with pytest.raises(SystemExit):
             main(["learn", "--from", "traces", "data.jsonl", flag, value])
         assert said in capsys.readouterr().err
+
+
+def test_a_resumed_run_keeps_its_model_and_budget(tmp_path, capsys):
+    """--resume goes on with what the run was asked (run.json), not the command line's defaults:
+    another model is refused before anything loads."""
+    from ponder.agent.learning import train
+    from ponder.server.cli import main
+
+    run = tmp_path / "run"
+    run.mkdir()
+    budget = train.Budget(max_tokens=640, learning_rate=2e-4, rank=8, alpha=16)
+    about = {"model": "/models/other.gguf", "model_name": "other", **dataclasses.asdict(budget)}
+    (run / "run.json").write_text(json.dumps(about))
+    assert train.read_run(run) == ("/models/other.gguf", "other", budget)
+    model = tmp_path / "mine.gguf"
+    model.write_bytes(b"GGUF")
+    with pytest.raises(SystemExit):
+        main(["learn", "--out", str(run), "--resume", "--model", str(model)])
+    assert "trains /models/other.gguf" in capsys.readouterr().err
+    (run / "run.json").write_text("{")
+    with pytest.raises(SystemExit):
+        main(["learn", "--out", str(run), "--resume", "--model", str(model)])
+    assert "its run.json is missing or unreadable" in capsys.readouterr().err

@@ -95,6 +95,7 @@ def train(
     budget: Budget,
     resume: bool = False,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+    model_name: str = "",
 ) -> Trained:
     """Train an adapter on `records` ({"messages": [...]}) into `folder`; see the module's doc."""
     import torch
@@ -139,7 +140,8 @@ def train(
         step = json.loads((checkpoint / "state.json").read_text())["step"]
         progress(f"resuming at step {step} of {len(order)}")
     losses = _log_until(folder / "log.jsonl", step)
-    (folder / "run.json").write_text(json.dumps({"model": str(model_path), **asdict(budget)}))
+    about = {"model": str(model_path), "model_name": model_name, **asdict(budget)}
+    (folder / "run.json").write_text(json.dumps(about))
     model.train()
     started, first_step = time.perf_counter(), step
     with open(folder / "log.jsonl", "a", encoding="utf-8") as log:
@@ -245,3 +247,16 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def read_run(folder: Path) -> tuple[str, str, Budget]:
+    """What a run in `folder` was asked (run.json): (model file, model name, budget), so that a
+    resumed run goes on with the same model and budget whatever the command line says now."""
+    try:
+        about = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        model, name = about.pop("model"), about.pop("model_name", "")
+        return model, name, Budget(**about)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise PonderError(
+            f"cannot resume {folder}: its run.json is missing or unreadable ({e})"
+        ) from e

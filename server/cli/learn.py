@@ -95,12 +95,23 @@ def add_command(sub) -> None:
 def learn_main(args) -> None:
     from ponder.agent.learning import export, train
 
-    resolved = models.resolve(args.model or defaults().model)
-    out = Path(args.out) if args.out else _default_folder(resolved.name)
+    out = Path(args.out) if args.out else None
     if args.resume:
+        if out is None:
+            raise PonderError("--resume needs --out: the folder of the run to go on with")
+        trained_on, name, budget = train.read_run(out)
+        resolved = models.resolve(args.model or name or defaults().model)
+        if str(resolved.path) != trained_on:
+            raise PonderError(
+                f"{out} trains {trained_on}, not {resolved.path}: resume with its --model"
+            )
         records = _read_examples(out)
-        print(f"resuming {out}: {len(records)} examples", file=sys.stderr)
+        print(
+            f"resuming {out}: {len(records)} examples, the run's budget ({budget})", file=sys.stderr
+        )
     else:
+        resolved = models.resolve(args.model or defaults().model)
+        out = out or _default_folder(resolved.name)
         if not args.sources:
             raise PonderError(
                 "say what to learn from: --from memory, --from paths FILE…, --from traces DATA"
@@ -112,16 +123,18 @@ def learn_main(args) -> None:
         records = _collect(args)
         out.mkdir(parents=True, exist_ok=True)
         _write_examples(out, records)
-    budget = train.Budget(
-        epochs=args.epochs,
-        max_tokens=args.max_tokens,
-        learning_rate=args.learning_rate,
-        rank=args.rank,
-        alpha=2 * args.rank,
-        checkpoint_every=args.checkpoint_every,
-        seed=args.seed,
+        budget = train.Budget(
+            epochs=args.epochs,
+            max_tokens=args.max_tokens,
+            learning_rate=args.learning_rate,
+            rank=args.rank,
+            alpha=2 * args.rank,
+            checkpoint_every=args.checkpoint_every,
+            seed=args.seed,
+        )
+    trained = train.train(
+        resolved.path, records, out, budget, resume=args.resume, model_name=resolved.name
     )
-    trained = train.train(resolved.path, records, out, budget, resume=args.resume)
     from safetensors.torch import load_file
 
     state = load_file(out / "checkpoint" / "adapter.safetensors")
