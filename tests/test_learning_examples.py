@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ponder.agent import prompts
+from ponder.agent.errors import PonderError
 from ponder.agent.evaluation import harness
 from ponder.agent.learning import examples
 
@@ -136,3 +137,22 @@ def test_a_resumed_run_keeps_its_model_and_budget(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["learn", "--out", str(run), "--resume", "--model", str(model)])
     assert "its run.json is missing or unreadable" in capsys.readouterr().err
+
+
+def test_a_lower_rank_adapter_is_the_best_approximation_of_that_rank():
+    import torch  # the learn extra: make setup and make test install it
+
+    from ponder.agent.learning.export import lower_rank
+
+    torch.manual_seed(0)
+    a, b = torch.randn(16, 64), torch.randn(40, 16)
+    low, alpha, kept = lower_rank({"m.lora_A.weight": a, "m.lora_B.weight": b}, 32.0, 8)
+    update = (32 / 16) * b @ a
+    u, s, vh = torch.linalg.svd(update)
+    best = (u[:, :8] * s[:8]) @ vh[:8]
+    approx = (alpha / 8) * low["m.lora_B.weight"] @ low["m.lora_A.weight"]
+    assert low["m.lora_A.weight"].shape == (8, 64) and low["m.lora_B.weight"].shape == (40, 8)
+    assert torch.allclose(approx, best, atol=1e-4)
+    assert kept == pytest.approx(float((s[:8] ** 2).sum() / (s**2).sum()), rel=1e-6)
+    with pytest.raises(PonderError, match="not below the adapter's rank 16"):
+        lower_rank({"m.lora_A.weight": a, "m.lora_B.weight": b}, 32.0, 16)

@@ -32,6 +32,32 @@ def _permute(rows: np.ndarray, n_head: int, n_head_kv: int | None) -> np.ndarray
     )
 
 
+def lower_rank(state: dict, alpha: float, rank: int) -> tuple[dict, float, float]:
+    """The adapter at a lower rank: each module's update (alpha/r)·B·A cut to its `rank`
+    largest singular directions (the best approximation of that rank), found from the small
+    r×r core of the two factors' QR decompositions. Returns (state, alpha, the share of the
+    updates' squared norm kept). A smaller file: Q8_0 leaves lora_b f16, so size goes with rank."""
+    import torch
+
+    out, kept, total = {}, 0.0, 0.0
+    for key_a in [k for k in state if ".lora_A." in k]:
+        key_b = key_a.replace(".lora_A.", ".lora_B.")
+        a, b = state[key_a].double(), state[key_b].double()  # r×in, out×r
+        r = a.shape[0]
+        if rank >= r:
+            raise PonderError(f"--export-rank {rank} is not below the adapter's rank {r}")
+        q_b, r_b = torch.linalg.qr(b)
+        q_a, r_a = torch.linalg.qr(a.T)
+        u, sv, vh = torch.linalg.svd(r_b @ r_a.T)
+        scale = (alpha / r) ** 0.5  # folded into both factors: the new alpha is the new rank
+        root = sv[:rank].sqrt()
+        out[key_b] = (scale * q_b @ u[:, :rank] * root).float()
+        out[key_a] = (scale * (root[:, None] * vh[:rank]) @ q_a.T).float()
+        kept += float((sv[:rank] ** 2).sum())
+        total += float((sv**2).sum())
+    return out, float(rank), kept / total if total else 1.0
+
+
 def write_adapter(
     state: dict,
     config: dict,

@@ -89,6 +89,13 @@ def add_command(sub) -> None:
     learn.add_argument(
         "--outtype", choices=["f16", "q8_0"], default="f16", help="the adapter file's tensors"
     )
+    learn.add_argument(
+        "--export-rank",
+        type=at_least(1),
+        metavar="R",
+        help="write the adapter at this lower rank (each update's best rank-R approximation): "
+        "a smaller file; with --resume, a finished run exported again",
+    )
     learn.set_defaults(run=learn_main)
 
 
@@ -138,11 +145,19 @@ def learn_main(args) -> None:
     from safetensors.torch import load_file
 
     state = load_file(out / "checkpoint" / "adapter.safetensors")
+    alpha = float(budget.alpha)
+    if args.export_rank:
+        state, alpha, kept = export.lower_rank(state, alpha, args.export_rank)
+        print(
+            f"rank {budget.rank} → {args.export_rank}: {kept:.1%} of the updates' squared norm "
+            "kept",
+            file=sys.stderr,
+        )
     adapter = out / "adapter.gguf"
     size = export.write_adapter(
         state,
         trained.shape,
-        budget.alpha,
+        alpha,
         adapter,
         base_sha256=_model_sha256(resolved),
         base_name=resolved.name,
