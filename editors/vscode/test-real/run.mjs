@@ -1,7 +1,7 @@
 // The extension in a real VS Code: code-server (VS Code 1.100.3) with the packaged dist/ponder.vsix,
 // driven through headless Chromium with playwright-core, as a user's first minutes with ponder:
 // open a Python file, select a function, run "Ponder: Reason About This" from the command palette,
-// read the answer panel, press Accept (the trace must reach memory), see the inline answer after
+// read the answer panel, check it by running, press Accept (the trace must reach memory), see the inline answer after
 // the code, cancel a long request from the status bar, and get the next answer. Fails on errors
 // from ponder in the extension host's log. Saves screenshots of the panel and the inline answer.
 //
@@ -220,6 +220,16 @@ try {
   await hint.waitFor({ timeout: 30_000 });
   step(`inline hint: ${JSON.stringify((await hint.innerText()).trim())}`);
   await page.screenshot({ path: path.join(out, "vscode-answer.png") });
+
+  // Check by running (code-server runs with workspace trust off: the workspace is trusted).
+  await panel.locator("button#check").click();
+  const checked = panel.locator("p", { hasText: "Checked by running:" });
+  await checked.waitFor({ timeout: 120_000 });
+  const verdict = (await checked.innerText()).trim();
+  step(`check: ${JSON.stringify(verdict)}`);
+  if (!/(verified|refuted): running it gives 12\.566370614359172/.test(verdict)) {
+    throw new Error(`the check does not show the real value: ${verdict}`);
+  }
 
   await panel.locator("button#accept").click();
   await page.locator(".notifications-toasts", { hasText: "ponder: remembered" }).waitFor();
