@@ -236,8 +236,10 @@ def where_it_differs(
         f"Code:\n{code_block(code, 'python')}\n\nQuestion: {question}\n\n"
         f"Your reasoning:\n{reasoning.strip()}\n{ANSWER_TAG} {claimed}\n\n"
         f"Running the code gives {actual}. What it executed, line by line:\n{trace.strip()}\n\n"
-        "Compare the execution with your reasoning. Name the first line of the code where they "
-        "differ, quote it, and say in one or two sentences what that line really does."
+        "The code is right: the execution is what it does. Your reasoning made the mistake. "
+        "Find the first step of your reasoning that disagrees with the execution, quote the line "
+        "of code that step was about, and say in one or two sentences what that line really "
+        "does there. Do not suggest changing the code."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
