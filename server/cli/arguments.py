@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ponder.agent.settings import Settings, defaults
+
 SPLITS = ("all", "train", "validation")  # agent/evaluation/harness.py load_items
 
 
@@ -76,12 +78,19 @@ def add_backend(command: argparse.ArgumentParser) -> None:
     )
 
 
-def use_backend(args, settings) -> str:
-    """--backend-url/--backend-model into the settings. Returns the URL the user gave here (the
-    one a workspace setting may not change into another machine: services.check_backend_location)."""
-    if args.backend_url:
+def command_settings(args) -> tuple[Settings, str]:
+    """The defaults with --model, --adapter and, for a command that takes them, --backend-url
+    and --backend-model applied. Returns them and the URL the user gave here (the one a
+    workspace setting may not change into another machine: services.check_backend_location)."""
+    settings = defaults()
+    if args.model:
+        settings.model = args.model
+    if args.adapter is not None:
+        settings.adapter = args.adapter
+    url = getattr(args, "backend_url", None) or ""
+    if url:
         settings.backend.kind = "openai"
-        settings.backend.url = args.backend_url
-    if args.backend_model:
+        settings.backend.url = url
+    if getattr(args, "backend_model", None):
         settings.backend.model = args.backend_model
-    return args.backend_url or ""
+    return settings, url

@@ -6,8 +6,7 @@ import sys
 import time
 
 from ponder.agent import models, step_costs
-from ponder.agent.settings import defaults
-from ponder.server.cli.arguments import add_adapter, add_backend, use_backend
+from ponder.server.cli.arguments import add_adapter, add_backend, command_settings
 
 
 def add_command(sub) -> None:
@@ -28,12 +27,7 @@ def doctor_main(args) -> None:
     from ponder.agent.engine import build_info
 
     info = build_info()
-    settings = defaults()
-    trusted = use_backend(args, settings)
-    if args.model:
-        settings.model = args.model
-    if args.adapter is not None:
-        settings.adapter = args.adapter
+    settings, trusted = command_settings(args)
     print(f"llama-cpp-python {info['llama_cpp_python']}")
     print(f"GPU offload: {'supported' if info['gpu_offload'] else 'not supported (CPU build)'}")
     print(f"llama.cpp: {info['system_info']}")

@@ -4,6 +4,7 @@ stopped run resumes; the summary covers every record in the file."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import sys
@@ -16,9 +17,8 @@ from ponder.server.cli.arguments import add_items
 FORMAT = "ponder-explain"
 
 
-def add_subcommand(benchmarks) -> None:
-    from ponder.server.cli.evaluate import checked  # noqa: PLC0415 (evaluate imports this module)
-
+def add_subcommand(benchmarks) -> argparse.ArgumentParser:
+    """The subcommand's arguments; `ponder eval` sets what runs it (explain_main)."""
     explain = benchmarks.add_parser(
         "explain",
         help="score explanations by what they let a reader predict",
@@ -28,7 +28,6 @@ def add_subcommand(benchmarks) -> None:
         "predictions from the signature alone (none) and from the code (code). Prints per "
         "method: RESULT n=N method=M score=S none=S0 code=S1 s_item=T.",
     )
-    explain.set_defaults(run=checked(explain_main))
     add_items(explain, 100, "functions to explain")
     explain.add_argument(
         "--methods",
@@ -43,6 +42,7 @@ def add_subcommand(benchmarks) -> None:
         help="per-function records (JSONL; a stopped run resumes); the explanations side by "
         "side go to FILE with .md",
     )
+    return explain
 
 
 def explain_main(args) -> None:

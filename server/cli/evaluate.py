@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from ponder.agent.errors import PonderError
-from ponder.agent.settings import ReasonSettings, defaults, refusal
+from ponder.agent.settings import ReasonSettings, refusal
 from ponder.server.cli import eval_explain
-from ponder.server.cli.arguments import SPLITS, add_items
+from ponder.server.cli.arguments import SPLITS, add_items, command_settings
 from ponder.server.cli.files import check_writable
 
 # `ponder eval aggregate`'s rules unless --rules says otherwise: greedy, the default, its cheaper
@@ -117,7 +117,7 @@ def add_command(sub) -> None:
         "answer (A's question and verified answer only, no reasoning) or contrast (that "
         "answer, and B asked to say how its input differs from A's first)",
     )
-    eval_explain.add_subcommand(evsub)
+    eval_explain.add_subcommand(evsub).set_defaults(run=checked(eval_explain.explain_main))
     agg = evsub.add_parser(
         "aggregate",
         help="score voting rules on saved paths (no model needed)",
@@ -206,11 +206,7 @@ def eval_setup(args, limit: int | None):
     items = evaluate.load_items(data, limit, args.offset, args.every, args.split)
     if not items:
         raise PonderError(f"no items in {data} from --offset {args.offset}")
-    settings = defaults()
-    if args.model:
-        settings.model = args.model
-    if args.adapter is not None:
-        settings.adapter = args.adapter
+    settings, _ = command_settings(args)
     _apply_reason_flags(args, settings.reason)
     engine = make_engine(settings)
     engine.load()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from ponder.agent.settings import defaults
-from ponder.server.cli.arguments import add_adapter, add_backend, use_backend
+from ponder.server.cli.arguments import add_adapter, add_backend, command_settings
 
 
 def add_command(sub) -> None:
@@ -35,11 +34,6 @@ def serve_main(args) -> None:
 
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.WARNING
     logs.configure(level, args.log_file)
-    settings = defaults()
-    trusted = use_backend(args, settings)
-    if args.model:
-        settings.model = args.model
-    if args.adapter is not None:
-        settings.adapter = args.adapter
+    settings, trusted = command_settings(args)
     factory = functools.partial(make_engine, trusted_backend=trusted)
     create_server(settings, Services(settings, engine_factory=factory)).start_io()
