@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ponder.agent.evaluation.aggregate import wilson  # noqa: E402
+from ponder.agent.evaluation.aggregate import bootstrap_mean, wilson  # noqa: E402
 from ponder.agent.evaluation.harness import PATHS_FORMAT, read_paths, rescore  # noqa: E402
 
 
@@ -45,14 +45,6 @@ def outcomes(files: list[Path], strategy: str) -> dict[str, tuple[bool, float | 
     return found
 
 
-def paired_difference(a: np.ndarray, b: np.ndarray, draws: int = 10_000) -> tuple[float, float]:
-    """95% interval of mean(b) - mean(a) by resampling items (seeded: the same every run)."""
-    rng = np.random.default_rng(0)
-    picks = rng.integers(0, len(a), size=(draws, len(a)))
-    diffs = b[picks].mean(axis=1) - a[picks].mean(axis=1)
-    return float(np.quantile(diffs, 0.025)), float(np.quantile(diffs, 0.975))
-
-
 def seconds_per_item(side: dict[str, tuple[bool, float | None]], ids: list[str]) -> str:
     times = [side[i][1] for i in ids]
     return "n/a" if None in times else f"{np.mean(times):.1f}"
@@ -71,7 +63,7 @@ def main() -> None:
     a = np.array([a_side[i][0] for i in ids], dtype=float)
     b = np.array([b_side[i][0] for i in ids], dtype=float)
     won, lost = int(((b == 1) & (a == 0)).sum()), int(((a == 1) & (b == 0)).sum())
-    lo, hi = paired_difference(a, b)
+    lo, hi = bootstrap_mean(b - a)  # paired: items resampled together
     s_a, s_b = seconds_per_item(a_side, ids), seconds_per_item(b_side, ids)
     for name, right, seconds in (("A", a, s_a), ("B", b, s_b)):
         low, high = wilson(int(right.sum()), len(ids))

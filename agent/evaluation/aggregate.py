@@ -294,6 +294,17 @@ def step_cost(costs: dict[int, float], rows: int) -> float:
     return costs[below] + t * (costs[above] - costs[below])
 
 
+def bootstrap_mean(values, draws: int = 10_000) -> tuple[float, float]:
+    """95% interval of the mean of per-item `values` by resampling items (seeded: the same every
+    run). Per-item differences of two runs give the paired interval of their difference."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(0)
+    means = values[rng.integers(0, len(values), size=(draws, len(values)))].mean(axis=1)
+    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
 def wilson(right: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """95% Wilson score interval of a proportion."""
     if not n:

@@ -22,6 +22,7 @@ import numpy as np
 
 from ponder.agent import pipeline, prompts
 from ponder.agent.answer import extract
+from ponder.agent.evaluation.aggregate import bootstrap_mean
 from ponder.agent.evaluation.harness import score
 from ponder.agent.evaluation.related import mutated_inputs, run_f
 from ponder.agent.settings import ReasonSettings
@@ -186,7 +187,7 @@ def summary(records: list[dict], methods: list[str]) -> dict[str, dict]:
             continue
         scores = np.array([_score(r["methods"][method]) for r in held])
         firsts = np.array([_score(r["methods"][first]) for r in held if first in r["methods"]])
-        low, high = _interval(scores)
+        low, high = bootstrap_mean(scores)
         out[method] = {
             "n": len(held),
             "score": float(scores.mean()),
@@ -203,12 +204,6 @@ def summary(records: list[dict], methods: list[str]) -> dict[str, dict]:
 def _score(scored: dict) -> float:
     predictions = scored["predictions"]
     return sum(p["right"] for p in predictions) / len(predictions)
-
-
-def _interval(values: np.ndarray, draws: int = 10_000) -> tuple[float, float]:
-    rng = np.random.default_rng(0)
-    means = values[rng.integers(0, len(values), size=(draws, len(values)))].mean(axis=1)
-    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
 def side_by_side(records: list[dict], methods: list[str]) -> str:
