@@ -3,6 +3,7 @@ tracer's exact traces, real training steps (transformers + peft), a checkpoint r
 stop, and the exported adapter loaded by llama.cpp, where it changes the model's next-token
 distribution the way the trained adapter does in transformers."""
 
+import copy
 import json
 import subprocess
 import sys
@@ -36,6 +37,16 @@ def model_path(tmp_path_factory) -> Path:
     return models.resolve(TEST_MODEL).path
 
 
+@pytest.fixture(scope="module", autouse=True)
+def model_loaded_once(model_path):
+    """Every in-process run trains a fresh copy of one loaded model: transformers takes most of a
+    test's time to convert the GGUF file, and peft changes the model it is given in place."""
+    loaded = train.load_model(model_path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(train, "load_model", lambda path: copy.deepcopy(loaded))
+        yield
+
+
 @pytest.fixture(scope="module")
 def records() -> list[dict]:
     found = [e.record() for e in examples.from_traces(_items(2), inputs_per_item=1)]
@@ -52,28 +63,28 @@ def whole_run(tmp_path_factory, model_path, records) -> train.Trained:
 def test_learn_from_memory_and_traces_lowers_the_loss_and_writes_an_adapter(tmp_path, model_path):
     store_path = tmp_path / "memory"
     store = TraceStore(str(store_path), make_embedder("minilm")).open()
-    for item in _items(2):
+    for item in _items(1):
         store.add({
             "question": f"What does f({item['input']}) return?", "code": item["code"],
             "language": "python", "rationale": "Adding the two numbers.", "answer": item["output"],
         })  # fmt: skip
     data = tmp_path / "data.jsonl"
-    data.write_text("".join(json.dumps(i) + "\n" for i in _items(4)[2:]))
+    data.write_text(json.dumps(_items(2)[1]) + "\n")
     out = tmp_path / "run"
     done = subprocess.run(
         [sys.executable, "-m", "ponder", "learn", "--from", "memory", "--memory", str(store_path),
          "--from", "traces", str(data), "--inputs-per-item", "1", "--model", str(model_path),
-         "--epochs", "3", "--learning-rate", "1e-3", "--rank", "4", "--checkpoint-every", "4",
+         "--epochs", "3", "--learning-rate", "1e-3", "--rank", "4", "--checkpoint-every", "2",
          "--max-tokens", "400", "--out", str(out)],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "from memory: 2 examples" in done.stderr and "from traces: 2 examples" in done.stderr
+    assert "from memory: 1 examples" in done.stderr and "from traces: 1 examples" in done.stderr
     result = done.stdout.strip().splitlines()[-1]
-    assert result.startswith("RESULT examples=4 too_long=0 steps=12 "), result
+    assert result.startswith("RESULT examples=2 too_long=0 steps=6 "), result
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log] == list(range(1, 13))
-    first, last = (np.mean([r["loss"] for r in log[i : i + 4]]) for i in (0, 8))
+    assert [r["step"] for r in log] == list(range(1, 7))
+    first, last = (np.mean([r["loss"] for r in log[i : i + 2]]) for i in (0, 4))
     assert last < first * 0.8, (first, last)  # the third epoch's loss is well below the first's
     assert (out / "loss.png").stat().st_size > 1000
     assert (out / "adapter.gguf").stat().st_size > 10_000

@@ -115,10 +115,7 @@ let serverLog = "";
 server.stdout.on("data", (d) => (serverLog += d));
 server.stderr.on("data", (d) => (serverLog += d));
 
-// The extension host's log: activation errors, the language client's errors. Read while the
-// workbench still runs: closing it makes the language client's pending code-action requests fail
-// ("Starting server failed"), which is teardown, not something a user sees.
-function scanLogs() {
+function logFiles() {
   const logs = [];
   const walk = (dir) => {
     for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
@@ -128,6 +125,14 @@ function scanLogs() {
     }
   };
   walk(path.join(userData, "logs"));
+  return logs;
+}
+
+// The extension host's log: activation errors, the language client's errors. Read while the
+// workbench still runs: closing it makes the language client's pending code-action requests fail
+// ("Starting server failed"), which is teardown, not something a user sees.
+function scanLogs() {
+  const logs = logFiles();
   const errors = logs
     .flatMap((file) => fs.readFileSync(file, "utf8").split("\n").map((line) => [path.basename(file), line]))
     .filter(([file, line]) => /\[error\b/i.test(line) && (/ponder/i.test(line) || /ponder/i.test(file)));
@@ -135,6 +140,18 @@ function scanLogs() {
   const exthost = logs.filter((f) => /exthost/i.test(f)).length;
   step(`${logs.length} log files read (${exthost} from the extension host), ${errors.length} ponder errors`);
   return { errors, exthost };
+}
+
+// On a failure: the end of every ponder log (the output channel, the server's stderr) and what
+// the status bar says, so that a slow or stuck run in CI can be told apart from a broken one.
+async function printWhatPonderSaid(page) {
+  for (const file of logFiles().filter((f) => /ponder/i.test(f))) {
+    const lines = fs.readFileSync(file, "utf8").trimEnd().split("\n");
+    console.error(`--- ${path.relative(userData, file)} (last 40 of ${lines.length} lines)`);
+    console.error(lines.slice(-40).join("\n"));
+  }
+  const status = await page?.locator(".statusbar-item", { hasText: "ponder" }).allInnerTexts().catch(() => []);
+  console.error(`status bar: ${JSON.stringify(status ?? [])}`);
 }
 
 let browser;
@@ -205,7 +222,7 @@ try {
   await selectArea();
   await ask("What does area(2) return?");
   step("asked again; waiting for the answer panel (the model loads first)");
-  await panel.locator("button#accept").waitFor({ timeout: 150_000 });
+  await panel.locator("button#accept").waitFor({ timeout: 300_000 });
   const heading = (await panel.locator("h1").innerText()).trim();
   const summary = (await panel.locator("p").first().innerText()).trim();
   step(`panel: answer ${JSON.stringify(heading)} | ${summary}`);
@@ -267,6 +284,7 @@ try {
   if (browser) {
     const pages = browser.contexts().flatMap((c) => c.pages());
     if (pages.length) await pages[0].screenshot({ path: path.join(out, "vscode-failure.png") }).catch(() => {});
+    await printWhatPonderSaid(pages[0]);
   }
 } finally {
   await browser?.close();
