@@ -99,8 +99,9 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 # The fast lane for the edit-test loop; `make test` stays the full suite CI runs.
+# One pytest worker per core (pytest-xdist): most unit tests wait on a server they started.
 check: lint
-	$(PY) -m pytest -q -m "not e2e" -p no:cacheprovider
+	$(PY) -m pytest -q -m "not e2e" -p no:cacheprovider -n auto
 
 bench: setup
 	$(PY) scripts/bench_sampling.py --model $(MODEL) --k 5 --tokens 128
