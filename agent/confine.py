@@ -6,9 +6,9 @@ timeout (its process group is killed), a bounded output (stdout and stderr are f
 RLIMIT_FSIZE), a temporary working folder removed afterwards, an environment without the parent's
 variables (no tokens, keys or proxies), Python in isolated mode (`-I`: no PYTHON* variables, no
 user site, no current folder on the path), and no network: in bubblewrap where it is installed
-(the root read-only, a private /tmp, new network and PID namespaces), else in a new user and
-network namespace (`unshare -rn`), else with the limits alone — `isolation()` says which, and
-`ponder doctor` shows it. The model's text is never run: callers run code the user or a data set
+(the root read-only, a private /tmp, new network and PID namespaces), else in new user, network
+and mount namespaces (`unshare`) where every mount but the working folder is remounted read-only,
+else with the limits alone — `isolation()` says which, and `ponder doctor` shows it. The model's text is never run: callers run code the user or a data set
 wrote.
 """
 
@@ -81,7 +81,8 @@ CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONH
 @functools.cache
 def isolation() -> str:
     """ "bubblewrap", "namespaces" (unshare -rn) or "limits only": the strongest that works here."""
-    for name, prefix in (("bubblewrap", _bwrap(Path("/"))), ("namespaces", _UNSHARE)):
+    probe = Path(tempfile.gettempdir())
+    for name, prefix in (("bubblewrap", _bwrap(probe)), ("namespaces", _namespaces(probe))):
         if shutil.which(prefix[0]) is None:
             continue
         try:
@@ -93,7 +94,21 @@ def isolation() -> str:
     return "limits only"
 
 
-_UNSHARE = ["unshare", "--user", "--map-root-user", "--net"]
+# Inside the new namespaces, before the code runs: the working folder becomes its own mount (and
+# the current folder: the one inherited is the folder beneath it), every
+# other mount read-only (a process may add MS_RDONLY to mounts it inherited, never remove it), and
+# the run is refused if the root is still writable.
+_READ_ONLY_BUT_WORK = (
+    'work="$1"; shift; mount --bind "$work" "$work" && cd "$work" || exit 97; '
+    "awk '{print $5}' /proc/self/mountinfo | while read -r m; do "
+    '[ "$m" = "$work" ] || mount -o remount,bind,ro "$m" 2>/dev/null; done; '
+    '[ -w / ] && exit 98; exec "$@"'
+)
+
+
+def _namespaces(work: Path) -> list[str]:
+    unshare = ["unshare", "--user", "--map-root-user", "--net", "--mount"]
+    return [*unshare, "sh", "-c", _READ_ONLY_BUT_WORK, "sh", str(work)]
 
 
 def _bwrap(work: Path) -> list[str]:
@@ -144,7 +159,7 @@ def run_python(
         if kind == "bubblewrap":
             argv = [*_bwrap(work), *argv]
         elif kind == "namespaces":
-            argv = [*_UNSHARE, *argv]
+            argv = [*_namespaces(work), *argv]
         with (
             open(out / "stdin", "rb") as given,
             open(out / "stdout", "wb") as stdout,

@@ -4,6 +4,7 @@ environment, no network."""
 import socket
 import threading
 import time
+from pathlib import Path
 
 from ponder.agent import confine
 
@@ -26,6 +27,25 @@ def test_the_parents_environment_does_not_reach_the_child(monkeypatch):
     monkeypatch.setenv("PONDER_SECRET_TOKEN", "hunter2")
     done = confine.run_python("import os; print(sorted(os.environ))", limits=QUICK)
     assert done.ok and "PONDER_SECRET_TOKEN" not in done.stdout and "hunter2" not in done.stdout
+
+
+def test_the_child_writes_in_its_own_folder_and_nowhere_else(tmp_path):
+    outside = tmp_path / "escaped.txt"  # a folder the parent can write to
+    script = (
+        "import pathlib, sys\n"
+        "pathlib.Path('inside.txt').write_text('ok')\n"
+        "for target in sys.argv[1:]:\n"
+        "    try:\n"
+        "        pathlib.Path(target).write_text('escaped'); print('wrote', target)\n"
+        "    except OSError as e:\n"
+        "        print('refused', target, e.errno)\n"
+    )
+    targets = (str(outside), "/tmp/ponder-escaped.txt", str(Path.home() / "ponder-escaped.txt"))
+    done = confine.run_python(script, args=targets, limits=QUICK)
+    assert done.ok, done.stderr
+    # bubblewrap's private /tmp may take a write that then vanishes; nothing reaches the machine
+    assert not [target for target in targets if Path(target).exists()], done.stdout
+    assert f"refused {targets[2]}" in done.stdout, done.stdout
 
 
 def test_a_loop_that_never_ends_is_stopped_by_its_cpu_limit():
