@@ -257,10 +257,26 @@ class Services:
         vectors = embedder.embed([a, b])
         return float(vectors[0] @ vectors[1]) >= SIMILAR_COSINE
 
+    def _nothing_stored_yet(self) -> bool:
+        """A local store never created holds nothing to recall: answering without opening it
+        spares the first request LanceDB's import (about 1 s). Its location is still checked."""
+        if not self.settings.memory.enabled or self._store is not None:
+            return False
+        uri = memory_uri(self.settings)
+        from ponder.memory.store import is_local
+
+        if not is_local(uri) or Path(uri.removeprefix("file://")).expanduser().exists():
+            return False
+        with self._memory_lock:
+            self._check_memory_location(uri)
+        return True
+
     def recall(self, question: str, code: str) -> list[dict]:
         """Accepted traces similar to this request; [] without memory. A broken store raises
         PonderError the first time only (to be shown once); later requests just go without."""
         try:
+            if self._nothing_stored_yet():
+                return []
             store = self.memory()
             if store is None or self.settings.memory.top_k == 0:
                 return []

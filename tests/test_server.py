@@ -24,6 +24,14 @@ from tests.lsp_helpers import (
 
 @pytest_asyncio.fixture
 async def client(tmp_path):
+    client = await start("scripted", tmp_path / "home", reason={"maxTokens": 200})
+    yield client
+    await close(client)
+
+
+@pytest_asyncio.fixture
+async def slow_client(tmp_path):
+    """Its engine sleeps 50 ms a word: slow enough to cancel mid-answer."""
     client = await start("scripted:slow", tmp_path / "home", reason={"maxTokens": 200})
     yield client
     await close(client)
@@ -87,11 +95,11 @@ async def test_self_consistency_candidates_sum_to_k(client, tmp_path):
     assert result["agreement"] == {"agree": 3, "paths": 3}
 
 
-async def test_cancel_answers_request_cancelled_quickly_and_server_lives(client, tmp_path):
-    uri = open_sample(client, tmp_path)
-    elapsed = await cancel_after(client, reason_params(uri), delay=0.3)
+async def test_cancel_answers_request_cancelled_quickly_and_server_lives(slow_client, tmp_path):
+    uri = open_sample(slow_client, tmp_path)
+    elapsed = await cancel_after(slow_client, reason_params(uri), delay=0.3)
     assert elapsed < 0.5
-    result = await request(client, "ponder/reason", reason_params(uri))
+    result = await request(slow_client, "ponder/reason", reason_params(uri))
     assert result["answer"]
 
 

@@ -19,9 +19,12 @@ async def test_accept_restart_retrieve_and_reject_is_never_retrieved(tmp_path):
         client, "ponder/reason", reason_params(uri, question="What does total([1]) return?")
     )
     assert first["memories"] == []
+    store = tmp_path / "home" / "memory"
+    assert not store.exists()  # nothing accepted yet: recall did not create (or import) LanceDB
     stored = await request(
         client, "ponder/accept", {"id": first["id"], "answer": "3.14", "note": "checked"}
     )
+    assert store.is_dir()
     assert len(stored["memoryId"]) == 32 and stored["updated"] is False
     other = await request(
         client, "ponder/reason", reason_params(uri, question="What does area(2) return?")
