@@ -185,7 +185,8 @@ def _collect(args) -> list[dict]:
         verified = sum(e.verified for e in made)
         checked = f", {verified} verified by running" if verified else ""
         seconds = time.perf_counter() - started
-        print(f"from {kind}: {len(made)} examples{checked} ({seconds:.0f} s)", file=sys.stderr)
+        noun = "example" if len(made) == 1 else "examples"
+        print(f"from {kind}: {len(made)} {noun}{checked} ({seconds:.0f} s)", file=sys.stderr)
         found += made
     kept = examples.deduplicated(found)
     random.Random(args.seed).shuffle(kept)

@@ -79,7 +79,8 @@ def test_learn_from_memory_and_traces_lowers_the_loss_and_writes_an_adapter(tmp_
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "from memory: 1 examples" in done.stderr and "from traces: 1 examples" in done.stderr
+    assert "from memory: 1 example" in done.stderr and "from traces: 1 example" in done.stderr
+    assert "1 examples" not in done.stderr
     result = done.stdout.strip().splitlines()[-1]
     assert result.startswith("RESULT examples=2 too_long=0 steps=6 "), result
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
