@@ -42,8 +42,13 @@ def model_loaded_once(model_path):
     """Every in-process run trains a fresh copy of one loaded model: transformers takes most of a
     test's time to convert the GGUF file, and peft changes the model it is given in place."""
     loaded = train.load_model(model_path)
+
+    def load_a_copy(path):
+        assert Path(path).name == Path(model_path).name, f"a test trained another model: {path}"
+        return copy.deepcopy(loaded)
+
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(train, "load_model", lambda path: copy.deepcopy(loaded))
+        patch.setattr(train, "load_model", load_a_copy)
         yield
 
 
