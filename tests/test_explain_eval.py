@@ -58,6 +58,22 @@ def test_an_explanation_that_says_what_the_code_does_scores_like_the_code():
     assert vague is not None and vague.methods["greedy"].score == 0.0
 
 
+def test_the_worked_explanation_is_asked_for_the_items_own_input_and_stays_one_path():
+    class Asked(Reader):
+        questions: list[tuple[str, int]] = []  # (the question, paths asked for)
+
+        def sample(self, messages, **kwargs):
+            if messages[0]["content"] != explain.PREDICT_SYSTEM:
+                self.questions.append((messages[-1]["content"], kwargs.get("k", 1)))
+            return super().sample(messages, **kwargs)
+
+    engine = Asked(["For 'abc' it gives 'ABC': it upper-cases the text.\nANSWER: upper case"])
+    scored = explain.score_item(engine, UPPER, ["worked"], ReasonSettings())
+    assert scored is not None and scored.methods["worked"].score == 1.0
+    ((question, paths),) = engine.questions
+    assert "follow f('abc') line by line" in question and paths == 1  # one path, not a vote
+
+
 def test_summary_pairs_methods_on_the_same_functions():
     def record(i, greedy, stepback):
         def scored(rights):

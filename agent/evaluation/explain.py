@@ -30,7 +30,9 @@ from ponder.agent.settings import ReasonSettings
 if TYPE_CHECKING:
     from ponder.agent.engine import Engine
 
-METHODS = ("greedy", "stepback")  # today's explanation (one greedy path); step-back first
+# today's explanation (one greedy path); step-back first; one that ends by working the item's own
+# input through the code (where the selection has a call, the editor has that input too)
+METHODS = ("greedy", "stepback", "worked")
 PROBES = 3  # inputs predicted per function
 PREDICTION_TOKENS = 64
 _MUTATIONS_TRIED = 12
@@ -93,10 +95,13 @@ def signature(code: str) -> str:
     return ast.unparse(header).splitlines()[0]
 
 
-def explain(engine: Engine, code: str, method: str, options: ReasonSettings) -> Scored:
-    """The explanation `method` gives, as the editor asks it (the pipeline, default question)."""
+def explain(
+    engine: Engine, code: str, method: str, options: ReasonSettings, example: str = ""
+) -> Scored:
+    """The explanation `method` gives, as the editor asks it (the pipeline, default question);
+    `worked` adds one worked example on `example`, the item's own input."""
     opts = replace(options, step_back=method == "stepback")
-    task = pipeline.Task(prompts.DEFAULT_QUESTION, code, "f.py", "python", 0, 0, opts)
+    task = pipeline.Task(_question(method, example), code, "f.py", "python", 0, 0, opts)
     started = time.perf_counter()
     answer = pipeline.run(task, engine)
     text = answer.rationale
@@ -105,6 +110,16 @@ def explain(engine: Engine, code: str, method: str, options: ReasonSettings) -> 
     if answer.principle:
         text = f"Principle: {answer.principle}\n{text}"
     return Scored([], text.strip(), time.perf_counter() - started)
+
+
+def _question(method: str, example: str) -> str:
+    if method != "worked":
+        return prompts.DEFAULT_QUESTION
+    # Worded so that it stays an explanation (one path), not a question about a value (a vote).
+    return (
+        f"{prompts.DEFAULT_QUESTION} End with one worked example: follow f({example}) line by "
+        "line to its result."
+    )
 
 
 # One worked turn before the question, so that even a small model answers with a bare value.
@@ -169,7 +184,7 @@ def score_item(
         code_shown=Scored(predict(engine, code, code, found)),
     )
     for method in methods:
-        explained = explain(engine, code, method, options)
+        explained = explain(engine, code, method, options, item["input"])
         explained.predictions = predict(engine, code, explained.text, found)
         result.methods[method] = explained
     return result

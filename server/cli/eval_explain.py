@@ -32,8 +32,9 @@ def add_subcommand(benchmarks) -> argparse.ArgumentParser:
     explain.add_argument(
         "--methods",
         default="greedy,stepback",
-        help="comma-separated: greedy (today's: one path), stepback (the principle first); "
-        "the first is the one the others are paired with (default greedy,stepback)",
+        help="comma-separated: greedy (today's: one path), stepback (the principle first), "
+        "worked (ends with the item's own input worked through); the first is the one the "
+        "others are paired with (default greedy,stepback)",
     )
     explain.add_argument(
         "--out",
