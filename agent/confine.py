@@ -7,9 +7,9 @@ RLIMIT_FSIZE), a temporary working folder removed afterwards, an environment wit
 variables (no tokens, keys or proxies), Python in isolated mode (`-I`: no PYTHON* variables, no
 user site, no current folder on the path), and no network: in bubblewrap where it is installed
 (the root read-only, a private /tmp, new network and PID namespaces), else in new user, network
-and mount namespaces (`unshare`) where every mount but the working folder is remounted read-only,
-else with the limits alone — `isolation()` says which, and `ponder doctor` shows it. The model's text is never run: callers run code the user or a data set
-wrote.
+and mount namespaces (`unshare`) where every mount but the working folder is remounted
+read-only, else with the limits alone — `isolation()` says which, and `ponder doctor` shows it.
+The model's text is never run: callers run code the user or a data set wrote.
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONH
 
 @functools.cache
 def isolation() -> str:
-    """ "bubblewrap", "namespaces" (unshare -rn) or "limits only": the strongest that works here."""
+    """ "bubblewrap", "namespaces" (unshare, mounts read-only) or "limits only": the strongest
+    that works here."""
     probe = Path(tempfile.gettempdir())
     for name, prefix in (("bubblewrap", _bwrap(probe)), ("namespaces", _namespaces(probe))):
         if shutil.which(prefix[0]) is None:
@@ -94,10 +95,10 @@ def isolation() -> str:
     return "limits only"
 
 
-# Inside the new namespaces, before the code runs: the working folder becomes its own mount (and
-# the current folder: the one inherited is the folder beneath it), every
-# other mount read-only (a process may add MS_RDONLY to mounts it inherited, never remove it), and
-# the run is refused if the root is still writable.
+# Inside the new namespaces, before the code runs: the working folder becomes its own mount and
+# the current folder (the inherited one is the folder beneath the mount), every other mount turns
+# read-only (a process may add MS_RDONLY to mounts it inherited, never remove it), and the run is
+# refused if the root is still writable.
 _READ_ONLY_BUT_WORK = (
     'work="$1"; shift; mount --bind "$work" "$work" && cd "$work" || exit 97; '
     "awk '{print $5}' /proc/self/mountinfo | while read -r m; do "

@@ -12,7 +12,6 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import astuple
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -222,7 +221,7 @@ class Services:
         PONDER_REMOTE_MEMORY=1 in the server's environment (yours, not the workspace's); a local
         store is created only where its parent directory exists (the default under
         $PONDER_HOME is created with it)."""
-        from ponder.memory.store import is_local
+        from ponder.memory.store import is_local, local_path
 
         if not is_local(uri):
             if os.environ.get("PONDER_REMOTE_MEMORY") != "1":
@@ -235,7 +234,7 @@ class Services:
         if not self.settings.memory.path:
             models.private_dir(models.ponder_home())
             return
-        parent = Path(uri.removeprefix("file://")).expanduser().parent
+        parent = local_path(uri).parent
         if not parent.is_dir():
             raise PonderError(
                 f"memory.path {uri}: its folder {parent} does not exist (ponder creates the store, "
@@ -263,9 +262,9 @@ class Services:
         if not self.settings.memory.enabled or self._store is not None:
             return False
         uri = memory_uri(self.settings)
-        from ponder.memory.store import is_local
+        from ponder.memory.store import is_local, local_path
 
-        if not is_local(uri) or Path(uri.removeprefix("file://")).expanduser().exists():
+        if not is_local(uri) or local_path(uri).exists():
             return False
         with self._memory_lock:
             self._check_memory_location(uri)

@@ -105,6 +105,11 @@ def is_local(uri: str) -> bool:
     return "://" not in uri or uri.startswith("file://")
 
 
+def local_path(uri: str) -> Path:
+    """The folder of a local store's uri (a path or file://)."""
+    return Path(uri.removeprefix("file://")).expanduser()
+
+
 class TraceStore:
     def __init__(self, uri: str | Path, embedder: Embedder):
         self.uri = str(uri)
@@ -130,7 +135,7 @@ class TraceStore:
                 return self
             try:
                 if is_local(self.uri):
-                    path = Path(self.uri.removeprefix("file://")).expanduser()
+                    path = local_path(self.uri)
                     path.mkdir(parents=True, exist_ok=True, mode=0o700)
                 db = lancedb.connect(self.uri)
                 names = _tables(db)
